@@ -1,0 +1,134 @@
+/**
+ * The per-line, stateless parser: banner → route by program tag → literal pre-filter → regex → address.
+ */
+import { parseAddress, type AddressKind } from './address.js';
+import { type Banner, parseBanner } from './banner.js';
+import type { CompiledRule, EventType } from './rules.js';
+
+export interface ParsedEvent {
+  event: EventType;
+  service: number;
+  rule: string;
+  danger: number;
+  /** Canonical IP address, or a hostname when kind is null (never resolved on this path) */
+  addr: string;
+  kind: AddressKind | null;
+  user: string | null;
+  /** How many identical events the line stands for (`message repeated N times`) */
+  count: number;
+  banner: Banner;
+}
+
+/**
+ * Programs whose lines never report a remote peer's failure. Lines tagged with them skip every rule,
+ * which keeps the bulk of a busy syslog cheap; lines of other unknown programs try all rules.
+ */
+const QUIET_PROGRAMS = new Set([
+  'kernel', 'CRON', 'cron', 'crond', 'anacron', 'systemd', 'systemd-logind', 'systemd-journald', 'systemd-resolved',
+  'systemd-timesyncd', 'systemd-networkd', 'systemd-udevd', 'rsyslogd', 'syslog-ng', 'dbus-daemon', 'dbus-broker',
+  'NetworkManager', 'dhclient', 'dhcpcd', 'chronyd', 'ntpd', 'sudo', 'su', 'snapd', 'containerd', 'dockerd',
+  'polkitd', 'udisksd', 'avahi-daemon', 'smartd', 'multipathd', 'irqbalance', 'thermald', 'logrotate', 'freshclam',
+  'unattended-upgrade', 'apt', 'tailscaled', 'zed', 'lvm', 'mdadm', 'audit', 'auditd',
+]);
+
+/** Tags cached per routing decision; bounded because tags of untagged input can be arbitrary. */
+const ROUTE_CACHE_LIMIT = 4096;
+
+export class Parser {
+  readonly rules: readonly CompiledRule[];
+  private readonly exact = new Map<string, CompiledRule[]>();
+  private readonly prefixes: { prefix: string; rules: CompiledRule[] }[] = [];
+  private readonly cache = new Map<string, CompiledRule[] | null>();
+
+  constructor(rules: readonly CompiledRule[]) {
+    this.rules = rules;
+    for (const rule of rules) {
+      for (const program of rule.programs) {
+        if (program.endsWith('/*')) {
+          const prefix = program.slice(0, -1);
+          let entry = this.prefixes.find((p) => p.prefix === prefix);
+          if (!entry) this.prefixes.push((entry = { prefix, rules: [] }));
+          entry.rules.push(rule);
+        } else {
+          const list = this.exact.get(program);
+          if (list) list.push(rule);
+          else this.exact.set(program, [rule]);
+        }
+      }
+    }
+  }
+
+  /** The rules for a program tag: its own, none for quiet programs, null (= unknown program) otherwise. */
+  route(tag: string): CompiledRule[] | null {
+    let rules = this.cache.get(tag);
+    if (rules !== undefined) return rules;
+    rules = this.exact.get(tag) ?? null;
+    if (rules === null) {
+      for (const { prefix, rules: list } of this.prefixes) {
+        if (tag.startsWith(prefix)) {
+          rules = rules ? [...rules, ...list] : list;
+        }
+      }
+    }
+    if (rules === null && QUIET_PROGRAMS.has(tag)) rules = [];
+    if (this.cache.size < ROUTE_CACHE_LIMIT) this.cache.set(tag, rules);
+    return rules;
+  }
+
+  /** Parses one line; returns its event or null. Never throws on any input. */
+  parse(line: string): ParsedEvent | null {
+    const banner = parseBanner(line);
+    if (banner.tag !== null) {
+      const rules = this.route(banner.tag);
+      if (rules !== null) return this.match(rules, banner);
+      if (banner.guessed) {
+        // `WORD WORD: text` with no time and no pid was a bare message after all
+        banner.tag = null;
+        banner.host = null;
+        banner.msg = banner.whole;
+      }
+      return this.match(this.rules, banner);
+    }
+    const event = this.match(this.rules, banner);
+    if (event !== null || !banner.guessed) return event;
+    // `TIME WORD MSG`: WORD was not a host but the message's first word
+    banner.host = null;
+    banner.msg = banner.whole;
+    return this.match(this.rules, banner);
+  }
+
+  private match(rules: readonly CompiledRule[], banner: Banner): ParsedEvent | null {
+    const msg = banner.msg;
+    for (let i = 0; i < rules.length; i++) {
+      const rule = rules[i];
+      if (rule.startsWith !== null) {
+        if (!msg.startsWith(rule.startsWith)) continue;
+      } else if (!containsAll(msg, rule.contains)) {
+        continue;
+      }
+      const m = rule.regex.exec(msg);
+      if (m === null) continue;
+      const groups = m.groups!;
+      const address = parseAddress(groups.addr);
+      if (address === null) continue;
+      const resolved = 'addr' in address;
+      return {
+        event: rule.event,
+        service: rule.service,
+        rule: rule.id,
+        danger: rule.danger,
+        addr: resolved ? address.addr : address.hostname,
+        kind: resolved ? address.kind : null,
+        user: groups.user ?? null,
+        count: banner.repeat,
+        banner,
+      };
+    }
+    return null;
+  }
+}
+
+function containsAll(msg: string, needles: readonly string[]): boolean {
+  for (let i = 0; i < needles.length; i++) if (msg.indexOf(needles[i]) < 0) return false;
+  return true;
+}

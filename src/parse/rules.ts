@@ -1,0 +1,178 @@
+/**
+ * Signatures are data: rules/*.json, one file per service. This module loads and validates those files
+ * and compiles each pattern once.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export type EventType = 'attack' | 'login';
+
+export interface RuleExample {
+  line: string;
+  /** Expected canonical address; absent for lines that must produce no event at all. */
+  addr?: string;
+  user?: string;
+  /** Expected number of events (for `message repeated N times`) */
+  count?: number;
+}
+
+export interface RuleSpec {
+  id: string;
+  description: string;
+  event?: EventType;
+  danger?: number;
+  /** Overrides the file's service code */
+  service?: number;
+  /** Cheap pre-filter on the message: it must start with this text... */
+  startsWith?: string;
+  /** ...or contain every one of these texts. */
+  contains?: string | string[];
+  pattern: string;
+  flags?: string;
+  /** Who else recognises this line: 'sshguard-2.4.2', 'sshguard-upstream' or 'logwarden' only */
+  origin: 'sshguard-2.4.2' | 'sshguard-upstream' | 'logwarden';
+  examples: { match: RuleExample[]; ignore: string[] };
+}
+
+export interface ServiceFile {
+  service: number;
+  name: string;
+  /** Program tags routed to these rules; `prefix/*` matches any tag starting with `prefix/`. */
+  programs: string[];
+  rules: RuleSpec[];
+}
+
+export interface CompiledRule {
+  id: string;
+  description: string;
+  event: EventType;
+  service: number;
+  serviceName: string;
+  danger: number;
+  origin: RuleSpec['origin'];
+  startsWith: string | null;
+  contains: string[];
+  regex: RegExp;
+  programs: string[];
+  file: string;
+  examples: RuleSpec['examples'];
+}
+
+/**
+ * Macros keep the address shape in one place. The address class is bounded and excludes spaces, so a
+ * pattern like `.* from %ADDR% port` backtracks at most once per candidate ` from `, never exponentially.
+ */
+export const MACROS: Record<string, string> = {
+  '%ADDR%': '(?<addr>[0-9A-Za-z_.:%-]{1,253})',
+  '%PORT%': '\\d{1,5}',
+};
+
+export function expandMacros(pattern: string): string {
+  return pattern.replace(/%[A-Z]+%/g, (m) => {
+    const expansion = MACROS[m];
+    if (expansion === undefined) throw new Error(`unknown macro ${m}`);
+    return expansion;
+  });
+}
+
+export class RuleError extends Error {}
+
+const RULE_KEYS = new Set([
+  'id', 'description', 'event', 'danger', 'service', 'startsWith', 'contains', 'pattern', 'flags', 'origin', 'examples',
+]);
+const ID = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+
+function fail(file: string, where: string, message: string): never {
+  throw new RuleError(`${file}: ${where}: ${message}`);
+}
+
+function compileFile(file: string, data: unknown): CompiledRule[] {
+  if (typeof data !== 'object' || data === null) fail(file, 'top level', 'expected an object');
+  const spec = data as ServiceFile;
+  if (!Number.isInteger(spec.service)) fail(file, 'service', 'expected an integer service code');
+  if (typeof spec.name !== 'string') fail(file, 'name', 'expected a string');
+  if (!Array.isArray(spec.programs) || !spec.programs.every((p) => typeof p === 'string' && p.length > 0)) {
+    fail(file, 'programs', 'expected a list of program tags');
+  }
+  if (!Array.isArray(spec.rules) || spec.rules.length === 0) fail(file, 'rules', 'expected a non-empty list');
+  return spec.rules.map((rule, index) => {
+    const where = `rules[${index}]${typeof rule?.id === 'string' ? ` (${rule.id})` : ''}`;
+    if (typeof rule !== 'object' || rule === null) fail(file, where, 'expected an object');
+    for (const key of Object.keys(rule)) if (!RULE_KEYS.has(key)) fail(file, `${where}.${key}`, 'unknown key');
+    if (typeof rule.id !== 'string' || !ID.test(rule.id)) fail(file, `${where}.id`, 'expected a lower-case-dashed id');
+    if (typeof rule.description !== 'string') fail(file, `${where}.description`, 'expected a string');
+    if (rule.event !== undefined && rule.event !== 'attack' && rule.event !== 'login') {
+      fail(file, `${where}.event`, "expected 'attack' or 'login'");
+    }
+    if (rule.danger !== undefined && !(Number.isInteger(rule.danger) && rule.danger >= 0)) {
+      fail(file, `${where}.danger`, 'expected a non-negative integer');
+    }
+    if (!['sshguard-2.4.2', 'sshguard-upstream', 'logwarden'].includes(rule.origin)) {
+      fail(file, `${where}.origin`, "expected 'sshguard-2.4.2', 'sshguard-upstream' or 'logwarden'");
+    }
+    const contains = rule.contains === undefined ? [] : Array.isArray(rule.contains) ? rule.contains : [rule.contains];
+    if (!contains.every((c) => typeof c === 'string' && c.length > 0)) fail(file, `${where}.contains`, 'expected text');
+    if (rule.startsWith !== undefined && (typeof rule.startsWith !== 'string' || rule.startsWith.length === 0)) {
+      fail(file, `${where}.startsWith`, 'expected text');
+    }
+    if (rule.startsWith === undefined && contains.length === 0) {
+      fail(file, where, 'needs a startsWith or contains pre-filter, so that most lines never reach the regex');
+    }
+    if (typeof rule.pattern !== 'string') fail(file, `${where}.pattern`, 'expected a string');
+    let regex: RegExp;
+    try {
+      regex = new RegExp(expandMacros(rule.pattern), rule.flags ?? '');
+    } catch (error) {
+      fail(file, `${where}.pattern`, (error as Error).message);
+    }
+    if (!regex.source.includes('(?<addr>')) fail(file, `${where}.pattern`, 'must capture the address with %ADDR%');
+    const examples = rule.examples;
+    if (!examples || !Array.isArray(examples.match) || examples.match.length === 0 || !Array.isArray(examples.ignore)) {
+      fail(file, `${where}.examples`, 'expected { match: [at least one], ignore: [...] }');
+    }
+    return {
+      id: rule.id,
+      description: rule.description,
+      event: rule.event ?? 'attack',
+      service: rule.service ?? spec.service,
+      serviceName: spec.name,
+      danger: rule.danger ?? (rule.event === 'login' ? 0 : 10),
+      origin: rule.origin,
+      startsWith: rule.startsWith ?? null,
+      contains,
+      regex,
+      programs: spec.programs,
+      file,
+      examples,
+    };
+  });
+}
+
+export const DEFAULT_RULES_DIR = fileURLToPath(new URL('../../rules/', import.meta.url));
+
+/** Loads every rules/*.json file (sorted by name, so matching order is stable). */
+export function loadRules(dir: string = DEFAULT_RULES_DIR): CompiledRule[] {
+  const files = readdirSync(dir)
+    .filter((name) => name.endsWith('.json'))
+    .sort();
+  const rules: CompiledRule[] = [];
+  const seen = new Map<string, string>();
+  for (const name of files) {
+    const path = join(dir, name);
+    let data: unknown;
+    try {
+      data = JSON.parse(readFileSync(path, 'utf8'));
+    } catch (error) {
+      throw new RuleError(`${path}: ${(error as Error).message}`);
+    }
+    for (const rule of compileFile(path, data)) {
+      const other = seen.get(rule.id);
+      if (other) throw new RuleError(`${path}: rule id ${rule.id} is already used in ${other}`);
+      seen.set(rule.id, path);
+      rules.push(rule);
+    }
+  }
+  if (rules.length === 0) throw new RuleError(`${dir}: no rule files`);
+  return rules;
+}
