@@ -122,7 +122,8 @@ function compileFile(file: string, data: unknown): CompiledRule[] {
     if (typeof rule.pattern !== 'string') fail(file, `${where}.pattern`, 'expected a string');
     let regex: RegExp;
     try {
-      regex = new RegExp(expandMacros(rule.pattern), rule.flags ?? '');
+      // dotAll: a line separator such as U+2028 inside attacker text must not stop `.*` and hide the attack
+      regex = new RegExp(expandMacros(rule.pattern), `s${(rule.flags ?? '').replace('s', '')}`);
     } catch (error) {
       fail(file, `${where}.pattern`, (error as Error).message);
     }

@@ -1,0 +1,112 @@
+// The parse command as users run it: the built CLI in a child process.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+
+const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'logwarden-cli-'));
+
+function run(args: string[], input?: string) {
+  const result = spawnSync(process.execPath, [CLI, ...args], { input, encoding: 'utf8' });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+const AUTH = [
+  'May  1 10:00:00 web sshd[811]: Accepted publickey for alice from 192.0.2.10 port 50122 ssh2: ED25519 SHA256:abc',
+  'May  1 10:00:01 web sshd[901]: Invalid user admin from 203.0.113.5 port 40022',
+  'May  1 10:00:02 web CRON[77]: (root) CMD (run-parts /etc/cron.hourly)',
+  'May  1 10:00:03 web sshd[902]: Failed password for root from 2001:DB8::0:7 port 51001 ssh2',
+  'May  1 10:00:04 web sshd[903]: message repeated 2 times: [ Failed password for root from ::ffff:198.51.100.20 port 51001 ssh2]',
+  '',
+].join('\n');
+const authFile = join(dir, 'auth.log');
+writeFileSync(authFile, AUTH);
+
+describe('logwarden parse', () => {
+  it('prints sshg-parser lines by default, one per attack', () => {
+    const { code, stdout } = run(['parse', authFile]);
+    expect(code).toBe(0);
+    expect(stdout).toBe('100 203.0.113.5 4 10\n100 2001:db8::7 6 10\n100 198.51.100.20 4 10\n100 198.51.100.20 4 10\n');
+  });
+
+  it('reads standard input with no file or with -', () => {
+    expect(run(['parse'], AUTH).stdout.split('\n')[0]).toBe('100 203.0.113.5 4 10');
+    expect(run(['parse', '-'], AUTH).stdout.split('\n')[0]).toBe('100 203.0.113.5 4 10');
+  });
+
+  it('prints NDJSON with file, 1-based line, time, rule and canonical address', () => {
+    const { stdout } = run(['parse', '--format', 'json', authFile]);
+    const records = stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(records).toHaveLength(4);
+    expect(records[0]).toEqual({
+      file: authFile,
+      line: 2,
+      time: new Date(new Date().getFullYear() - (new Date() < new Date(new Date().getFullYear(), 4, 1) ? 1 : 0), 4, 1, 10, 0, 1).toISOString(),
+      event: 'attack',
+      service: 100,
+      rule: 'ssh-invalid-user',
+      addr: '203.0.113.5',
+      kind: 4,
+      danger: 10,
+      user: 'admin',
+    });
+    expect(records[1]).toMatchObject({ line: 4, addr: '2001:db8::7', kind: 6, rule: 'ssh-failed-password' });
+  });
+
+  it('adds login events with --all, never in sshguard format', () => {
+    const json = run(['parse', '--format', 'json', '--all', authFile]).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(json[0]).toMatchObject({ event: 'login', rule: 'ssh-login', addr: '192.0.2.10', line: 1 });
+    expect(run(['parse', '--all', authFile]).stdout).not.toContain('192.0.2.10');
+  });
+
+  it('prints a readable line per event in text format', () => {
+    const { stdout } = run(['parse', '--format', 'text', authFile]);
+    expect(stdout.split('\n')[0]).toMatch(/auth\.log:2 \S+ attack ssh-invalid-user 203\.0\.113\.5 service=100 danger=10 user="admin"/);
+  });
+
+  it('prints statistics to stderr with --stats, keeping stdout clean', () => {
+    const { stdout, stderr } = run(['parse', '--stats', authFile]);
+    expect(stdout.split('\n')).toHaveLength(5);
+    expect(stderr).toMatch(/lines read: 5 /);
+    expect(stderr).toMatch(/lines no rule matched: 1/);
+    expect(stderr).toMatch(/3\s+ssh-failed-password/);
+  });
+
+  it('reads gzip files', () => {
+    const gz = join(dir, 'auth.log.1.gz');
+    writeFileSync(gz, gzipSync(AUTH));
+    expect(run(['parse', gz]).stdout).toBe(run(['parse', authFile]).stdout);
+  });
+
+  it('reports an unreadable file by name and exits non-zero after reading the others', () => {
+    const missing = join(dir, 'nope.log');
+    const { code, stdout, stderr } = run(['parse', missing, authFile]);
+    expect(code).toBe(1);
+    expect(stderr).toContain(`cannot read ${missing}`);
+    expect(stdout.split('\n')).toHaveLength(5);
+  });
+
+  it('refuses an unknown format with a usage error', () => {
+    const { code, stderr } = run(['parse', '--format', 'xml', authFile]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/format/);
+  });
+});
+
+describe('logwarden rules list', () => {
+  it('lists every rule with its service and danger', () => {
+    const { code, stdout } = run(['rules', 'list']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^ssh-invalid-user\s+100\s+10\s+attack/m);
+    expect(stdout).toMatch(/^ssh-connection-closed-preauth\s+100\s+2\s+attack/m);
+  });
+
+  it('prints JSON records with --json', () => {
+    const records = run(['rules', 'list', '--json']).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(records.find((r) => r.id === 'ssh-login')).toMatchObject({ event: 'login', service: 100 });
+  });
+});

@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import { parseBanner, TimeFormat } from '../../src/parse/banner.js';
+import { bannerTime, isoTime } from '../../src/parse/time.js';
+
+const MSG = 'Invalid user admin from 192.0.2.7 port 22';
+
+describe('parseBanner', () => {
+  it.each([
+    ['BSD syslog', `May  1 10:00:00 web sshd[42]: ${MSG}`, { timeFormat: TimeFormat.Bsd, timeText: 'May  1 10:00:00', host: 'web', tag: 'sshd', pid: '42' }],
+    ['BSD, two-digit day', `May 12 10:00:00 web sshd[42]: ${MSG}`, { timeText: 'May 12 10:00:00', host: 'web', tag: 'sshd' }],
+    ['BSD, fractional seconds', `May  1 10:00:00.123456 web sshd[42]: ${MSG}`, { timeText: 'May  1 10:00:00.123456', tag: 'sshd' }],
+    ['BSD, no pid', `May  1 10:00:00 web sshd: ${MSG}`, { host: 'web', tag: 'sshd', pid: null }],
+    ['sshd-session tag', `May  1 10:00:00 web sshd-session[42]: ${MSG}`, { tag: 'sshd-session' }],
+    ['tag with slashes', `May  1 10:00:00 mx postfix/submission/smtpd[7]: ${MSG}`, { tag: 'postfix/submission/smtpd' }],
+    ['old pam tag', `May  1 10:00:00 web sshd(pam_unix)[42]: ${MSG}`, { tag: 'sshd(pam_unix)' }],
+    ['priority prefix', `<38>May  1 10:00:00 web sshd[42]: ${MSG}`, { timeFormat: TimeFormat.Bsd, tag: 'sshd' }],
+    ['FreeBSD -v facility', `May  1 10:00:00 <auth.info> web sshd[42]: ${MSG}`, { host: 'web', tag: 'sshd' }],
+    ['Solaris message id', `May  1 10:00:00 web sshd[42]: [ID 800047 auth.info] ${MSG}`, { tag: 'sshd' }],
+    ['ISO 8601', `2026-05-01T10:00:00.123456+02:00 web sshd[42]: ${MSG}`, { timeFormat: TimeFormat.Iso, timeText: '2026-05-01T10:00:00.123456+02:00', host: 'web' }],
+    ['ISO 8601, zone without colon', `2026-05-01T10:00:00+0200 web sshd[42]: ${MSG}`, { timeText: '2026-05-01T10:00:00+0200', tag: 'sshd' }],
+    ['ISO 8601, Z', `2026-05-01T10:00:00Z web sshd[42]: ${MSG}`, { timeText: '2026-05-01T10:00:00Z', tag: 'sshd' }],
+    ['RFC 5424', `<38>1 2026-05-01T10:00:00.123Z web sshd 42 - - ${MSG}`, { timeFormat: TimeFormat.Iso, host: 'web', tag: 'sshd', pid: '42' }],
+    ['RFC 5424 with structured data', `<38>1 2026-05-01T10:00:00Z web sshd 42 ID47 [x@1 a="b\\]c"][y@1] ${MSG}`, { tag: 'sshd' }],
+    ['RFC 5424, nil fields', `<38>1 - - sshd - - - ${MSG}`, { timeFormat: TimeFormat.None, host: null, tag: 'sshd', pid: null }],
+    ['metalog', `May  1 10:00:00 [sshd] ${MSG}`, { host: null, tag: 'sshd' }],
+    ['socklog', `2026-05-01_10:00:00.12345 auth.info: sshd[42]: ${MSG}`, { timeFormat: TimeFormat.Iso, host: null, tag: 'sshd' }],
+    ['socklog, no time', `auth.info: sshd[42]: ${MSG}`, { timeFormat: TimeFormat.None, tag: 'sshd' }],
+    ['TAI64N bare', `@400000005f5e100000000000 ${MSG}`, { timeFormat: TimeFormat.Tai64n, tag: null }],
+    ['TAI64N with tag', `@400000005f5e100000000000 sshd[42]: ${MSG}`, { timeFormat: TimeFormat.Tai64n, tag: 'sshd' }],
+    ['host and tag, no time', `web sshd[42]: ${MSG}`, { timeFormat: TimeFormat.None, host: 'web', tag: 'sshd', guessed: false }],
+    ['tag, no host, no time', `sshd[42]: ${MSG}`, { host: null, tag: 'sshd' }],
+    ['bare message', MSG, { timeFormat: TimeFormat.None, host: null, tag: null }],
+  ])('%s', (_name, line, expected) => {
+    const banner = parseBanner(line);
+    expect(banner).toMatchObject(expected);
+    expect(banner.msg).toBe(MSG);
+  });
+
+  it('keeps a guessed split open when there is neither time nor pid', () => {
+    const banner = parseBanner('error: PAM: Authentication failure for root from 192.0.2.7');
+    expect(banner.guessed).toBe(true);
+    expect(banner.whole).toBe('error: PAM: Authentication failure for root from 192.0.2.7');
+  });
+
+  it('unwraps `message repeated N times`', () => {
+    const banner = parseBanner(`May  1 10:00:00 web sshd[42]: message repeated 3 times: [ ${MSG}]`);
+    expect(banner.repeat).toBe(3);
+    expect(banner.msg).toBe(MSG);
+  });
+
+  it('reads `last message repeated` as a message without a tag', () => {
+    const banner = parseBanner('May  1 10:00:00 web last message repeated 3 times');
+    expect(banner).toMatchObject({ host: 'web', tag: null, msg: 'last message repeated 3 times', repeat: 1 });
+  });
+
+  it('does not mistake a month-like word for a timestamp', () => {
+    expect(parseBanner(`May be later: ${MSG}`).timeFormat).toBe(TimeFormat.None);
+  });
+});
+
+describe('bannerTime', () => {
+  const now = new Date(2026, 4, 1, 12, 0, 0).getTime();
+
+  it('reads BSD timestamps in local time, in the current year', () => {
+    const banner = parseBanner(`May  1 10:00:00.250 web sshd[42]: ${MSG}`);
+    expect(bannerTime(banner, { now })).toBe(new Date(2026, 4, 1, 10, 0, 0, 250).getTime());
+  });
+
+  it('puts a BSD date more than a day ahead of now into the previous year', () => {
+    const banner = parseBanner(`Dec 31 23:59:59 web sshd[42]: ${MSG}`);
+    expect(bannerTime(banner, { now })).toBe(new Date(2025, 11, 31, 23, 59, 59).getTime());
+    expect(bannerTime(banner, { now, year: 2024 })).toBe(new Date(2024, 11, 31, 23, 59, 59).getTime());
+  });
+
+  it('reads ISO offsets', () => {
+    expect(isoTime('2026-05-01T10:00:00.123456+02:00')).toBe(Date.UTC(2026, 4, 1, 8, 0, 0, 123));
+    expect(isoTime('2026-05-01T10:00:00-0130')).toBe(Date.UTC(2026, 4, 1, 11, 30, 0));
+    expect(isoTime('2026-05-01T10:00:00Z')).toBe(Date.UTC(2026, 4, 1, 10, 0, 0));
+    expect(isoTime('2026-05-01T10:00:00')).toBe(new Date(2026, 4, 1, 10, 0, 0).getTime());
+  });
+
+  it('reads TAI64N labels', () => {
+    const banner = parseBanner(`@400000005f5e10000bebc200 ${MSG}`);
+    expect(bannerTime(banner, { now })).toBe((1_600_000_000 - 10) * 1000 + 200);
+  });
+
+  it('has no time for lines without a timestamp', () => {
+    expect(bannerTime(parseBanner(MSG), { now })).toBeNull();
+  });
+});

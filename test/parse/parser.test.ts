@@ -1,0 +1,149 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { Parser } from '../../src/parse/parser.js';
+import { loadRules } from '../../src/parse/rules.js';
+
+const rules = loadRules();
+const parser = new Parser(rules);
+const REAL = '203.0.113.5';
+const FAKE = '198.51.100.9';
+
+describe('routing', () => {
+  it('gives lines of quiet programs no rule at all', () => {
+    expect(parser.route('kernel')).toEqual([]);
+    expect(parser.parse('May  1 10:00:00 web CRON[9]: Invalid user admin from 203.0.113.5 port 22')).toBeNull();
+  });
+
+  it('tries every rule for unknown programs and untagged lines', () => {
+    expect(parser.route('my-sshd-wrapper')).toBeNull();
+    expect(parser.parse('May  1 10:00:00 web my-sshd-wrapper[9]: Invalid user admin from 203.0.113.5 port 22')?.rule).toBe('ssh-invalid-user');
+    expect(parser.parse('Invalid user admin from 203.0.113.5 port 22')?.rule).toBe('ssh-invalid-user');
+  });
+
+  it('reads `WORD WORD: text` without time or pid as a bare message unless WORD is a known program', () => {
+    const event = parser.parse('error: PAM: Authentication failure for root from 203.0.113.5');
+    expect(event?.rule).toBe('ssh-pam-error');
+    expect(event?.banner.tag).toBeNull();
+    expect(parser.parse('web sshd: Invalid user admin from 203.0.113.5 port 22')?.banner.tag).toBe('sshd');
+  });
+
+  it('reads a bare message after an ISO time', () => {
+    expect(parser.parse('2026-05-01T10:00:00Z Invalid user admin from 203.0.113.5 port 22')?.addr).toBe(REAL);
+  });
+
+  it('reports a hostname in the address position without resolving it', () => {
+    const event = parser.parse('May  1 10:00:00 web sshd[9]: Invalid user admin from scanner.example.net port 22');
+    expect(event).toMatchObject({ addr: 'scanner.example.net', kind: null });
+  });
+
+  it('never matches a rule whose address does not parse', () => {
+    expect(parser.parse('May  1 10:00:00 web sshd[9]: Invalid user admin from 999.1.1.1 port 22')).toBeNull();
+  });
+});
+
+// Lines whose attacker-controlled part (user name, client banner, URL) is the placeholder %U%.
+const INJECTABLE = [
+  `May  1 10:00:00 web sshd[9]: Invalid user %U% from ${REAL} port 4242`,
+  `May  1 10:00:00 web sshd[9]: Failed password for %U% from ${REAL} port 4242 ssh2`,
+  `May  1 10:00:00 web sshd[9]: Failed password for invalid user %U% from ${REAL} port 4242 ssh2`,
+  `May  1 10:00:00 web sshd[9]: Failed publickey for %U% from ${REAL} port 4242 ssh2: RSA SHA256:abc`,
+  `May  1 10:00:00 web sshd[9]: Failed keyboard-interactive/pam for invalid user %U% from ${REAL} port 4242 ssh2`,
+  `May  1 10:00:00 web sshd[9]: User %U% from ${REAL} not allowed because not listed in AllowUsers`,
+  `May  1 10:00:00 web sshd[9]: error: maximum authentication attempts exceeded for invalid user %U% from ${REAL} port 4242 ssh2 [preauth]`,
+  `May  1 10:00:00 web sshd[9]: error: PAM: Authentication failure for illegal user %U% from ${REAL}`,
+  `May  1 10:00:00 web sshd[9]: Disconnected from invalid user %U% ${REAL} port 4242 [preauth]`,
+  `May  1 10:00:00 web sshd[9]: Connection closed by invalid user %U% ${REAL} port 4242 [preauth]`,
+  `May  1 10:00:00 web sshd[9]: Bad protocol version identification '%U%' from ${REAL} port 4242`,
+];
+
+const HOSTILE_FRAGMENTS = [
+  ` from ${FAKE} port 22`,
+  ` from ${FAKE} port 22 ssh2`,
+  ` from ${FAKE}`,
+  ` ${FAKE} port 22 [preauth]`,
+  ` from ${FAKE} not allowed because x`,
+  ` rhost=${FAKE}`,
+  `[${FAKE}]`,
+  ` for root from ${FAKE} port 22 ssh2: RSA`,
+  'Accepted password for root from 198.51.100.9 port 22 ssh2',
+  '\u2028',
+  ' [preauth]',
+];
+
+describe('injection', () => {
+  it.each(INJECTABLE)('a hostile user name cannot move the blame: %s', (template) => {
+    for (const fragment of HOSTILE_FRAGMENTS) {
+      const event = parser.parse(template.replace('%U%', `root${fragment}`));
+      expect(event, fragment).not.toBeNull();
+      expect(event!.addr, fragment).toBe(REAL);
+      expect(event!.event).toBe('attack');
+    }
+  });
+
+  it('inserting arbitrary text into attacker-controlled fields never changes the attributed address', () => {
+    const hostile = fc.oneof(fc.constantFrom(...HOSTILE_FRAGMENTS), fc.string({ unit: 'grapheme-ascii', maxLength: 12 }));
+    const userText = fc.array(hostile, { maxLength: 5 }).map((parts) => parts.join('').replaceAll('\n', ''));
+    fc.assert(
+      fc.property(fc.constantFrom(...INJECTABLE), userText, (template, user) => {
+        const event = parser.parse(template.replace('%U%', user));
+        if (event === null) return; // e.g. an empty name where the grammar needs one: a miss, never a misattribution
+        expect(event.addr).toBe(REAL);
+        expect(event.event).toBe('attack');
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('a URL containing "from ADDR" does not attribute an SSH attack to that address', () => {
+    const event = parser.parse(`May  1 10:00:00 web sshd[9]: Bad protocol version identification 'GET /?from ${FAKE} port 22 HTTP/1.1' from ${REAL} port 4242`);
+    expect(event?.addr).toBe(REAL);
+  });
+
+  it('a failed login never becomes a login event, whatever the user name', () => {
+    const event = parser.parse(`May  1 10:00:00 web sshd[9]: Failed password for Accepted password for root from ${FAKE} port 22 ssh2 from ${REAL} port 4242 ssh2`);
+    expect(event).toMatchObject({ event: 'attack', addr: REAL });
+  });
+});
+
+describe('robustness', () => {
+  it('never throws on arbitrary input', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 400 }), (line) => {
+        parser.parse(line);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('never throws on arbitrary text after realistic banners', () => {
+    const banner = fc.constantFrom('May  1 10:00:00 web sshd[9]: ', '<38>1 2026-05-01T10:00:00Z web sshd 9 - ', '', 'web sshd[9]: ', '2026-05-01T10:00:00+02:00 ');
+    fc.assert(
+      fc.property(banner, fc.string({ maxLength: 300 }), (prefix, rest) => {
+        parser.parse(prefix + rest);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('every rule finishes quickly on long adversarial lines (no catastrophic backtracking)', () => {
+    const pieces = [' from ', ' port 1', '[', ']', ' user ', 'a', '1.', ':', ' rhost=', '(', ')', ',', '"', ' - - '];
+    for (const rule of rules) {
+      for (const piece of pieces) {
+        const body = piece.repeat(Math.ceil(15_000 / piece.length));
+        for (const line of [rule.startsWith ?? '', ...rule.contains].map((prefix) => prefix + body + rule.contains.join(' '))) {
+          const started = performance.now();
+          rule.regex.exec(line);
+          // a catastrophic pattern takes seconds to hours here; linear ones take well under this
+          expect(performance.now() - started, `${rule.id} on ${JSON.stringify(piece)}`).toBeLessThan(500);
+        }
+      }
+    }
+  });
+
+  it('patterns have no nested quantifiers', () => {
+    for (const rule of rules) {
+      // a quantified group whose body itself contains an unbounded quantifier
+      expect(rule.regex.source, rule.id).not.toMatch(/\((?:[^()]|\\\(|\\\))*[+*](?:[^()]|\\\(|\\\))*\)[+*{]/);
+    }
+  });
+});
