@@ -34,11 +34,34 @@ const QUIET_PROGRAMS = new Set([
 /** Tags cached per routing decision; bounded because tags of untagged input can be arbitrary. */
 const ROUTE_CACHE_LIMIT = 4096;
 
+/**
+ * The rules of one route indexed by the first character of their `startsWith` pre-filter, so a line is
+ * compared only with the rules that can match it. Each list keeps the file order, and `contains` rules
+ * (which can match whatever the first character) are in every list.
+ */
+interface Dispatch {
+  byFirstChar: (CompiledRule[] | undefined)[];
+  anyFirstChar: CompiledRule[];
+}
+
+function buildDispatch(rules: readonly CompiledRule[]): Dispatch {
+  const anyFirstChar = rules.filter((r) => r.startsWith === null || r.startsWith.charCodeAt(0) >= 128);
+  const byFirstChar: (CompiledRule[] | undefined)[] = new Array(128).fill(undefined);
+  for (const rule of rules) {
+    const c = rule.startsWith?.charCodeAt(0);
+    if (c !== undefined && c < 128 && byFirstChar[c] === undefined) {
+      byFirstChar[c] = rules.filter((r) => anyFirstChar.includes(r) || r.startsWith?.charCodeAt(0) === c);
+    }
+  }
+  return { byFirstChar, anyFirstChar };
+}
+
 export class Parser {
   readonly rules: readonly CompiledRule[];
   private readonly exact = new Map<string, CompiledRule[]>();
   private readonly prefixes: { prefix: string; rules: CompiledRule[] }[] = [];
   private readonly cache = new Map<string, CompiledRule[] | null>();
+  private readonly dispatches = new Map<readonly CompiledRule[], Dispatch>();
 
   constructor(rules: readonly CompiledRule[]) {
     this.rules = rules;
@@ -97,8 +120,12 @@ export class Parser {
     return this.match(this.rules, banner);
   }
 
-  private match(rules: readonly CompiledRule[], banner: Banner): ParsedEvent | null {
+  private match(route: readonly CompiledRule[], banner: Banner): ParsedEvent | null {
+    let dispatch = this.dispatches.get(route);
+    if (dispatch === undefined) this.dispatches.set(route, (dispatch = buildDispatch(route)));
     const msg = banner.msg;
+    const first = msg.charCodeAt(0);
+    const rules = (first < 128 ? dispatch.byFirstChar[first] : undefined) ?? dispatch.anyFirstChar;
     for (let i = 0; i < rules.length; i++) {
       const rule = rules[i];
       if (rule.startsWith !== null) {
