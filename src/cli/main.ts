@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { auditCommand } from './commands/audit.js';
 import { parseCommand } from './commands/parse.js';
 import { rulesCommand } from './commands/rules.js';
 
 await yargs(hideBin(process.argv))
   .scriptName('logwarden')
   .command(parseCommand)
+  .command(auditCommand)
   .command(rulesCommand)
   .demandCommand(1, 'Name a command (see --help).')
   .strict()

@@ -18,6 +18,8 @@ export interface OptionSpec {
   commands: readonly string[];
 }
 
+const POLICY_COMMANDS = ['audit', 'run'] as const;
+
 export const OPTIONS = {
   format: {
     type: 'string',
@@ -41,7 +43,115 @@ export const OPTIONS = {
   'rules-dir': {
     type: 'string',
     describe: 'Folder of rule files (*.json) to use instead of the bundled rules',
-    commands: ['parse', 'rules'],
+    commands: ['parse', 'rules', 'audit'],
+  },
+  threshold: {
+    type: 'number',
+    alias: 'a',
+    describe: 'Block an address when the danger of its attacks within the detection time reaches this',
+    default: 30,
+    sshguardKey: 'THRESHOLD',
+    commands: POLICY_COMMANDS,
+  },
+  'block-time': {
+    type: 'number',
+    alias: 'p',
+    describe: 'Seconds a first block lasts',
+    default: 120,
+    sshguardKey: 'BLOCK_TIME',
+    commands: POLICY_COMMANDS,
+  },
+  'detection-time': {
+    type: 'number',
+    alias: 's',
+    describe: "Seconds of an address's score window, counted from the window's first attack",
+    default: 1800,
+    sshguardKey: 'DETECTION_TIME',
+    commands: POLICY_COMMANDS,
+  },
+  'block-time-multiplier': {
+    type: 'number',
+    alias: 'm',
+    describe: 'Each further block of the same offender lasts this many times longer (decaying with the penalty half-life)',
+    default: 2,
+    sshguardKey: 'BLOCK_TIME_MULTIPLIER',
+    commands: POLICY_COMMANDS,
+  },
+  'max-block-time': {
+    type: 'number',
+    describe: 'Upper limit of a temporary block, in seconds',
+    default: 30 * 86400,
+    commands: POLICY_COMMANDS,
+  },
+  'penalty-half-life': {
+    type: 'number',
+    describe: "Seconds for an offender's penalty level to halve, so that an address back months later is treated almost as new",
+    default: 7 * 86400,
+    commands: POLICY_COMMANDS,
+  },
+  blacklist: {
+    type: 'string',
+    alias: 'b',
+    describe: 'THRESH:FILE — block permanently once the danger summed over an offender\'s blocks reaches THRESH, and record it in FILE (sshguard format)',
+    sshguardKey: 'BLACKLIST_FILE',
+    commands: POLICY_COMMANDS,
+  },
+  'ipv4-subnet': {
+    type: 'number',
+    alias: 'n',
+    describe: 'Prefix length that IPv4 attacks are scored and blocked by (32: each address alone)',
+    default: 32,
+    sshguardKey: 'IPV4_SUBNET',
+    commands: POLICY_COMMANDS,
+  },
+  'ipv6-subnet': {
+    type: 'number',
+    alias: 'N',
+    describe: 'Prefix length that IPv6 attacks are scored and blocked by (64: one end site\'s network)',
+    default: 64,
+    sshguardKey: 'IPV6_SUBNET',
+    commands: POLICY_COMMANDS,
+  },
+  'trust-time': {
+    type: 'number',
+    describe: 'Seconds a successful login exempts its address from scoring (its attacks are still recorded)',
+    default: 3600,
+    commands: POLICY_COMMANDS,
+  },
+  'no-trust-users': {
+    type: 'string',
+    describe: 'Comma-separated shared accounts whose logins grant no trust',
+    default: 'git,gitea,gitlab,forgejo,gogs,anonymous,ftp',
+    commands: POLICY_COMMANDS,
+  },
+  whitelist: {
+    type: 'string',
+    alias: 'w',
+    repeatable: true,
+    describe: 'Never block this address, CIDR or hostname; a value starting with / or . (or naming a file) is a whitelist file',
+    sshguardKey: 'WHITELIST_FILE',
+    commands: POLICY_COMMANDS,
+  },
+  db: {
+    type: 'string',
+    describe: 'The state database (default /var/lib/logwarden/state.db as root, else under $XDG_STATE_HOME/logwarden)',
+    commands: ['run', 'explain', 'status', 'block', 'unblock'],
+  },
+  json: {
+    type: 'boolean',
+    describe: 'Print the result as JSON',
+    default: false,
+    commands: ['audit', 'rules'],
+  },
+  year: {
+    type: 'number',
+    describe: 'Year of timestamps that carry none (BSD syslog); by default inferred from the file\'s date, across New Year',
+    commands: ['audit'],
+  },
+  timezone: {
+    type: 'string',
+    describe: 'Time zone (IANA name, e.g. Europe/Paris, or UTC) of timestamps that carry none; default: local',
+    commands: ['audit'],
   },
 } as const satisfies Record<string, OptionSpec>;
 

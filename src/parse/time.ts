@@ -6,6 +6,8 @@ export interface TimeContext {
   now: number;
   /** Forces the year of yearless (BSD) timestamps. */
   year?: number;
+  /** IANA zone of timestamps that carry none; default: the process's local zone */
+  timezone?: string;
 }
 
 const DAY_MS = 86_400_000;
@@ -42,13 +44,13 @@ export function bannerTime(banner: Banner, ctx: TimeContext): number | null {
       const m = num(t, dayEnd + 4, dayEnd + 6);
       const sec = num(t, dayEnd + 7, dayEnd + 9);
       const [ms] = fraction(t, dayEnd + 9);
-      if (ctx.year !== undefined) return new Date(ctx.year, month, day, h, m, sec, ms).getTime();
+      if (ctx.year !== undefined) return wallTime(ctx.timezone, ctx.year, month, day, h, m, sec, ms);
       const year = new Date(ctx.now).getFullYear();
-      const time = new Date(year, month, day, h, m, sec, ms).getTime();
-      return time > ctx.now + DAY_MS ? new Date(year - 1, month, day, h, m, sec, ms).getTime() : time;
+      const time = wallTime(ctx.timezone, year, month, day, h, m, sec, ms);
+      return time > ctx.now + DAY_MS ? wallTime(ctx.timezone, year - 1, month, day, h, m, sec, ms) : time;
     }
     case TimeFormat.Iso:
-      return isoTime(t);
+      return isoTime(t, ctx.timezone);
     case TimeFormat.Tai64n: {
       const seconds = BigInt(`0x${t.slice(1, 17)}`) - TAI64_EPOCH;
       const nanos = parseInt(t.slice(17, 25), 16);
@@ -59,8 +61,8 @@ export function bannerTime(banner: Banner, ctx: TimeContext): number | null {
   }
 }
 
-/** ISO 8601 as the banner scanner accepted it; without a zone it is local time. */
-export function isoTime(t: string): number {
+/** ISO 8601 as the banner scanner accepted it; without a zone it is in `timezone` (default local). */
+export function isoTime(t: string, timezone?: string): number {
   const year = num(t, 0, 4);
   const month = num(t, 5, 7) - 1;
   const day = num(t, 8, 10);
@@ -69,11 +71,75 @@ export function isoTime(t: string): number {
   const sec = num(t, 17, 19);
   const [ms, end] = fraction(t, 19);
   const z = t.charCodeAt(end);
-  if (end >= t.length) return new Date(year, month, day, h, m, sec, ms).getTime();
+  if (end >= t.length) return wallTime(timezone, year, month, day, h, m, sec, ms);
   const utc = Date.UTC(year, month, day, h, m, sec, ms);
   if (z === 90) return utc;
   const sign = z === 45 ? -1 : 1;
   const oh = num(t, end + 1, end + 3);
   const om = t.charCodeAt(end + 3) === 58 ? num(t, end + 4, end + 6) : end + 5 <= t.length ? num(t, end + 3, end + 5) : 0;
   return utc - sign * (oh * 60 + om) * 60_000;
+}
+
+const zoneFormats = new Map<string, Intl.DateTimeFormat>();
+
+const zoneOffsets = new Map<string, number>();
+/** Zone offsets change only at quarter hours: cache them per 15 minutes (bounded). */
+const OFFSET_BUCKET_MS = 15 * 60_000;
+
+/** Offset (ms) of `timezone` from UTC at the instant `utc`. */
+function zoneOffset(timezone: string, utc: number): number {
+  const bucketKey = `${timezone} ${Math.floor(utc / OFFSET_BUCKET_MS)}`;
+  const cached = zoneOffsets.get(bucketKey);
+  if (cached !== undefined) return cached;
+  if (zoneOffsets.size > 100_000) zoneOffsets.clear();
+  const offset = computeZoneOffset(timezone, Math.floor(utc / OFFSET_BUCKET_MS) * OFFSET_BUCKET_MS);
+  zoneOffsets.set(bucketKey, offset);
+  return offset;
+}
+
+function computeZoneOffset(timezone: string, utc: number): number {
+  let format = zoneFormats.get(timezone);
+  if (format === undefined) {
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone: timezone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+    zoneFormats.set(timezone, format);
+  }
+  const parts: Record<string, number> = {};
+  for (const { type, value } of format.formatToParts(utc)) parts[type] = Number(value);
+  const asUtc = Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute, parts.second);
+  return asUtc - Math.floor(utc / 1000) * 1000;
+}
+
+/** Throws a clear error for an unknown zone name. */
+export function checkTimezone(timezone: string): void {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: timezone });
+  } catch {
+    throw new Error(`unknown time zone ${JSON.stringify(timezone)} (expected an IANA name such as Europe/Paris, or UTC)`);
+  }
+}
+
+/** The instant of a wall-clock time in `timezone` (local when undefined). */
+export function wallTime(
+  timezone: string | undefined,
+  year: number,
+  month: number,
+  day: number,
+  h: number,
+  m: number,
+  s: number,
+  ms: number,
+): number {
+  if (timezone === undefined) return new Date(year, month, day, h, m, s, ms).getTime();
+  const guess = Date.UTC(year, month, day, h, m, s, ms);
+  const first = guess - zoneOffset(timezone, guess);
+  return guess - zoneOffset(timezone, first);
 }

@@ -14,7 +14,6 @@ export const rulesCommand: CommandModule<object, RulesArgs> = {
   builder: (y) =>
     y
       .positional('action', { type: 'string', choices: ['list'], describe: 'list: print every rule' })
-      .option('json', { type: 'boolean', default: false, describe: 'One JSON object per rule' })
       .options(optionsFor('rules')) as never,
   handler: (args) => {
     const rules = loadRules(args['rules-dir']);

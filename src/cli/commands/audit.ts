@@ -1,0 +1,117 @@
+import { lookup } from 'node:dns/promises';
+import type { CommandModule } from 'yargs';
+import { type PolicyArgs, policyFromArgs, whitelistFromArgs } from '../../config/policy.js';
+import { optionsFor } from '../../config/options.js';
+import { Parser } from '../../parse/parser.js';
+import { loadRules } from '../../parse/rules.js';
+import { checkTimezone } from '../../parse/time.js';
+import { readBlacklist } from '../../policy/blacklist.js';
+import { networkText } from '../../policy/network.js';
+import { Whitelist } from '../../policy/whitelist.js';
+import { type AuditBlock, replay, type ReplayResult } from '../../audit/replay.js';
+import { Progress } from '../progress.js';
+
+interface AuditArgs extends PolicyArgs {
+  files: string[];
+  json: boolean;
+  year?: number;
+  timezone?: string;
+  'rules-dir'?: string;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export function auditJson(result: ReplayResult): string {
+  return JSON.stringify({
+    blocks: result.blocks.map(({ decision: b }) => ({
+      addr: b.net.addr,
+      cidr: b.net.cidr,
+      kind: b.net.kind,
+      at: iso(b.at),
+      duration: b.duration,
+      permanent: b.permanent,
+      attacks: b.attacks,
+      score: b.score,
+      services: b.services,
+      rules: b.rules,
+      first_seen: iso(b.firstSeen),
+      evidence: b.evidence,
+    })),
+    summary: { lines: result.lines, attacks: result.attacks, addresses: result.addresses, blocks: result.blocks.length },
+  });
+}
+
+function humanDuration(seconds: number): string {
+  if (seconds < 600) return `${seconds}s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)}m`;
+  if (seconds < 172800) return `${Math.round(seconds / 360) / 10}h`;
+  return `${Math.round(seconds / 8640) / 10}d`;
+}
+
+const shortTime = (ms: number) => iso(ms).replace('T', ' ').replace(/\.\d{3}Z$/, 'Z');
+
+export function auditTable(result: ReplayResult): string {
+  const header = ['ADDRESS', 'BLOCKED AT (UTC)', 'FOR', 'ATTACKS', 'SCORE', 'SERVICES', 'RULES', 'FIRST SEEN (UTC)'];
+  const rows = result.blocks.map(({ decision: b }: AuditBlock) => [
+    networkText(b.net),
+    shortTime(b.at),
+    b.permanent ? 'permanent' : humanDuration(b.duration!),
+    String(b.attacks),
+    String(b.score),
+    b.services.join(','),
+    b.rules.join(','),
+    shortTime(b.firstSeen),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const format = (r: string[]) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join('  ');
+  const s = result.stats;
+  const permanent = result.blocks.filter((b) => b.decision.permanent).length;
+  const lines = rows.length > 0 ? [format(header), ...rows.map(format), ''] : ['No address would have been blocked.', ''];
+  lines.push(
+    `${result.lines} lines, ${result.attacks} attacks from ${result.addresses} addresses: ${result.blocks.length} blocks (${permanent} permanent).`,
+    `Not scored: ${s.whitelisted} whitelisted, ${s.trusted} from trusted addresses, ${s.alreadyBlocked} while already blocked, ` +
+      `${s.joined} joined to an attempt already counted, ${s.forgiven} forgiven by a login on the same connection, ` +
+      `${s.hostnames} with an unresolved hostname.`,
+    'Dry run: no firewall, database or file was changed.',
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+export const auditCommand: CommandModule<object, AuditArgs> = {
+  command: 'audit <files..>',
+  describe: 'Replay old logs (plain or gzip) with their own timestamps and show what would have been blocked and why',
+  builder: (y) =>
+    y
+      .positional('files', { type: 'string', array: true, describe: 'Log files, merged in time order; - is standard input' })
+      .options(optionsFor('audit')) as never,
+  handler: async (args) => {
+    const { policy, blacklist } = policyFromArgs(args);
+    if (args.timezone !== undefined) checkTimezone(args.timezone);
+    const entries = whitelistFromArgs(args);
+    for (const p of entries.problems) {
+      process.stderr.write(`logwarden: whitelist ${p.source}${p.line ? `:${p.line}` : ''}: ${JSON.stringify(p.entry)} skipped: ${p.message}\n`);
+    }
+    const whitelist = new Whitelist(entries, async (name) => (await lookup(name, { all: true })).map((a) => a.address));
+    for (const p of await whitelist.refresh()) {
+      process.stderr.write(`logwarden: whitelist ${p.source}: ${p.entry}: ${p.message}\n`);
+    }
+    const black = blacklist ? readBlacklist(blacklist.file) : { entries: [], problems: [] };
+    for (const problem of black.problems) process.stderr.write(`logwarden: ${problem} (skipped)\n`);
+
+    const progress = new Progress(process.stderr, args.files);
+    const result = await replay(args.files, {
+      parser: new Parser(loadRules(args['rules-dir'])),
+      policy,
+      whitelist,
+      blacklist: black.entries,
+      year: args.year,
+      timezone: args.timezone,
+      now: Date.now(),
+      onProgress: (bytes, lines) => progress.update(bytes, lines),
+      onReadError: (file, error) => process.stderr.write(`logwarden: cannot read ${file}: ${error.message}\n`),
+    });
+    progress.done();
+    process.stdout.write(args.json ? `${auditJson(result)}\n` : auditTable(result));
+    if (result.failedFiles > 0) process.exitCode = 1;
+  },
+};

@@ -1,0 +1,153 @@
+/**
+ * Attempt correlation, between the parser and the policy: one failed attempt is one attack, whatever number
+ * of lines sshd writes for it, and failures on a connection that then logs a successful login are forgiven.
+ * A connection is identified by host, program and pid (OpenSSH writes one pid per connection).
+ */
+
+/** What the correlator needs to know of an event (it passes the rest through untouched). */
+export interface AttemptEvent {
+  event: 'attack' | 'login';
+  rule: string;
+  /** ms */
+  time: number;
+  /** host|program|pid, or null when the line has no pid (then nothing is correlated) */
+  connection: string | null;
+}
+
+export type Disposition =
+  /** score it */
+  | 'score'
+  /** another line of an attempt already scored: keep as evidence only */
+  | 'joined'
+  /** part of a connection that then succeeded: keep as evidence only */
+  | 'forgiven';
+
+export interface Step<E> {
+  event: E;
+  disposition: Disposition;
+}
+
+export interface CorrelatorOptions {
+  /** How long held `Failed publickey` lines wait for their connection to end or succeed (ms) */
+  holdMs: number;
+  /** A connection with no line for this long is forgotten (ms); sshd's LoginGraceTime bounds authentication */
+  idleMs: number;
+}
+
+export const DEFAULT_CORRELATOR: CorrelatorOptions = { holdMs: 5_000, idleMs: 120_000 };
+
+/** Lines that open an attempt; a later line of the same attempt joins it. */
+const OPENERS = new Set(['ssh-invalid-user', 'ssh-pam-unix-failure', 'ssh-pam-error']);
+/** The line that ends an attempt (joins an open attempt, or is an attempt of its own). */
+const FAILURES = new Set(['ssh-failed-password', 'ssh-failed-auth']);
+/** Held until the connection ends: a client offering its keys one by one logs this before the right one. */
+const HELD = 'ssh-failed-publickey';
+/** Lines that end a connection without success. */
+const CLOSES = new Set(['ssh-connection-closed-preauth', 'ssh-disconnected-preauth', 'ssh-max-auth-tries']);
+const MAX_REMEMBERED = 32;
+
+interface Connection<E> {
+  open: boolean;
+  held: E[];
+  /** Failures already scored on this connection, for forgiveness on success */
+  scored: E[];
+  lastSeen: number;
+}
+
+export class AttemptCorrelator<E extends AttemptEvent> {
+  private readonly connections = new Map<string, Connection<E>>();
+
+  constructor(
+    private readonly emit: (step: Step<E>) => void,
+    /** Called with failures already scored whose connection then succeeded */
+    private readonly forgive: (event: E) => void,
+    private readonly options: CorrelatorOptions = DEFAULT_CORRELATOR,
+  ) {}
+
+  push(e: E): void {
+    if (e.connection === null) {
+      this.emit({ event: e, disposition: 'score' });
+      return;
+    }
+    let c = this.connections.get(e.connection);
+    if (c === undefined) {
+      c = { open: false, held: [], scored: [], lastSeen: e.time };
+    } else {
+      this.connections.delete(e.connection); // re-insert: the map stays in least-recently-seen order
+    }
+    c.lastSeen = Math.max(c.lastSeen, e.time);
+    this.connections.set(e.connection, c);
+
+    if (e.event === 'login') {
+      for (const held of c.held) this.emit({ event: held, disposition: 'forgiven' });
+      for (const scored of c.scored) this.forgive(scored);
+      c.held = [];
+      c.scored = [];
+      c.open = false;
+      this.emit({ event: e, disposition: 'score' });
+      return;
+    }
+    if (e.rule === HELD) {
+      c.held.push(e);
+      if (c.held.length > MAX_REMEMBERED) this.score(c, c.held.shift()!);
+      return;
+    }
+    if (OPENERS.has(e.rule)) {
+      if (c.open) this.emit({ event: e, disposition: 'joined' });
+      else {
+        c.open = true;
+        this.score(c, e);
+      }
+      return;
+    }
+    if (FAILURES.has(e.rule)) {
+      if (c.open) {
+        c.open = false;
+        this.emit({ event: e, disposition: 'joined' });
+      } else {
+        this.score(c, e);
+      }
+      return;
+    }
+    if (CLOSES.has(e.rule)) {
+      this.releaseHeld(c);
+      c.open = false;
+      this.score(c, e);
+      this.connections.delete(e.connection);
+      return;
+    }
+    this.score(c, e);
+  }
+
+  /** Releases what has waited long enough by `now` (ms) and forgets idle connections. */
+  expire(now: number): void {
+    for (const [id, c] of this.connections) {
+      if (c.lastSeen > now - this.options.holdMs) break; // the map is in last-seen order: the rest are newer
+      this.releaseHeld(c);
+      if (c.lastSeen <= now - this.options.idleMs) this.connections.delete(id);
+    }
+  }
+
+  /** End of input: every held line is scored. */
+  flush(): void {
+    for (const c of this.connections.values()) this.releaseHeld(c);
+    this.connections.clear();
+  }
+
+  get size(): number {
+    return this.connections.size;
+  }
+
+  private releaseHeld(c: Connection<E>): void {
+    if (c.held.length === 0) return;
+    const held = c.held;
+    c.held = [];
+    for (const e of held) this.score(c, e);
+  }
+
+  private score(c: Connection<E>, e: E): void {
+    c.scored.push(e);
+    if (c.scored.length > MAX_REMEMBERED) c.scored.shift();
+    this.emit({ event: e, disposition: 'score' });
+  }
+}

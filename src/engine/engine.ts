@@ -1,0 +1,187 @@
+/**
+ * One wiring of the stages after the parser: attempt correlation → policy → store. `audit` and the daemon
+ * both feed it parsed lines; what they do with block decisions (report, or apply) is theirs.
+ */
+import { AttemptCorrelator, type CorrelatorOptions, DEFAULT_CORRELATOR, type Step } from '../correlate/attempts.js';
+import type { ParsedEvent } from '../parse/parser.js';
+import {
+  applyEvent,
+  type BlockDecision,
+  forgiveAttack,
+  keyOf,
+  type PolicyConfig,
+  type PolicyEvent,
+  type PolicyState,
+  prune,
+} from '../policy/policy.js';
+import { networkText } from '../policy/network.js';
+import type { Store } from '../store/store.js';
+
+/** A parsed line on its way through the engine. */
+export interface Item {
+  parsed: ParsedEvent;
+  event: 'attack' | 'login';
+  rule: string;
+  /** ms, the event's own time */
+  time: number;
+  connection: string | null;
+  source: string;
+  lineNo: number | null;
+  line: string;
+}
+
+export interface EngineStats {
+  events: number;
+  scored: number;
+  joined: number;
+  forgiven: number;
+  whitelisted: number;
+  trusted: number;
+  alreadyBlocked: number;
+  logins: number;
+  hostnames: number;
+  blocks: number;
+}
+
+export interface EngineOptions {
+  policy: PolicyConfig;
+  state: PolicyState;
+  store: Store | null;
+  /** The real time (ms): blocks that end before it are recorded, not applied */
+  now: () => number;
+  onBlock: (block: BlockDecision, trigger: Item) => void;
+  correlator?: CorrelatorOptions;
+}
+
+/** Offenders are pruned at most this often, in the events' own time. */
+const PRUNE_EVERY_MS = 10 * 60_000;
+/** Held lines are released at most this often. */
+const EXPIRE_EVERY_MS = 1_000;
+
+/** host|program|pid of an sshd line: one connection. */
+export function connectionOf(e: ParsedEvent): string | null {
+  const b = e.banner;
+  if (b.pid === null || b.tag === null || e.service !== 100) return null;
+  return `${b.host ?? ''}|${b.tag}|${b.pid}`;
+}
+
+export class Engine {
+  readonly stats: EngineStats = {
+    events: 0,
+    scored: 0,
+    joined: 0,
+    forgiven: 0,
+    whitelisted: 0,
+    trusted: 0,
+    alreadyBlocked: 0,
+    logins: 0,
+    hostnames: 0,
+    blocks: 0,
+  };
+  private readonly correlator: AttemptCorrelator<Item>;
+  private lastExpire = -Infinity;
+  private lastPrune = -Infinity;
+
+  constructor(private readonly options: EngineOptions) {
+    this.correlator = new AttemptCorrelator<Item>(
+      (step) => this.step(step),
+      (item) => {
+        const e = policyEvent(item);
+        if (e !== null) forgiveAttack(options.state, options.policy, e);
+      },
+      options.correlator ?? DEFAULT_CORRELATOR,
+    );
+  }
+
+  handle(item: Item): void {
+    this.stats.events += item.parsed.count;
+    if (item.time - this.lastExpire >= EXPIRE_EVERY_MS) {
+      this.lastExpire = item.time;
+      this.correlator.expire(item.time);
+    }
+    for (let i = 0; i < item.parsed.count; i++) this.correlator.push(item);
+    if (item.time - this.lastPrune >= PRUNE_EVERY_MS) {
+      if (this.lastPrune !== -Infinity) {
+        const removed = prune(this.options.state, this.options.policy, item.time);
+        this.options.store?.forgetOffenders(removed);
+      }
+      this.lastPrune = item.time;
+    }
+  }
+
+  /** End of input: held lines are scored, and everything is written. */
+  finish(): void {
+    this.correlator.flush();
+    this.options.store?.flush();
+  }
+
+  private step({ event: item, disposition }: Step<Item>): void {
+    const { parsed } = item;
+    let outcome: string = disposition;
+    if (disposition === 'joined') this.stats.joined++;
+    else if (disposition === 'forgiven') this.stats.forgiven++;
+    else {
+      const e = policyEvent(item);
+      if (e === null) {
+        outcome = 'unresolved-hostname';
+        this.stats.hostnames++;
+      } else {
+        const result = applyEvent(this.options.state, this.options.policy, e, this.options.now());
+        outcome = result.outcome;
+        this.count(outcome);
+        const o = this.options.state.offenders.get(result.key);
+        if (o !== undefined) this.options.store?.touchOffender(o);
+        if (result.block) {
+          this.stats.blocks++;
+          const b = result.block;
+          this.options.store?.addBlock(b.net, b.at, b.permanent ? null : b.until, 'policy', {
+            score: b.score,
+            attacks: b.attacks,
+            services: b.services,
+            rules: b.rules,
+            evidence: b.evidence,
+          });
+          this.options.onBlock(b, item);
+        }
+      }
+    }
+    this.options.store?.addEvidence({
+      offender: parsed.kind === null ? parsed.addr : networkText(keyOf(parsed.addr, parsed.kind, this.options.policy)),
+      time: item.time,
+      source: item.source,
+      lineNo: item.lineNo,
+      event: parsed.event,
+      rule: parsed.rule,
+      service: parsed.service,
+      danger: parsed.danger,
+      addr: parsed.addr,
+      outcome,
+      line: item.line,
+    });
+  }
+
+  private count(outcome: string): void {
+    const s = this.stats;
+    if (outcome === 'scored' || outcome === 'blocked') s.scored++;
+    else if (outcome === 'whitelisted') s.whitelisted++;
+    else if (outcome === 'trusted') s.trusted++;
+    else if (outcome === 'already-blocked') s.alreadyBlocked++;
+    else s.logins++;
+  }
+}
+
+function policyEvent(item: Item): PolicyEvent | null {
+  const p = item.parsed;
+  if (p.kind === null) return null;
+  return {
+    event: p.event,
+    time: item.time,
+    addr: p.addr,
+    kind: p.kind,
+    danger: p.danger,
+    service: p.service,
+    rule: p.rule,
+    user: p.user,
+    line: item.line,
+  };
+}

@@ -1,0 +1,149 @@
+/**
+ * The whitelist: loopback always, plus addresses, CIDRs and hostnames from files and -w, in sshguard's
+ * syntax. Hostnames are resolved off the hot path by an injected resolver and refreshed periodically.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import type { AddressKind } from '../parse/address.js';
+import { type Network, NetworkSet, parseNetwork } from './network.js';
+
+export interface WhitelistProblem {
+  source: string;
+  line: number | null;
+  entry: string;
+  message: string;
+}
+
+export interface WhitelistEntries {
+  networks: { net: Network; source: string }[];
+  hostnames: { name: string; source: string }[];
+  problems: WhitelistProblem[];
+}
+
+const LOOPBACK = ['127.0.0.0/8', '::1'];
+const HOSTNAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
+
+function addEntry(entries: WhitelistEntries, text: string, source: string, line: number | null): void {
+  const net = parseNetwork(text);
+  if (net) {
+    entries.networks.push({ net, source });
+  } else if (HOSTNAME.test(text) && !/^[\d.]+$/.test(text)) {
+    entries.hostnames.push({ name: text.toLowerCase().replace(/\.$/, ''), source });
+  } else {
+    entries.problems.push({ source, line, entry: text, message: 'not an address, CIDR or hostname' });
+  }
+}
+
+/** Parses a whitelist file's text: one entry per line, everything after whitespace or `#` is a comment. */
+export function parseWhitelistText(text: string, source: string, entries: WhitelistEntries = emptyEntries()): WhitelistEntries {
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const entry = lines[i].replace(/[\s#].*$/s, '');
+    if (entry.length > 0) addEntry(entries, entry, source, i + 1);
+  }
+  return entries;
+}
+
+export function emptyEntries(): WhitelistEntries {
+  return { networks: [], hostnames: [], problems: [] };
+}
+
+/**
+ * A `-w` value: a file when it starts with `/` or `.` (sshguard's rule) or names an existing file,
+ * else one entry.
+ */
+export function addWhitelistArgument(entries: WhitelistEntries, value: string): void {
+  if (value.startsWith('/') || value.startsWith('.') || (existsSync(value) && statSync(value).isFile())) {
+    let text: string;
+    try {
+      text = readFileSync(value, 'utf8');
+    } catch (error) {
+      entries.problems.push({ source: value, line: null, entry: value, message: `cannot read: ${(error as Error).message}` });
+      return;
+    }
+    parseWhitelistText(text, value, entries);
+  } else {
+    addEntry(entries, value, '-w', null);
+  }
+}
+
+export type Resolver = (hostname: string) => Promise<string[]>;
+
+export class Whitelist {
+  private networks = new NetworkSet();
+  /** Where each entry came from, for explanations */
+  private readonly sources: { net: Network; source: string }[] = [];
+  private resolved = new Map<string, string[]>();
+
+  constructor(
+    readonly entries: WhitelistEntries,
+    private readonly resolver: Resolver | null = null,
+  ) {
+    this.rebuild();
+  }
+
+  private rebuild(): void {
+    const set = new NetworkSet();
+    this.sources.length = 0;
+    for (const text of LOOPBACK) {
+      const net = parseNetwork(text)!;
+      set.add(net);
+      this.sources.push({ net, source: 'loopback' });
+    }
+    for (const entry of this.entries.networks) {
+      set.add(entry.net);
+      this.sources.push(entry);
+    }
+    for (const { name, source } of this.entries.hostnames) {
+      for (const addr of this.resolved.get(name) ?? []) {
+        const net = parseNetwork(addr);
+        if (!net) continue;
+        set.add(net);
+        this.sources.push({ net, source: `${source} (${name})` });
+      }
+    }
+    this.networks = set;
+  }
+
+  /** Resolves every hostname entry (keeping the last answer when a lookup fails) and returns failures. */
+  async refresh(): Promise<WhitelistProblem[]> {
+    if (!this.resolver || this.entries.hostnames.length === 0) return [];
+    const problems: WhitelistProblem[] = [];
+    const next = new Map(this.resolved);
+    await Promise.all(
+      this.entries.hostnames.map(async ({ name, source }) => {
+        try {
+          next.set(name, await this.resolver!(name));
+        } catch (error) {
+          problems.push({ source, line: null, entry: name, message: `cannot resolve: ${(error as Error).message}` });
+        }
+      }),
+    );
+    this.resolved = next;
+    this.rebuild();
+    return problems;
+  }
+
+  has(addr: string, kind: AddressKind): boolean {
+    return this.networks.has(addr, kind);
+  }
+
+  /** True when a block of `net` would cover a whitelisted address. */
+  overlaps(net: Network): boolean {
+    return this.networks.intersects(net);
+  }
+
+  /** Which entry whitelists `addr`, for explanations. */
+  reason(addr: string, kind: AddressKind): string | null {
+    for (const { net, source } of this.sources) {
+      const one = new NetworkSet();
+      one.add(net);
+      if (one.has(addr, kind)) return `${source}: ${net.addr}/${net.cidr}`;
+    }
+    return null;
+  }
+
+  /** Every whitelisted network (for the firewall's allow sets). */
+  list(): Network[] {
+    return this.sources.map((s) => s.net);
+  }
+}

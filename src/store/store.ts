@@ -1,0 +1,383 @@
+/**
+ * The SQLite store (better-sqlite3): offenders, evidence, blocks and source positions in one file.
+ * Hot state lives in memory (policy); this writes behind in micro-batched transactions.
+ */
+import Database from 'better-sqlite3';
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { AddressKind } from '../parse/address.js';
+import type { Network } from '../policy/network.js';
+import type { Offender } from '../policy/policy.js';
+import { MIGRATIONS } from './schema.js';
+
+export class StoreError extends Error {}
+
+export interface EvidenceRow {
+  offender: string;
+  time: number;
+  source: string;
+  lineNo: number | null;
+  event: 'attack' | 'login';
+  rule: string;
+  service: number;
+  danger: number;
+  addr: string;
+  outcome: string;
+  line: string;
+}
+
+export type BlockOrigin = 'policy' | 'blacklist' | 'manual';
+export type BlockState = 'active' | 'expired' | 'released' | 'whitelisted';
+
+export interface BlockReason {
+  score?: number;
+  attacks?: number;
+  services?: number[];
+  rules?: string[];
+  evidence?: string[];
+  text?: string;
+}
+
+export interface BlockRow {
+  id: number;
+  key: string;
+  addr: string;
+  cidr: number;
+  kind: AddressKind;
+  start: number;
+  /** null: permanent */
+  expires: number | null;
+  origin: BlockOrigin;
+  reason: BlockReason;
+  state: BlockState;
+  endedAt: number | null;
+}
+
+export interface StoreOptions {
+  /** Most recent evidence rows kept per offender */
+  evidencePerOffender?: number;
+  /** Flush when this many writes are queued */
+  batchSize?: number;
+  /** Reports problems the store recovered from (a corrupt file moved aside) */
+  warn?: (message: string) => void;
+}
+
+/** /var/lib/logwarden/state.db for root, else $XDG_STATE_HOME (or ~/.local/state)/logwarden/state.db */
+export function defaultDbPath(): string {
+  if (process.getuid?.() === 0) return '/var/lib/logwarden/state.db';
+  const base = process.env.XDG_STATE_HOME || join(homedir(), '.local', 'state');
+  return join(base, 'logwarden', 'state.db');
+}
+
+const PERMANENT = -1;
+
+function isCorruption(error: unknown): boolean {
+  const code = (error as { code?: string }).code ?? '';
+  return code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT' || code.startsWith('SQLITE_CORRUPT');
+}
+
+export class Store {
+  readonly db: Database.Database;
+  private readonly evidenceCap: number;
+  private readonly batchSize: number;
+  private evidenceQueue: EvidenceRow[] = [];
+  private dirtyOffenders = new Map<string, Offender>();
+  private deletedOffenders = new Set<string>();
+  /** Evidence rows written per offender since its last pruning */
+  private evidenceSincePrune = new Map<string, number>();
+
+  private readonly stmt: Record<
+    | 'insertEvidence'
+    | 'upsertOffender'
+    | 'deleteOffender'
+    | 'deleteOffenderEvidence'
+    | 'pruneEvidence'
+    | 'insertBlock'
+    | 'endBlock'
+    | 'expireBlocks'
+    | 'activeBlocks'
+    | 'setPosition'
+    | 'getPosition',
+    Database.Statement
+  >;
+
+  private constructor(
+    db: Database.Database,
+    readonly path: string,
+    options: StoreOptions,
+  ) {
+    this.db = db;
+    this.evidenceCap = options.evidencePerOffender ?? 50;
+    this.batchSize = options.batchSize ?? 2000;
+    this.stmt = {
+      insertEvidence: db.prepare(
+        `INSERT INTO evidence (offender, time, source, line_no, event, rule, service, danger, addr, outcome, line)
+         VALUES (@offender, @time, @source, @lineNo, @event, @rule, @service, @danger, @addr, @outcome, @line)`,
+      ),
+      upsertOffender: db.prepare(
+        `INSERT OR REPLACE INTO offenders (key, addr, cidr, kind, window_start, score, window_attacks, level, level_at,
+           blocked_danger, blocked_until, blocks, attacks, first_seen, last_seen)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      deleteOffender: db.prepare('DELETE FROM offenders WHERE key = ?'),
+      deleteOffenderEvidence: db.prepare('DELETE FROM evidence WHERE offender = ?'),
+      pruneEvidence: db.prepare(
+        `DELETE FROM evidence WHERE offender = ?1 AND id < (
+           SELECT id FROM evidence WHERE offender = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)`,
+      ),
+      insertBlock: db.prepare(
+        `INSERT INTO blocks (key, addr, cidr, kind, start, expires, origin, reason, state)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active')`,
+      ),
+      endBlock: db.prepare(`UPDATE blocks SET state = ?, ended_at = ? WHERE key = ? AND state = 'active'`),
+      expireBlocks: db.prepare(
+        `UPDATE blocks SET state = 'expired', ended_at = expires WHERE state = 'active' AND expires IS NOT NULL AND expires <= ?`,
+      ),
+      activeBlocks: db.prepare(`SELECT * FROM blocks WHERE state = 'active' ORDER BY id`),
+      setPosition: db.prepare(
+        `INSERT OR REPLACE INTO positions (source, inode, offset, cursor, updated_at) VALUES (?, ?, ?, ?, ?)`,
+      ),
+      getPosition: db.prepare('SELECT inode, offset, cursor FROM positions WHERE source = ?'),
+    };
+  }
+
+  /**
+   * Opens (creating folders, file and schema as needed) the store at `path`, or ':memory:'.
+   * A corrupt file is moved aside to `<path>.corrupt-<time>` and replaced by a fresh one: protection goes on.
+   */
+  static open(path: string, options: StoreOptions = {}): Store {
+    const warn = options.warn ?? ((m: string) => process.stderr.write(`logwarden: ${m}\n`));
+    try {
+      return new Store(Store.openDatabase(path), path, options);
+    } catch (error) {
+      if (path === ':memory:' || !isCorruption(error)) throw Store.explain(path, error);
+      const aside = `${path}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+      for (const suffix of ['', '-wal', '-shm']) {
+        if (existsSync(path + suffix)) renameSync(path + suffix, aside + suffix);
+      }
+      warn(`database ${path} is corrupt (${(error as Error).message}); moved it to ${aside} and started a fresh one`);
+      try {
+        return new Store(Store.openDatabase(path), path, options);
+      } catch (again) {
+        throw Store.explain(path, again);
+      }
+    }
+  }
+
+  private static explain(path: string, error: unknown): StoreError {
+    const e = error as { code?: string; message: string };
+    if (e instanceof StoreError) return e;
+    if (e.code === 'SQLITE_BUSY' || e.code === 'SQLITE_LOCKED') {
+      return new StoreError(`database ${path} is locked by another process (${e.message})`);
+    }
+    if (e.code === 'SQLITE_CANTOPEN' || e.code === 'SQLITE_READONLY' || e.code === 'EACCES' || e.code === 'EROFS') {
+      return new StoreError(`cannot open database ${path} for writing (${e.message})`);
+    }
+    return new StoreError(`database ${path}: ${e.message}`);
+  }
+
+  private static openDatabase(path: string): Database.Database {
+    if (path !== ':memory:') {
+      try {
+        mkdirSync(dirname(path), { recursive: true });
+      } catch (error) {
+        throw new StoreError(`cannot create the folder of database ${path} (${(error as Error).message})`);
+      }
+    }
+    const db = new Database(path, { timeout: 2000 });
+    try {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('foreign_keys = ON');
+      const check = db.pragma('quick_check', { simple: true });
+      if (check !== 'ok') {
+        const error = new Error(`quick_check: ${String(check)}`) as Error & { code: string };
+        error.code = 'SQLITE_CORRUPT';
+        throw error;
+      }
+      Store.migrate(db);
+      return db;
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  private static migrate(db: Database.Database): void {
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > MIGRATIONS.length) {
+      throw new StoreError(`database schema version ${version} is newer than this logwarden (${MIGRATIONS.length})`);
+    }
+    for (let v = version; v < MIGRATIONS.length; v++) {
+      db.transaction(() => {
+        db.exec(MIGRATIONS[v]);
+        db.pragma(`user_version = ${v + 1}`);
+      }).immediate();
+    }
+  }
+
+  // ---- write-behind queue ----
+
+  addEvidence(row: EvidenceRow): void {
+    this.evidenceQueue.push(row);
+    if (this.pendingWrites >= this.batchSize) this.flush();
+  }
+
+  /** Marks an offender's in-memory state for writing at the next flush. */
+  touchOffender(o: Offender): void {
+    this.dirtyOffenders.set(o.key, o);
+    this.deletedOffenders.delete(o.key);
+  }
+
+  forgetOffenders(keys: Iterable<string>): void {
+    for (const key of keys) {
+      this.dirtyOffenders.delete(key);
+      this.deletedOffenders.add(key);
+    }
+  }
+
+  get pendingWrites(): number {
+    return this.evidenceQueue.length + this.dirtyOffenders.size + this.deletedOffenders.size;
+  }
+
+  /** Writes everything queued in one transaction. */
+  flush(): void {
+    if (this.pendingWrites === 0) return;
+    const evidence = this.evidenceQueue;
+    const offenders = this.dirtyOffenders;
+    const deleted = this.deletedOffenders;
+    this.evidenceQueue = [];
+    this.dirtyOffenders = new Map();
+    this.deletedOffenders = new Set();
+    const toPrune: string[] = [];
+    this.db.transaction(() => {
+      for (const row of evidence) {
+        this.stmt.insertEvidence.run(row);
+        const n = (this.evidenceSincePrune.get(row.offender) ?? 0) + 1;
+        this.evidenceSincePrune.set(row.offender, n);
+        if (n === this.evidenceCap) toPrune.push(row.offender);
+      }
+      for (const o of offenders.values()) {
+        this.stmt.upsertOffender.run(
+          o.key, o.net.addr, o.net.cidr, o.net.kind, o.windowStart, o.score, o.windowAttacks, o.level, o.levelAt,
+          o.blockedDanger, o.blockedUntil === 0 ? null : o.blockedUntil === Infinity ? PERMANENT : o.blockedUntil,
+          o.blocks, o.attacks, o.firstSeen, o.lastSeen,
+        );
+      }
+      for (const key of deleted) {
+        this.stmt.deleteOffender.run(key);
+        this.stmt.deleteOffenderEvidence.run(key);
+        this.evidenceSincePrune.delete(key);
+      }
+      // an offender's evidence is trimmed back to the cap each time it has gained `cap` new rows
+      for (const key of toPrune) {
+        this.stmt.pruneEvidence.run(key, this.evidenceCap - 1);
+        this.evidenceSincePrune.set(key, 0);
+      }
+    })();
+  }
+
+  // ---- blocks ----
+
+  /** Records a new active block (ending any active one of the same key) and returns its id. */
+  addBlock(net: Network, start: number, expires: number | null, origin: BlockOrigin, reason: BlockReason): number {
+    const key = net.cidr === (net.kind === 4 ? 32 : 128) ? net.addr : `${net.addr}/${net.cidr}`;
+    return this.db.transaction(() => {
+      this.stmt.endBlock.run('expired', start, key);
+      return Number(
+        this.stmt.insertBlock.run(key, net.addr, net.cidr, net.kind, start, expires, origin, JSON.stringify(reason)).lastInsertRowid,
+      );
+    })();
+  }
+
+  /** Ends the active block of `key` as released by a user or lifted by the whitelist. */
+  endBlock(key: string, state: 'released' | 'whitelisted', at: number): boolean {
+    return this.stmt.endBlock.run(state, at, key).changes > 0;
+  }
+
+  /** Marks blocks whose time is over as expired; returns how many. */
+  expireBlocks(now: number): number {
+    return this.stmt.expireBlocks.run(now).changes;
+  }
+
+  activeBlocks(): BlockRow[] {
+    return (this.stmt.activeBlocks.all() as Record<string, unknown>[]).map(toBlockRow);
+  }
+
+  // ---- offenders ----
+
+  loadOffenders(): Offender[] {
+    const rows = this.db.prepare('SELECT * FROM offenders').all() as Record<string, number & string>[];
+    return rows.map((r) => ({
+      key: r.key,
+      net: { addr: r.addr, cidr: r.cidr, kind: r.kind as AddressKind },
+      windowStart: r.window_start,
+      score: r.score,
+      windowAttacks: r.window_attacks,
+      windowServices: [],
+      windowRules: [],
+      windowEvidence: [],
+      level: r.level,
+      levelAt: r.level_at,
+      blockedDanger: r.blocked_danger,
+      blockedUntil: r.blocked_until === null ? 0 : r.blocked_until === PERMANENT ? Infinity : r.blocked_until,
+      blocks: r.blocks,
+      attacks: r.attacks,
+      firstSeen: r.first_seen,
+      lastSeen: r.last_seen,
+    }));
+  }
+
+  evidenceOf(key: string, limit = 50): EvidenceRow[] {
+    const rows = this.db
+      .prepare('SELECT * FROM evidence WHERE offender = ? ORDER BY id DESC LIMIT ?')
+      .all(key, limit) as Record<string, string & number>[];
+    return rows.reverse().map((r) => ({
+      offender: r.offender,
+      time: r.time,
+      source: r.source,
+      lineNo: r.line_no,
+      event: r.event as 'attack' | 'login',
+      rule: r.rule,
+      service: r.service,
+      danger: r.danger,
+      addr: r.addr,
+      outcome: r.outcome,
+      line: r.line,
+    }));
+  }
+
+  // ---- positions ----
+
+  setPosition(source: string, position: { inode?: number | null; offset?: number | null; cursor?: string | null }, now: number): void {
+    this.stmt.setPosition.run(source, position.inode ?? null, position.offset ?? null, position.cursor ?? null, now);
+  }
+
+  getPosition(source: string): { inode: number | null; offset: number | null; cursor: string | null } | null {
+    return (this.stmt.getPosition.get(source) as { inode: number | null; offset: number | null; cursor: string | null }) ?? null;
+  }
+
+  /** Flushes and closes; the WAL is checkpointed so the file stands alone. */
+  close(): void {
+    this.flush();
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    this.db.close();
+  }
+}
+
+function toBlockRow(r: Record<string, unknown>): BlockRow {
+  return {
+    id: r.id as number,
+    key: r.key as string,
+    addr: r.addr as string,
+    cidr: r.cidr as number,
+    kind: r.kind as AddressKind,
+    start: r.start as number,
+    expires: (r.expires as number | null) ?? null,
+    origin: r.origin as BlockOrigin,
+    reason: JSON.parse(r.reason as string) as BlockReason,
+    state: r.state as BlockState,
+    endedAt: (r.ended_at as number | null) ?? null,
+  };
+}
