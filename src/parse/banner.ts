@@ -126,8 +126,10 @@ function scanTag(s: string, pos: number): TagScan | null {
   let pid: string | null = null;
   let c = s.charCodeAt(i);
   if (c === 91) {
-    const close = s.indexOf(']', i + 1);
-    if (close < 0 || close - i > 33) return null;
+    // a pid is digits: `unknown[192.0.2.7]:` (Postfix's client) is not `TAG[PID]:`
+    let close = i + 1;
+    while (close - i <= 10 && isDigit(s.charCodeAt(close))) close++;
+    if (close === i + 1 || s.charCodeAt(close) !== 93) return null;
     pid = s.slice(i + 1, close);
     i = close + 1;
     c = s.charCodeAt(i);

@@ -42,6 +42,12 @@ describe('parseBanner', () => {
     expect(banner.whole).toBe('error: PAM: Authentication failure for root from 192.0.2.7');
   });
 
+  it('does not read Postfix `unknown[ADDR]:` as a tag with a pid', () => {
+    const banner = parseBanner('warning: unknown[203.0.113.92]: SASL LOGIN authentication failed: UGFzc3dvcmQ6');
+    expect(banner.tag).toBeNull();
+    expect(banner.msg).toBe('warning: unknown[203.0.113.92]: SASL LOGIN authentication failed: UGFzc3dvcmQ6');
+  });
+
   it('unwraps `message repeated N times`', () => {
     const banner = parseBanner(`May  1 10:00:00 web sshd[42]: message repeated 3 times: [ ${MSG}]`);
     expect(banner.repeat).toBe(3);

@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { AttemptCorrelator, type AttemptEvent, type Step } from '../../src/correlate/attempts.js';
+
+interface E extends AttemptEvent {
+  id: string;
+}
+
+function harness() {
+  const steps: [string, Step<E>['disposition']][] = [];
+  const forgiven: string[] = [];
+  const c = new AttemptCorrelator<E>(
+    (s) => steps.push([s.event.id, s.disposition]),
+    (e) => forgiven.push(e.id),
+    { holdMs: 5000, idleMs: 120_000 },
+  );
+  const push = (id: string, rule: string, time: number, connection: string | null = 'h|sshd|1') =>
+    c.push({ id, rule, time, connection, event: rule === 'ssh-login' ? 'login' : 'attack' });
+  return { c, steps, forgiven, push };
+}
+
+describe('attempt correlation', () => {
+  it('joins pam_unix failure and the Failed password that follows into one attempt', () => {
+    const { steps, push } = harness();
+    push('pam', 'ssh-pam-unix-failure', 0);
+    push('failed', 'ssh-failed-password', 1);
+    push('pam2', 'ssh-pam-unix-failure', 2);
+    push('failed2', 'ssh-failed-password', 3);
+    expect(steps).toEqual([['pam', 'score'], ['failed', 'joined'], ['pam2', 'score'], ['failed2', 'joined']]);
+  });
+
+  it('joins Invalid user, its pam failure and its Failed line', () => {
+    const { steps, push } = harness();
+    push('invalid', 'ssh-invalid-user', 0);
+    push('pam', 'ssh-pam-unix-failure', 0);
+    push('failed', 'ssh-failed-password', 2);
+    push('failed2', 'ssh-failed-password', 4); // a second attempt on the same connection without PAM
+    expect(steps).toEqual([['invalid', 'score'], ['pam', 'joined'], ['failed', 'joined'], ['failed2', 'score']]);
+  });
+
+  it('keeps connections apart', () => {
+    const { steps, push } = harness();
+    push('pam-a', 'ssh-pam-unix-failure', 0, 'h|sshd|1');
+    push('failed-b', 'ssh-failed-password', 1, 'h|sshd|2');
+    push('failed-a', 'ssh-failed-password', 1, 'h|sshd|1');
+    expect(steps).toEqual([['pam-a', 'score'], ['failed-b', 'score'], ['failed-a', 'joined']]);
+  });
+
+  it('forgives wrong keys offered before the right one', () => {
+    const { steps, push } = harness();
+    push('k1', 'ssh-failed-publickey', 0);
+    push('k2', 'ssh-failed-publickey', 0);
+    push('k3', 'ssh-failed-publickey', 0);
+    push('ok', 'ssh-login', 1);
+    expect(steps).toEqual([['k1', 'forgiven'], ['k2', 'forgiven'], ['k3', 'forgiven'], ['ok', 'score']]);
+  });
+
+  it('scores held keys when the connection closes without success', () => {
+    const { steps, push } = harness();
+    push('k1', 'ssh-failed-publickey', 0);
+    push('close', 'ssh-connection-closed-preauth', 1);
+    expect(steps).toEqual([['k1', 'score'], ['close', 'score']]);
+  });
+
+  it('scores held keys after a few seconds with no line from their connection', () => {
+    const { c, steps, push } = harness();
+    push('k1', 'ssh-failed-publickey', 0);
+    c.expire(4000);
+    expect(steps).toEqual([]);
+    c.expire(5000);
+    expect(steps).toEqual([['k1', 'score']]);
+  });
+
+  it('scores held keys at the end of input', () => {
+    const { c, steps, push } = harness();
+    push('k1', 'ssh-failed-publickey', 0);
+    c.flush();
+    expect(steps).toEqual([['k1', 'score']]);
+  });
+
+  it('takes back failures already scored when the same connection then succeeds', () => {
+    const { steps, forgiven, push } = harness();
+    push('typo', 'ssh-failed-password', 0);
+    push('ok', 'ssh-login', 5);
+    expect(steps).toEqual([['typo', 'score'], ['ok', 'score']]);
+    expect(forgiven).toEqual(['typo']);
+  });
+
+  it('passes lines without a connection straight through', () => {
+    const { steps, push } = harness();
+    push('a', 'ssh-failed-publickey', 0, null);
+    push('b', 'ssh-failed-password', 0, null);
+    expect(steps).toEqual([['a', 'score'], ['b', 'score']]);
+  });
+
+  it('forgets idle connections', () => {
+    const { c, push } = harness();
+    push('a', 'ssh-failed-password', 0);
+    c.expire(200_000);
+    expect(c.size).toBe(0);
+  });
+});
