@@ -123,8 +123,8 @@ export class Store {
       deleteOffender: db.prepare('DELETE FROM offenders WHERE key = ?'),
       deleteOffenderEvidence: db.prepare('DELETE FROM evidence WHERE offender = ?'),
       pruneEvidence: db.prepare(
-        `DELETE FROM evidence WHERE offender = ?1 AND id < (
-           SELECT id FROM evidence WHERE offender = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)`,
+        `DELETE FROM evidence WHERE offender = @key AND id < (
+           SELECT id FROM evidence WHERE offender = @key ORDER BY id DESC LIMIT 1 OFFSET @keep)`,
       ),
       insertBlock: db.prepare(
         `INSERT INTO blocks (key, addr, cidr, kind, start, expires, origin, reason, state)
@@ -272,7 +272,7 @@ export class Store {
       }
       // an offender's evidence is trimmed back to the cap each time it has gained `cap` new rows
       for (const key of toPrune) {
-        this.stmt.pruneEvidence.run(key, this.evidenceCap - 1);
+        this.stmt.pruneEvidence.run({ key, keep: this.evidenceCap - 1 });
         this.evidenceSincePrune.set(key, 0);
       }
     })();
