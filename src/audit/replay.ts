@@ -1,18 +1,17 @@
 /**
  * Replays old logs through parser → correlation → policy with the logs' own timestamps: the dry run
- * behind `logwarden audit`. Nothing outside the process changes: the store is in memory.
+ * behind `logwarden audit`. Nothing outside the process changes.
  */
 import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { Engine, connectionOf, type Item } from '../engine/engine.js';
-import { openLogFile, readLines } from '../input/lines.js';
-import { TimeFormat } from '../parse/banner.js';
+import { LineSplitter, openLogFile } from '../input/lines.js';
+import { type Banner, TimeFormat } from '../parse/banner.js';
 import type { Parser } from '../parse/parser.js';
 import { bannerTime } from '../parse/time.js';
 import type { BlacklistEntry } from '../policy/blacklist.js';
 import { type BlockDecision, markBlocked, newPolicyState, type PolicyConfig } from '../policy/policy.js';
 import type { Whitelist } from '../policy/whitelist.js';
-import { Store } from '../store/store.js';
 
 export interface ReplayOptions {
   parser: Parser;
@@ -46,117 +45,164 @@ const DAY_MS = 86_400_000;
 /** A yearless timestamp this far before the previous one means the log crossed New Year. */
 const NEW_YEAR_JUMP_MS = 180 * DAY_MS;
 
-interface Pending {
-  item: Item;
-  /** For yearless timestamps: how many New Years the file crossed before this line */
-  rollover: number;
-  order: number;
-}
+/**
+ * One input's events, pulled chunk by chunk so that several inputs can be merged in time order without
+ * holding them in memory.
+ */
+class InputEvents {
+  batch: Item[] = [];
+  pos = 0;
+  private readonly chunks: AsyncIterator<Buffer>;
+  private readonly splitter: LineSplitter;
+  /** Year of the yearless timestamps, settled at the first one; +1 at each New Year crossed */
+  private year: number | undefined;
+  private previous = -Infinity;
+  private ended = false;
 
-/** Reads one input's events; yearless times are settled once the whole file is known. */
-async function readEvents(
-  name: string,
-  stream: Readable,
-  reference: number,
-  options: ReplayOptions,
-  sink: Pending[],
-  counters: { lines: number; bytes: number },
-): Promise<void> {
-  const { parser, now, timezone } = options;
-  const pending: Pending[] = [];
-  let rollover = 0;
-  let previousNominal = -Infinity;
-  const nominalYear = options.year ?? new Date(reference).getFullYear();
-  const read = await readLines(stream, {
-    line(text, lineNo) {
-      const parsed = parser.parse(text);
-      if (parsed === null) return;
-      const banner = parsed.banner;
-      let time: number;
-      if (banner.timeFormat === TimeFormat.Bsd) {
-        const nominal = bannerTime(banner, { now, year: nominalYear, timezone })!;
-        if (nominal < previousNominal - NEW_YEAR_JUMP_MS) rollover++;
-        previousNominal = nominal;
-        time = nominal;
-      } else {
-        time = bannerTime(banner, { now, timezone }) ?? now;
-      }
-      pending.push({
-        item: {
-          parsed,
-          event: parsed.event,
-          rule: parsed.rule,
-          time,
-          connection: connectionOf(parsed),
-          source: name,
-          lineNo,
-          line: text,
-        },
-        rollover: banner.timeFormat === TimeFormat.Bsd ? rollover : -1,
-        order: sink.length + pending.length,
-      });
-    },
-    chunkDone() {
-      options.onProgress?.(counters.bytes, counters.lines);
-    },
-  });
-  counters.lines += read.lines;
-  counters.bytes += read.bytes;
-  // Yearless times: the first line is in the reference's year unless --year says otherwise, moved back a
-  // year when that puts the file's last line more than a day after the file was last written.
-  const bsd = pending.filter((p) => p.rollover >= 0);
-  if (bsd.length > 0) {
-    let base = options.year ?? nominalYear - rollover;
-    const last = bsd[bsd.length - 1];
-    const settle = (p: Pending, y: number) => bannerTime(p.item.parsed.banner, { now, year: y + p.rollover, timezone })!;
-    if (options.year === undefined && settle(last, base) > reference + DAY_MS) base--;
-    for (const p of bsd) p.item.time = settle(p, base);
+  constructor(
+    readonly name: string,
+    stream: Readable,
+    private readonly reference: number,
+    private readonly options: ReplayOptions,
+  ) {
+    this.chunks = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    this.splitter = new LineSplitter((text, lineNo) => this.line(text, lineNo));
   }
-  for (const p of pending) {
-    if (p.item.time > now) p.item.time = now; // never later than now
-    sink.push(p);
+
+  get stats() {
+    return this.splitter.stats;
+  }
+
+  /** Reads chunks until there is a next event; false at the end of the input. */
+  async load(): Promise<boolean> {
+    while (this.pos >= this.batch.length) {
+      if (this.ended) return false;
+      this.batch = [];
+      this.pos = 0;
+      const { value, done } = await this.chunks.next();
+      if (done) {
+        this.splitter.end();
+        this.ended = true;
+      } else {
+        this.splitter.write(value);
+      }
+    }
+    return true;
+  }
+
+  private line(text: string, lineNo: number): void {
+    const { parser, now, timezone } = this.options;
+    const parsed = parser.parse(text);
+    if (parsed === null) return;
+    const banner = parsed.banner;
+    let time: number;
+    if (banner.timeFormat === TimeFormat.Bsd) {
+      time = this.yearless(banner);
+    } else {
+      time = bannerTime(banner, { now, timezone }) ?? now;
+    }
+    this.batch.push({
+      parsed,
+      event: parsed.event,
+      rule: parsed.rule,
+      time: Math.min(time, now), // never later than now
+      connection: connectionOf(parsed),
+      source: this.name,
+      lineNo,
+      line: text,
+    });
+  }
+
+  /**
+   * Like syslog readers: the first yearless line is in the year that puts it at most a day after the file
+   * was last written (--year overrides), and each jump back of months means New Year was crossed.
+   */
+  private yearless(banner: Banner): number {
+    const { now, timezone } = this.options;
+    if (this.year === undefined) {
+      this.year = this.options.year ?? new Date(this.reference).getFullYear();
+      if (this.options.year === undefined && bannerTime(banner, { now, year: this.year, timezone })! > this.reference + DAY_MS) {
+        this.year--;
+      }
+    }
+    let time = bannerTime(banner, { now, year: this.year, timezone })!;
+    if (time < this.previous - NEW_YEAR_JUMP_MS) {
+      this.year++;
+      time = bannerTime(banner, { now, year: this.year, timezone })!;
+    }
+    this.previous = time;
+    return time;
   }
 }
 
 export async function replay(files: string[], options: ReplayOptions): Promise<ReplayResult> {
-  const pending: Pending[] = [];
-  const counters = { lines: 0, bytes: 0 };
+  const inputs: InputEvents[] = [];
   let failedFiles = 0;
+  const loadOrReport = async (input: InputEvents) => {
+    try {
+      return await input.load();
+    } catch (error) {
+      failedFiles++;
+      options.onReadError?.(input.name, error as Error);
+      return false;
+    }
+  };
   for (const file of files) {
     try {
       const stream = file === '-' ? process.stdin : await openLogFile(file);
       const reference = file === '-' ? options.now : Math.min(options.now, (await stat(file)).mtimeMs);
-      await readEvents(file, stream, reference, options, pending, counters);
+      inputs.push(new InputEvents(file, stream, reference, options));
     } catch (error) {
       failedFiles++;
       options.onReadError?.(file, error as Error);
     }
   }
-  // several files merged in time order (stable: same time keeps file and line order)
-  pending.sort((a, b) => a.item.time - b.item.time || a.order - b.order);
 
   const state = newPolicyState(options.whitelist);
   for (const entry of options.blacklist) markBlocked(state, entry.net, entry.time, Infinity);
-  const store = Store.open(':memory:');
   const blocks: AuditBlock[] = [];
+  // the dry run's store is the policy state in memory: no database is opened, none changes
   const engine = new Engine({
     policy: options.policy,
     state,
-    store,
+    store: null,
     now: () => options.now,
     onBlock: (decision, trigger) => blocks.push({ decision, trigger }),
   });
   const addresses = new Set<string>();
   let attacks = 0;
-  for (const { item } of pending) {
+  const progress = () => {
+    let bytes = 0;
+    let lines = 0;
+    for (const input of inputs) {
+      bytes += input.stats.bytes;
+      lines += input.stats.lines;
+    }
+    options.onProgress?.(bytes, lines);
+  };
+
+  // merge in time order: always the input whose next event is earliest (ties: the earlier input)
+  const open: InputEvents[] = [];
+  for (const input of inputs) if (await loadOrReport(input)) open.push(input);
+  while (open.length > 0) {
+    let best = 0;
+    for (let i = 1; i < open.length; i++) {
+      if (open[i].batch[open[i].pos].time < open[best].batch[open[best].pos].time) best = i;
+    }
+    const input = open[best];
+    const item = input.batch[input.pos++];
     if (item.event === 'attack') {
       attacks += item.parsed.count;
       addresses.add(item.parsed.addr);
     }
     engine.handle(item);
+    if (input.pos >= input.batch.length) {
+      if (!(await loadOrReport(input))) open.splice(best, 1);
+      progress();
+    }
   }
   engine.finish();
-  store.close();
   blocks.sort((a, b) => a.decision.at - b.decision.at);
-  return { blocks, lines: counters.lines, attacks, addresses: addresses.size, failedFiles, stats: engine.stats };
+  const lines = inputs.reduce((n, input) => n + input.stats.lines, 0);
+  return { blocks, lines, attacks, addresses: addresses.size, failedFiles, stats: engine.stats };
 }

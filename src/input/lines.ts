@@ -32,15 +32,35 @@ export function newReadStats(): ReadStats {
   return { lines: 0, bytes: 0, overlong: 0, nulBytes: 0 };
 }
 
-/** Splits a byte stream into lines; resolves with the counts when the stream ends. */
-export async function readLines(stream: Readable, handler: LineHandler, maxLength = MAX_LINE_LENGTH): Promise<ReadStats> {
-  const stats = newReadStats();
-  const decoder = new StringDecoder('utf8');
-  let carry = '';
-  let skipping = false; // inside an overlong line, until its newline
-  let lineNumber = 0;
+/**
+ * Turns decoded chunks into lines, synchronously: carries the partial last line, skips overlong lines
+ * whole, drops NULs and CRs. Used by readLines, and by readers that pull chunk by chunk.
+ */
+export class LineSplitter {
+  readonly stats = newReadStats();
+  private readonly decoder = new StringDecoder('utf8');
+  private carry = '';
+  private skipping = false; // inside an overlong line, until its newline
+  private lineNumber = 0;
 
-  const consume = (text: string, final: boolean) => {
+  constructor(
+    private readonly onLine: (text: string, lineNumber: number) => void,
+    private readonly maxLength = MAX_LINE_LENGTH,
+  ) {}
+
+  write(bytes: Buffer): void {
+    this.stats.bytes += bytes.length;
+    this.consume(this.decoder.write(bytes), false);
+  }
+
+  /** End of input: the last line may have no newline. */
+  end(): void {
+    this.consume(this.decoder.end(), true);
+    this.stats.lines = this.lineNumber;
+  }
+
+  private consume(text: string, final: boolean): void {
+    const stats = this.stats;
     if (text.includes('\0')) {
       const before = text.length;
       text = text.replaceAll('\0', '');
@@ -50,45 +70,47 @@ export async function readLines(stream: Readable, handler: LineHandler, maxLengt
     for (;;) {
       const nl = text.indexOf('\n', start);
       if (nl < 0) break;
-      lineNumber++;
-      if (skipping) {
-        skipping = false;
+      this.lineNumber++;
+      if (this.skipping) {
+        this.skipping = false;
         stats.overlong++;
       } else {
-        let line = carry.length > 0 ? carry + text.slice(start, nl) : text.slice(start, nl);
-        carry = '';
+        let line = this.carry.length > 0 ? this.carry + text.slice(start, nl) : text.slice(start, nl);
+        this.carry = '';
         if (line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
-        if (line.length > maxLength) stats.overlong++;
-        else handler.line(line, lineNumber);
+        if (line.length > this.maxLength) stats.overlong++;
+        else this.onLine(line, this.lineNumber);
       }
       start = nl + 1;
     }
-    if (!skipping && start < text.length) {
-      carry = carry.length > 0 ? carry + text.slice(start) : text.slice(start);
-      if (carry.length > maxLength) {
-        carry = '';
-        skipping = true;
+    if (!this.skipping && start < text.length) {
+      this.carry = this.carry.length > 0 ? this.carry + text.slice(start) : text.slice(start);
+      if (this.carry.length > this.maxLength) {
+        this.carry = '';
+        this.skipping = true;
       }
     }
-    if (final && (carry.length > 0 || skipping)) {
-      lineNumber++;
-      if (skipping) stats.overlong++;
-      else handler.line(carry.charCodeAt(carry.length - 1) === 13 ? carry.slice(0, -1) : carry, lineNumber);
-      carry = '';
-      skipping = false;
+    if (final && (this.carry.length > 0 || this.skipping)) {
+      this.lineNumber++;
+      if (this.skipping) stats.overlong++;
+      else this.onLine(this.carry.charCodeAt(this.carry.length - 1) === 13 ? this.carry.slice(0, -1) : this.carry, this.lineNumber);
+      this.carry = '';
+      this.skipping = false;
     }
-  };
+    stats.lines = this.lineNumber;
+  }
+}
 
+/** Splits a byte stream into lines; resolves with the counts when the stream ends. */
+export async function readLines(stream: Readable, handler: LineHandler, maxLength = MAX_LINE_LENGTH): Promise<ReadStats> {
+  const splitter = new LineSplitter(handler.line, maxLength);
   for await (const chunk of stream) {
-    const bytes = chunk as Buffer;
-    stats.bytes += bytes.length;
-    consume(decoder.write(bytes), false);
+    splitter.write(chunk as Buffer);
     if (handler.chunkDone) await handler.chunkDone();
   }
-  consume(decoder.end(), true);
+  splitter.end();
   if (handler.chunkDone) await handler.chunkDone();
-  stats.lines = lineNumber;
-  return stats;
+  return splitter.stats;
 }
 
 const GZIP_MAGIC_0 = 0x1f;

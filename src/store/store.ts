@@ -55,7 +55,7 @@ export interface BlockRow {
 }
 
 export interface StoreOptions {
-  /** Most recent evidence rows kept per offender */
+  /** Evidence rows kept per offender: at least this many of the most recent, fewer than twice as many */
   evidencePerOffender?: number;
   /** Flush when this many writes are queued */
   batchSize?: number;
@@ -84,15 +84,15 @@ export class Store {
   private evidenceQueue: EvidenceRow[] = [];
   private dirtyOffenders = new Map<string, Offender>();
   private deletedOffenders = new Set<string>();
-  /** Evidence rows written per offender since its last pruning */
-  private evidenceSincePrune = new Map<string, number>();
+  /** Ids of each offender's evidence rows, oldest first: trimmed to the cap once they reach twice it */
+  private readonly evidenceIds = new Map<string, number[]>();
+  private nextEvidenceId: number;
 
   private readonly stmt: Record<
     | 'insertEvidence'
     | 'upsertOffender'
     | 'deleteOffender'
-    | 'deleteOffenderEvidence'
-    | 'pruneEvidence'
+    | 'deleteEvidence'
     | 'insertBlock'
     | 'endBlock'
     | 'expireBlocks'
@@ -112,8 +112,8 @@ export class Store {
     this.batchSize = options.batchSize ?? 2000;
     this.stmt = {
       insertEvidence: db.prepare(
-        `INSERT INTO evidence (offender, time, source, line_no, event, rule, service, danger, addr, outcome, line)
-         VALUES (@offender, @time, @source, @lineNo, @event, @rule, @service, @danger, @addr, @outcome, @line)`,
+        `INSERT INTO evidence (id, offender, time, source, line_no, event, rule, service, danger, addr, outcome, line)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       upsertOffender: db.prepare(
         `INSERT OR REPLACE INTO offenders (key, addr, cidr, kind, window_start, score, window_attacks, level, level_at,
@@ -121,11 +121,7 @@ export class Store {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       deleteOffender: db.prepare('DELETE FROM offenders WHERE key = ?'),
-      deleteOffenderEvidence: db.prepare('DELETE FROM evidence WHERE offender = ?'),
-      pruneEvidence: db.prepare(
-        `DELETE FROM evidence WHERE offender = @key AND id < (
-           SELECT id FROM evidence WHERE offender = @key ORDER BY id DESC LIMIT 1 OFFSET @keep)`,
-      ),
+      deleteEvidence: db.prepare('DELETE FROM evidence WHERE id = ?'),
       insertBlock: db.prepare(
         `INSERT INTO blocks (key, addr, cidr, kind, start, expires, origin, reason, state)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active')`,
@@ -140,6 +136,18 @@ export class Store {
       ),
       getPosition: db.prepare('SELECT inode, offset, cursor FROM positions WHERE source = ?'),
     };
+    let last = 0;
+    for (const row of db.prepare('SELECT id, offender FROM evidence ORDER BY id').iterate() as Iterable<{ id: number; offender: string }>) {
+      this.idsOf(row.offender).push(row.id);
+      last = row.id;
+    }
+    this.nextEvidenceId = last + 1;
+  }
+
+  private idsOf(offender: string): number[] {
+    let ids = this.evidenceIds.get(offender);
+    if (ids === undefined) this.evidenceIds.set(offender, (ids = []));
+    return ids;
   }
 
   /**
@@ -250,13 +258,15 @@ export class Store {
     this.evidenceQueue = [];
     this.dirtyOffenders = new Map();
     this.deletedOffenders = new Set();
-    const toPrune: string[] = [];
+    const stale: number[] = [];
     this.db.transaction(() => {
-      for (const row of evidence) {
-        this.stmt.insertEvidence.run(row);
-        const n = (this.evidenceSincePrune.get(row.offender) ?? 0) + 1;
-        this.evidenceSincePrune.set(row.offender, n);
-        if (n === this.evidenceCap) toPrune.push(row.offender);
+      for (const r of evidence) {
+        const id = this.nextEvidenceId++;
+        this.stmt.insertEvidence.run(id, r.offender, r.time, r.source, r.lineNo, r.event, r.rule, r.service, r.danger, r.addr, r.outcome, r.line);
+        const ids = this.idsOf(r.offender);
+        ids.push(id);
+        // trimming in steps of `cap` rows keeps the delete work per event constant
+        if (ids.length >= 2 * this.evidenceCap) stale.push(...ids.splice(0, ids.length - this.evidenceCap));
       }
       for (const o of offenders.values()) {
         this.stmt.upsertOffender.run(
@@ -267,14 +277,11 @@ export class Store {
       }
       for (const key of deleted) {
         this.stmt.deleteOffender.run(key);
-        this.stmt.deleteOffenderEvidence.run(key);
-        this.evidenceSincePrune.delete(key);
+        stale.push(...(this.evidenceIds.get(key) ?? []));
+        this.evidenceIds.delete(key);
       }
-      // an offender's evidence is trimmed back to the cap each time it has gained `cap` new rows
-      for (const key of toPrune) {
-        this.stmt.pruneEvidence.run({ key, keep: this.evidenceCap - 1 });
-        this.evidenceSincePrune.set(key, 0);
-      }
+      stale.sort((a, b) => a - b); // in id order, the deletes walk the table once
+      for (const id of stale) this.stmt.deleteEvidence.run(id);
     })();
   }
 

@@ -58,6 +58,20 @@ describe('Store', () => {
     store.close();
   });
 
+  it('keeps trimming after a restart (it relearns which rows each offender has)', () => {
+    const path = join(dir(), 'state.db');
+    const first = Store.open(path, { evidencePerOffender: 10 });
+    for (let i = 0; i < 15; i++) first.addEvidence(evidence('203.0.113.5', i));
+    first.close();
+    const second = Store.open(path, { evidencePerOffender: 10 });
+    for (let i = 15; i < 40; i++) second.addEvidence(evidence('203.0.113.5', i));
+    second.flush();
+    const rows = second.evidenceOf('203.0.113.5', 1000);
+    expect(rows.length).toBeLessThan(20);
+    expect(rows.map((r) => r.lineNo)).toEqual(Array.from({ length: rows.length }, (_, i) => 40 - rows.length + i));
+    second.close();
+  });
+
   it('forgets pruned offenders with their evidence', () => {
     const store = Store.open(':memory:');
     store.addEvidence(evidence('203.0.113.5', 1));
