@@ -3,7 +3,6 @@
  * behind `logwarden audit`. Nothing outside the process changes.
  */
 import { stat } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
 import { Engine, connectionOf, type Item } from '../engine/engine.js';
 import { LineSplitter, openLogFile } from '../input/lines.js';
 import { type Banner, TimeFormat } from '../parse/banner.js';
@@ -61,7 +60,7 @@ class InputEvents {
 
   constructor(
     readonly name: string,
-    stream: Readable,
+    stream: AsyncIterable<Buffer>,
     private readonly reference: number,
     private readonly options: ReplayOptions,
   ) {

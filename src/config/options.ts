@@ -2,7 +2,6 @@
  * Every option is declared once here: name, type, default, help and (where sshguard has one) its
  * sshguard.conf key. The CLI, the config-file parser and docs/options.md are all derived from this table.
  */
-import type { Options } from 'yargs';
 
 export interface OptionSpec {
   type: 'string' | 'number' | 'boolean';
@@ -157,20 +156,11 @@ export const OPTIONS = {
 
 export type OptionName = keyof typeof OPTIONS;
 
-/** yargs option definitions for one command, derived from the table. */
-export function optionsFor(command: string): Record<string, Options> {
-  const result: Record<string, Options> = {};
+/** The options one command accepts, from the table. */
+export function optionsFor(command: string): Record<string, OptionSpec> {
+  const result: Record<string, OptionSpec> = {};
   for (const [name, spec] of Object.entries(OPTIONS) as [string, OptionSpec][]) {
-    if (!spec.commands.includes(command) && !spec.commands.includes('*')) continue;
-    result[name] = {
-      type: spec.type,
-      describe: spec.sshguardKey ? `${spec.describe} [sshguard.conf: ${spec.sshguardKey}]` : spec.describe,
-      ...(spec.default !== undefined ? { default: spec.default } : {}),
-      ...(spec.alias ? { alias: spec.alias } : {}),
-      ...(spec.choices ? { choices: [...spec.choices] } : {}),
-      // a repeated string option becomes an array; `array: true` would swallow positionals
-      ...(spec.repeatable ? { coerce: (v: unknown) => ([] as unknown[]).concat(v ?? []) } : {}),
-    };
+    if (spec.commands.includes(command) || spec.commands.includes('*')) result[name] = spec;
   }
   return result;
 }

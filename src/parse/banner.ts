@@ -1,6 +1,7 @@
 /**
  * Splits a log line into its syslog-style banner (time, host, program tag, pid) and the message.
- * Hand-written scanning with charCodeAt: this runs on every line, so no regex and few allocations.
+ * Hand-written scanning with charCodeAt: this runs on every line, so no regex, and the banner keeps
+ * positions into the line instead of cutting strings that most lines never need.
  */
 
 export const enum TimeFormat {
@@ -11,36 +12,131 @@ export const enum TimeFormat {
   Iso = 2,
   /** daemontools/s6 `@` + 24 hex digits */
   Tai64n = 3,
+  /** ctime `Www Mmm dd hh:mm:ss yyyy` (vsftpd's own log, OpenWrt logread) */
+  Ctime = 4,
+  /** BIND's `dd-Mmm-yyyy hh:mm:ss[.mmm]` */
+  Bind = 5,
 }
 
-export interface Banner {
-  timeFormat: TimeFormat;
-  /** The timestamp's text, '' when the line has none */
-  timeText: string;
-  host: string | null;
-  tag: string | null;
-  pid: string | null;
+export class Banner {
+  timeFormat = TimeFormat.None;
+  timeStart = 0;
+  timeEnd = 0;
+  hostStart = -1;
+  hostEnd = -1;
+  tag: string | null = null;
+  pidStart = -1;
+  pidEnd = -1;
   /**
    * True when the split was a guess: a tag from a line with neither timestamp nor pid (`HOST TAG: MSG`,
    * trusted only if some rule knows the program), or `TIME WORD MSG` where WORD may be a host or the
-   * message's first word. `whole` is then the other reading of the message.
+   * message's first word. `whole` then starts where the other reading of the message starts.
    */
-  guessed: boolean;
-  msg: string;
+  guessed = false;
+  wholeStart = 0;
+  msgStart = 0;
+  msgEnd = 0;
   /** Set by `message repeated N times: [ MSG]`: the message stands for N identical ones. */
-  repeat: number;
-  /** The message if the guessed split was wrong (see guessed) */
-  whole: string;
-}
+  repeat = 1;
 
-const MONTHS = 'JanFebMarAprMayJunJulAugSepOctNovDec';
+  constructor(public line: string) {
+    this.msgEnd = line.length;
+  }
+
+  /** Makes this banner ready to describe another line (the parser reuses one for lines without events). */
+  reset(line: string): void {
+    this.line = line;
+    this.timeFormat = TimeFormat.None;
+    this.timeStart = this.timeEnd = 0;
+    this.hostStart = this.hostEnd = -1;
+    this.tag = null;
+    this.pidStart = this.pidEnd = -1;
+    this.guessed = false;
+    this.wholeStart = 0;
+    this.msgStart = 0;
+    this.msgEnd = line.length;
+    this.repeat = 1;
+  }
+
+  clone(): Banner {
+    const b = new Banner(this.line);
+    b.timeFormat = this.timeFormat;
+    b.timeStart = this.timeStart;
+    b.timeEnd = this.timeEnd;
+    b.hostStart = this.hostStart;
+    b.hostEnd = this.hostEnd;
+    b.tag = this.tag;
+    b.pidStart = this.pidStart;
+    b.pidEnd = this.pidEnd;
+    b.guessed = this.guessed;
+    b.wholeStart = this.wholeStart;
+    b.msgStart = this.msgStart;
+    b.msgEnd = this.msgEnd;
+    b.repeat = this.repeat;
+    return b;
+  }
+
+  /** The message: what follows the banner (inside `message repeated N times: [ ... ]` when so wrapped) */
+  get msg(): string {
+    return this.msgStart === 0 && this.msgEnd === this.line.length ? this.line : this.line.slice(this.msgStart, this.msgEnd);
+  }
+
+  /** The timestamp's text, '' when the line has none */
+  get timeText(): string {
+    return this.line.slice(this.timeStart, this.timeEnd);
+  }
+
+  get host(): string | null {
+    return this.hostStart < 0 ? null : this.line.slice(this.hostStart, this.hostEnd);
+  }
+
+  get pid(): string | null {
+    return this.pidStart < 0 ? null : this.line.slice(this.pidStart, this.pidEnd);
+  }
+
+  /** The message if the guessed split was wrong (see guessed) */
+  get whole(): string {
+    return this.line.slice(this.wholeStart);
+  }
+
+  /** Takes the other reading of a guessed line: no host, no tag, the whole rest is the message. */
+  unguess(): void {
+    this.tag = null;
+    this.hostStart = this.hostEnd = -1;
+    this.pidStart = this.pidEnd = -1;
+    this.repeat = 1;
+    this.guessed = false;
+    setMessage(this, this.wholeStart);
+  }
+}
 
 /** Month index 0..11 of the three letters at `pos`, or -1. */
 export function monthAt(s: string, pos: number): number {
   const a = s.charCodeAt(pos);
-  if (a < 65 || a > 90) return -1;
-  const m = MONTHS.indexOf(s.slice(pos, pos + 3));
-  return m >= 0 && m % 3 === 0 ? m / 3 : -1;
+  const b = s.charCodeAt(pos + 1);
+  const c = s.charCodeAt(pos + 2);
+  switch (a) {
+    case 74: // J
+      if (b === 97 && c === 110) return 0; // Jan
+      if (b === 117) return c === 110 ? 5 : c === 108 ? 6 : -1; // Jun, Jul
+      return -1;
+    case 70: // F
+      return b === 101 && c === 98 ? 1 : -1;
+    case 77: // M
+      return b === 97 ? (c === 114 ? 2 : c === 121 ? 4 : -1) : -1; // Mar, May
+    case 65: // A
+      return b === 112 && c === 114 ? 3 : b === 117 && c === 103 ? 7 : -1; // Apr, Aug
+    case 83: // S
+      return b === 101 && c === 112 ? 8 : -1;
+    case 79: // O
+      return b === 99 && c === 116 ? 9 : -1;
+    case 78: // N
+      return b === 111 && c === 118 ? 10 : -1;
+    case 68: // D
+      return b === 101 && c === 99 ? 11 : -1;
+    default:
+      return -1;
+  }
 }
 
 function isDigit(c: number): boolean {
@@ -65,8 +161,8 @@ function clockEnd(s: string, pos: number): number {
   return end;
 }
 
-/** End of a BSD timestamp at pos (`Jan  1 00:00:00`, `Jan 01 00:00:00.123456`), or -1. */
-function bsdEnd(s: string, pos: number): number {
+/** `Mmm dd hh:mm:ss` at pos (day space- or zero-padded); returns the end index or -1. */
+function monthDayClockEnd(s: string, pos: number): number {
   if (monthAt(s, pos) < 0 || s.charCodeAt(pos + 3) !== 32) return -1;
   let p = pos + 4;
   if (s.charCodeAt(p) === 32) p++;
@@ -77,12 +173,12 @@ function bsdEnd(s: string, pos: number): number {
 }
 
 /** End of an ISO 8601 timestamp at pos, or -1. */
-function isoEnd(s: string, pos: number): number {
+export function isoEnd(s: string, pos: number): number {
   if (!digitsAt(s, pos, 4) || s.charCodeAt(pos + 4) !== 45 || !digitsAt(s, pos + 5, 2)) return -1;
   if (s.charCodeAt(pos + 7) !== 45 || !digitsAt(s, pos + 8, 2)) return -1;
   const sep = s.charCodeAt(pos + 10);
   if (sep !== 84 && sep !== 32 && sep !== 95) return -1; // 'T', ' ', '_' (socklog)
-  let end = clockEnd(s, pos + 11);
+  const end = clockEnd(s, pos + 11);
   if (end < 0) return -1;
   const z = s.charCodeAt(end);
   if (z === 90) return end + 1;
@@ -104,16 +200,34 @@ function tai64nEnd(s: string, pos: number): number {
   return pos + 25;
 }
 
-interface TagScan {
-  tag: string;
-  pid: string | null;
-  msgStart: number;
+/** ctime: `Www Mmm dd hh:mm:ss yyyy`. */
+function ctimeEnd(s: string, pos: number): number {
+  if (s.charCodeAt(pos + 3) !== 32) return -1;
+  const end = monthDayClockEnd(s, pos + 4);
+  if (end < 0 || s.charCodeAt(end) !== 32 || !digitsAt(s, end + 1, 4)) return -1;
+  return end + 5;
+}
+
+/** BIND: `dd-Mmm-yyyy hh:mm:ss[.mmm]`. */
+function bindEnd(s: string, pos: number): number {
+  if (!digitsAt(s, pos, 2) || s.charCodeAt(pos + 2) !== 45 || monthAt(s, pos + 3) < 0 || s.charCodeAt(pos + 6) !== 45) return -1;
+  if (!digitsAt(s, pos + 7, 4) || s.charCodeAt(pos + 11) !== 32) return -1;
+  return clockEnd(s, pos + 12);
 }
 
 const MAX_TAG = 64;
 
-/** `TAG[PID]: ` or `TAG: ` at pos; TAG has no space, '[' or ':' and may contain '/', '(', '-', '.'. */
-function scanTag(s: string, pos: number): TagScan | null {
+// Results of scanTag, kept in module variables: no allocation per line
+let scannedTagEnd = 0;
+let scannedPidStart = -1;
+let scannedPidEnd = -1;
+let scannedMsgStart = 0;
+
+/**
+ * `TAG[PID]: ` or `TAG: ` at pos (also `TAG[PID] ` without the colon, as ProFTPD writes it); TAG has no space,
+ * '[' or ':'. Returns false when there is no tag there.
+ */
+function scanTag(s: string, pos: number): boolean {
   let i = pos;
   const limit = Math.min(s.length, pos + MAX_TAG);
   while (i < limit) {
@@ -121,120 +235,143 @@ function scanTag(s: string, pos: number): TagScan | null {
     if (c === 91 || c === 58 || c === 32) break;
     i++;
   }
-  if (i === pos || i >= s.length) return null;
-  const tag = s.slice(pos, i);
-  let pid: string | null = null;
+  if (i === pos || i >= s.length) return false;
+  scannedTagEnd = i;
+  scannedPidStart = -1;
+  scannedPidEnd = -1;
   let c = s.charCodeAt(i);
   if (c === 91) {
     // a pid is digits: `unknown[192.0.2.7]:` (Postfix's client) is not `TAG[PID]:`
     let close = i + 1;
     while (close - i <= 10 && isDigit(s.charCodeAt(close))) close++;
-    if (close === i + 1 || s.charCodeAt(close) !== 93) return null;
-    pid = s.slice(i + 1, close);
+    if (close === i + 1 || s.charCodeAt(close) !== 93) return false;
+    scannedPidStart = i + 1;
+    scannedPidEnd = close;
     i = close + 1;
     c = s.charCodeAt(i);
+    if (c === 32) {
+      scannedMsgStart = i + 1;
+      return true;
+    }
   }
-  if (c !== 58) return null;
+  if (c !== 58) return false;
   i++;
   if (s.charCodeAt(i) === 32) i++;
-  else if (i < s.length) return null;
+  else if (i < s.length) return false;
   // Solaris message ids: `[ID 800047 auth.info] `
-  if (s.startsWith('[ID ', i)) {
+  if (s.charCodeAt(i) === 91 && s.startsWith('[ID ', i)) {
     const close = s.indexOf('] ', i);
     if (close > 0 && close - i < 48) i = close + 2;
   }
-  return { tag, pid, msgStart: i };
+  scannedMsgStart = i;
+  return true;
 }
 
 /** socklog's `facility.level: ` prefix (`auth.info: `), returning the position after it or -1. */
-function socklogPrefixEnd(s: string, pos: number): number {
+function socklogPrefixEnd(s: string, pos: number, colon: boolean): number {
   let i = pos;
   let dot = -1;
   while (i < s.length && i - pos < 24) {
     const c = s.charCodeAt(i);
     if (c === 46) dot = i;
-    else if (c === 58) break;
+    else if (c === 58 || c === 32) break;
     else if (!(c >= 97 && c <= 122) && !isDigit(c)) return -1;
     i++;
   }
-  if (dot <= pos || dot >= i - 1 || s.charCodeAt(i) !== 58 || s.charCodeAt(i + 1) !== 32) return -1;
-  return i + 2;
+  if (dot <= pos || dot >= i - 1) return -1;
+  if (colon) return s.charCodeAt(i) === 58 && s.charCodeAt(i + 1) === 32 ? i + 2 : -1;
+  return s.charCodeAt(i) === 32 ? i + 1 : -1; // OpenWrt logread: `authpriv.warn TAG[PID]: `
 }
 
-function makeBanner(
-  line: string,
-  timeFormat: TimeFormat,
-  timeText: string,
-  host: string | null,
-  tag: string | null,
-  pid: string | null,
-  msgStart: number,
-  whole: string | null = null,
-): Banner {
-  const banner: Banner = {
-    timeFormat,
-    timeText,
-    host,
-    tag,
-    pid,
-    guessed: whole !== null,
-    msg: line.slice(msgStart),
-    repeat: 1,
-    whole: whole ?? '',
-  };
-  unwrapRepeat(banner);
-  return banner;
+/** Fills in the tag found by scanTag and the message after it. */
+function takeTag(b: Banner, line: string, pos: number): void {
+  b.tag = line.slice(pos, scannedTagEnd);
+  b.pidStart = scannedPidStart;
+  b.pidEnd = scannedPidEnd;
+  setMessage(b, scannedMsgStart);
+}
+
+function setMessage(b: Banner, start: number): void {
+  b.msgStart = start;
+  b.msgEnd = b.line.length;
+  if (b.line.charCodeAt(start) === 109) unwrapRepeat(b);
 }
 
 /** rsyslog's `message repeated N times: [ MSG]` */
-function unwrapRepeat(banner: Banner): void {
-  const msg = banner.msg;
-  if (msg.charCodeAt(0) !== 109 || !msg.startsWith('message repeated ')) return;
-  let i = 17;
+function unwrapRepeat(b: Banner): void {
+  const line = b.line;
+  const at = b.msgStart;
+  if (!line.startsWith('message repeated ', at)) return;
+  let i = at + 17;
   let n = 0;
-  while (isDigit(msg.charCodeAt(i)) && i < 27) n = n * 10 + (msg.charCodeAt(i++) - 48);
-  if (n < 1 || !msg.startsWith(' times: [', i) || msg.charCodeAt(msg.length - 1) !== 93) return;
+  while (isDigit(line.charCodeAt(i)) && i < at + 27) n = n * 10 + (line.charCodeAt(i++) - 48);
+  if (n < 1 || !line.startsWith(' times: [', i) || line.charCodeAt(line.length - 1) !== 93) return;
   let start = i + 9;
-  if (msg.charCodeAt(start) === 32) start++;
-  banner.msg = msg.slice(start, msg.length - 1);
-  banner.repeat = n;
+  if (line.charCodeAt(start) === 32) start++;
+  b.msgStart = start;
+  b.msgEnd = line.length - 1;
+  b.repeat = n;
 }
 
 /** Everything after a timestamp (and its separating space): `[<fac.lvl>] HOST TAG[PID]: MSG` and variants. */
-function afterTimestamp(line: string, pos: number, timeFormat: TimeFormat, timeText: string): Banner {
+function afterTimestamp(b: Banner, line: string, pos: number): void {
   let p = pos;
-  // FreeBSD `syslogd -v` puts `<facility.level>` after the time
-  if (line.charCodeAt(p) === 60) {
+  const c = line.charCodeAt(p);
+  if (c === 60) {
+    // FreeBSD `syslogd -v` puts `<facility.level>` after the time
     const close = line.indexOf('> ', p);
     if (close > 0 && close - p < 32) p = close + 2;
-  }
-  // metalog: `[tag] MSG`, no host
-  if (line.charCodeAt(p) === 91) {
+  } else if (c === 91) {
+    // metalog: `[tag] MSG`, no host
     const close = line.indexOf('] ', p);
-    if (close > p + 1 && close - p <= MAX_TAG) {
-      return makeBanner(line, timeFormat, timeText, null, line.slice(p + 1, close), null, close + 2);
+    if (close > p + 1 && close - p <= MAX_TAG && line.lastIndexOf(' ', close) < p) {
+      b.tag = line.slice(p + 1, close);
+      setMessage(b, close + 2);
+      return;
     }
   }
-  const sock = socklogPrefixEnd(line, p);
+  // OpenWrt logread: `Www Mmm dd hh:mm:ss yyyy facility.level TAG[PID]: `
+  if (b.timeFormat === TimeFormat.Ctime) {
+    const facility = socklogPrefixEnd(line, p, false);
+    if (facility > 0 && scanTag(line, facility)) {
+      takeTag(b, line, facility);
+      return;
+    }
+  }
+  // the common case first: `HOST TAG[PID]: ` (a host does not end with ':')
+  const space = line.indexOf(' ', p);
+  if (space > p && space - p <= 255) {
+    const hostLast = line.charCodeAt(space - 1);
+    if (hostLast !== 58 && scanTag(line, space + 1)) {
+      b.hostStart = p;
+      b.hostEnd = space;
+      takeTag(b, line, space + 1);
+      return;
+    }
+  }
+  const sock = socklogPrefixEnd(line, p, true);
   if (sock > 0) {
-    const tag = scanTag(line, sock);
-    if (tag) return makeBanner(line, timeFormat, timeText, null, tag.tag, tag.pid, tag.msgStart);
-    return makeBanner(line, timeFormat, timeText, null, null, null, sock);
+    if (scanTag(line, sock)) takeTag(b, line, sock);
+    else setMessage(b, sock);
+    return;
   }
   // a tag straight after the time (no host), as some syslogs and multilog write it
-  const direct = scanTag(line, p);
-  if (direct && direct.pid !== null) return makeBanner(line, timeFormat, timeText, null, direct.tag, direct.pid, direct.msgStart);
-  const space = line.indexOf(' ', p);
-  if (space > p) {
-    const tag = scanTag(line, space + 1);
-    if (tag) return makeBanner(line, timeFormat, timeText, line.slice(p, space), tag.tag, tag.pid, tag.msgStart);
-    if (timeFormat !== TimeFormat.Tai64n) {
-      // `HOST MSG` (e.g. `last message repeated 3 times`), or a bare message after the time
-      return makeBanner(line, timeFormat, timeText, line.slice(p, space), null, null, space + 1, line.slice(p));
+  if (scanTag(line, p)) {
+    if (scannedPidStart >= 0 || space < 0) {
+      takeTag(b, line, p);
+      return;
     }
   }
-  if (direct) return makeBanner(line, timeFormat, timeText, null, direct.tag, direct.pid, direct.msgStart);
-  return makeBanner(line, timeFormat, timeText, null, null, null, p);
+  if (space > p && b.timeFormat !== TimeFormat.Tai64n) {
+    // `HOST MSG` (e.g. `last message repeated 3 times`), or a bare message after the time
+    b.hostStart = p;
+    b.hostEnd = space;
+    b.guessed = true;
+    b.wholeStart = p;
+    setMessage(b, space + 1);
+    return;
+  }
+  setMessage(b, p);
 }
 
 function skipSpace(line: string, pos: number): number {
@@ -243,12 +380,14 @@ function skipSpace(line: string, pos: number): number {
 
 /** RFC 5424: `<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD MSG`, each field '-' when absent. */
 function rfc5424(line: string, pos: number): Banner | null {
-  const fields: string[] = [];
+  const starts: number[] = [];
+  const ends: number[] = [];
   let p = pos;
   for (let k = 0; k < 5; k++) {
     const space = line.indexOf(' ', p);
     if (space < 0) return null;
-    fields.push(line.slice(p, space));
+    starts.push(p);
+    ends.push(space);
     p = space + 1;
   }
   // structured data: '-' or one or more [id k="v" ...] with \] escapes
@@ -269,20 +408,27 @@ function rfc5424(line: string, pos: number): Banner | null {
   }
   if (p < line.length && line.charCodeAt(p) === 32) p++;
   if (line.charCodeAt(p) === 0xfeff) p++;
-  const [time, host, app, procid] = fields;
-  const hasTime = time !== '-' && isoEnd(time, 0) === time.length;
-  return makeBanner(
-    line,
-    hasTime ? TimeFormat.Iso : TimeFormat.None,
-    hasTime ? time : '',
-    host === '-' ? null : host,
-    app === '-' ? null : app,
-    procid === '-' ? null : procid,
-    p,
-  );
+  const nil = (k: number) => ends[k] - starts[k] === 1 && line.charCodeAt(starts[k]) === 45;
+  const b = new Banner(line);
+  if (!nil(0) && isoEnd(line, starts[0]) === ends[0]) {
+    b.timeFormat = TimeFormat.Iso;
+    b.timeStart = starts[0];
+    b.timeEnd = ends[0];
+  }
+  if (!nil(1)) {
+    b.hostStart = starts[1];
+    b.hostEnd = ends[1];
+  }
+  if (!nil(2)) b.tag = line.slice(starts[2], ends[2]);
+  if (!nil(3)) {
+    b.pidStart = starts[3];
+    b.pidEnd = ends[3];
+  }
+  setMessage(b, p);
+  return b;
 }
 
-export function parseBanner(line: string): Banner {
+export function parseBanner(line: string, into?: Banner): Banner {
   let pos = 0;
   if (line.charCodeAt(0) === 60) {
     let i = 1;
@@ -295,42 +441,61 @@ export function parseBanner(line: string): Banner {
       }
     }
   }
+  let b: Banner;
+  if (into === undefined) b = new Banner(line);
+  else {
+    b = into;
+    b.reset(line);
+  }
   const c = line.charCodeAt(pos);
   let end = -1;
-  let format = TimeFormat.None;
   if (c >= 65 && c <= 90) {
-    end = bsdEnd(line, pos);
-    format = TimeFormat.Bsd;
+    end = monthDayClockEnd(line, pos);
+    if (end > 0) b.timeFormat = TimeFormat.Bsd;
+    else if ((end = ctimeEnd(line, pos)) > 0) b.timeFormat = TimeFormat.Ctime;
   } else if (isDigit(c)) {
     end = isoEnd(line, pos);
-    format = TimeFormat.Iso;
+    if (end > 0) b.timeFormat = TimeFormat.Iso;
+    else if ((end = bindEnd(line, pos)) > 0) b.timeFormat = TimeFormat.Bind;
   } else if (c === 64) {
     end = tai64nEnd(line, pos);
-    format = TimeFormat.Tai64n;
+    if (end > 0) b.timeFormat = TimeFormat.Tai64n;
   }
   if (end > 0) {
     const next = skipSpace(line, end);
-    if (next > 0) return afterTimestamp(line, next, format, line.slice(pos, end));
+    if (next > 0) {
+      b.timeStart = pos;
+      b.timeEnd = end;
+      afterTimestamp(b, line, next);
+      return b;
+    }
+    b.timeFormat = TimeFormat.None;
   }
-  return noTimestamp(line, pos);
+  noTimestamp(b, line, pos);
+  return b;
 }
 
 /** Lines with no timestamp: `HOST TAG[PID]: MSG`, `TAG[PID]: MSG`, socklog `fac.lvl: ...`, or a bare message. */
-function noTimestamp(line: string, pos: number): Banner {
-  const sock = socklogPrefixEnd(line, pos);
-  if (sock > 0) {
-    const tag = scanTag(line, sock);
-    if (tag) return makeBanner(line, TimeFormat.None, '', null, tag.tag, tag.pid, tag.msgStart);
+function noTimestamp(b: Banner, line: string, pos: number): void {
+  const sock = socklogPrefixEnd(line, pos, true);
+  if (sock > 0 && scanTag(line, sock)) {
+    takeTag(b, line, sock);
+    return;
   }
-  const direct = scanTag(line, pos);
-  if (direct && direct.pid !== null) return makeBanner(line, TimeFormat.None, '', null, direct.tag, direct.pid, direct.msgStart);
+  if (scanTag(line, pos) && scannedPidStart >= 0) {
+    takeTag(b, line, pos);
+    return;
+  }
   const space = line.indexOf(' ', pos);
-  if (space > pos && space - pos <= 255) {
-    const tag = scanTag(line, space + 1);
-    if (tag) {
-      const whole = tag.pid === null ? line.slice(pos) : null;
-      return makeBanner(line, TimeFormat.None, '', line.slice(pos, space), tag.tag, tag.pid, tag.msgStart, whole);
+  if (space > pos && space - pos <= 255 && line.charCodeAt(space - 1) !== 58 && scanTag(line, space + 1)) {
+    b.hostStart = pos;
+    b.hostEnd = space;
+    if (scannedPidStart < 0) {
+      b.guessed = true;
+      b.wholeStart = pos;
     }
+    takeTag(b, line, space + 1);
+    return;
   }
-  return makeBanner(line, TimeFormat.None, '', null, null, null, pos);
+  setMessage(b, pos);
 }

@@ -2,7 +2,7 @@
  * The per-line, stateless parser: banner → route by program tag → literal pre-filter → regex → address.
  */
 import { parseAddress, type AddressKind } from './address.js';
-import { type Banner, parseBanner } from './banner.js';
+import { Banner, parseBanner } from './banner.js';
 import type { CompiledRule, EventType } from './rules.js';
 
 export interface ParsedEvent {
@@ -45,12 +45,14 @@ interface Dispatch {
 }
 
 function buildDispatch(rules: readonly CompiledRule[]): Dispatch {
-  const anyFirstChar = rules.filter((r) => r.startsWith === null || r.startsWith.charCodeAt(0) >= 128);
+  const firstChars = (r: CompiledRule) => (r.startsWith ?? []).map((p) => p.charCodeAt(0));
+  const anyFirstChar = rules.filter((r) => r.startsWith === null || firstChars(r).some((c) => c >= 128));
   const byFirstChar: (CompiledRule[] | undefined)[] = new Array(128).fill(undefined);
   for (const rule of rules) {
-    const c = rule.startsWith?.charCodeAt(0);
-    if (c !== undefined && c < 128 && byFirstChar[c] === undefined) {
-      byFirstChar[c] = rules.filter((r) => anyFirstChar.includes(r) || r.startsWith?.charCodeAt(0) === c);
+    for (const c of firstChars(rule)) {
+      if (c < 128 && byFirstChar[c] === undefined) {
+        byFirstChar[c] = rules.filter((r) => anyFirstChar.includes(r) || firstChars(r).includes(c));
+      }
     }
   }
   return { byFirstChar, anyFirstChar };
@@ -60,11 +62,15 @@ export class Parser {
   readonly rules: readonly CompiledRule[];
   private readonly exact = new Map<string, CompiledRule[]>();
   private readonly prefixes: { prefix: string; rules: CompiledRule[] }[] = [];
-  private readonly cache = new Map<string, CompiledRule[] | null>();
-  private readonly dispatches = new Map<readonly CompiledRule[], Dispatch>();
+  private readonly cache = new Map<string, Dispatch | null>();
+  private readonly all: Dispatch;
+  private readonly none: Dispatch = buildDispatch([]);
+  /** Lines without an event are scanned into this one banner; an event gets a copy of its own */
+  private readonly scratch = new Banner('');
 
   constructor(rules: readonly CompiledRule[]) {
     this.rules = rules;
+    this.all = buildDispatch(rules);
     for (const rule of rules) {
       for (const program of rule.programs) {
         if (program.endsWith('/*')) {
@@ -83,56 +89,51 @@ export class Parser {
 
   /** The rules for a program tag: its own, none for quiet programs, null (= unknown program) otherwise. */
   route(tag: string): CompiledRule[] | null {
-    let rules = this.cache.get(tag);
-    if (rules !== undefined) return rules;
-    rules = this.exact.get(tag) ?? null;
+    let rules = this.exact.get(tag) ?? null;
     if (rules === null) {
       for (const { prefix, rules: list } of this.prefixes) {
-        if (tag.startsWith(prefix)) {
-          rules = rules ? [...rules, ...list] : list;
-        }
+        if (tag.startsWith(prefix)) rules = rules ? [...rules, ...list] : list;
       }
     }
     if (rules === null && QUIET_PROGRAMS.has(tag)) rules = [];
-    if (this.cache.size < ROUTE_CACHE_LIMIT) this.cache.set(tag, rules);
     return rules;
+  }
+
+  private dispatchFor(tag: string): Dispatch | null {
+    let dispatch = this.cache.get(tag);
+    if (dispatch !== undefined) return dispatch;
+    const rules = this.route(tag);
+    dispatch = rules === null ? null : rules.length === 0 ? this.none : buildDispatch(rules);
+    if (this.cache.size < ROUTE_CACHE_LIMIT) this.cache.set(tag, dispatch);
+    return dispatch;
   }
 
   /** Parses one line; returns its event or null. Never throws on any input. */
   parse(line: string): ParsedEvent | null {
-    const banner = parseBanner(line);
+    const banner = parseBanner(line, this.scratch);
     if (banner.tag !== null) {
-      const rules = this.route(banner.tag);
-      if (rules !== null) return this.match(rules, banner);
-      if (banner.guessed) {
-        // `WORD WORD: text` with no time and no pid was a bare message after all
-        banner.tag = null;
-        banner.host = null;
-        banner.msg = banner.whole;
-      }
-      return this.match(this.rules, banner);
+      const dispatch = this.dispatchFor(banner.tag);
+      if (dispatch !== null) return this.match(dispatch, banner);
+      // `WORD WORD: text` with no time and no pid was a bare message after all
+      if (banner.guessed) banner.unguess();
+      return this.match(this.all, banner);
     }
-    const event = this.match(this.rules, banner);
+    const event = this.match(this.all, banner);
     if (event !== null || !banner.guessed) return event;
     // `TIME WORD MSG`: WORD was not a host but the message's first word
-    banner.host = null;
-    banner.msg = banner.whole;
-    return this.match(this.rules, banner);
+    banner.unguess();
+    return this.match(this.all, banner);
   }
 
-  private match(route: readonly CompiledRule[], banner: Banner): ParsedEvent | null {
-    let dispatch = this.dispatches.get(route);
-    if (dispatch === undefined) this.dispatches.set(route, (dispatch = buildDispatch(route)));
+  private match(dispatch: Dispatch, banner: Banner): ParsedEvent | null {
+    if (dispatch === this.none) return null;
     const msg = banner.msg;
     const first = msg.charCodeAt(0);
     const rules = (first < 128 ? dispatch.byFirstChar[first] : undefined) ?? dispatch.anyFirstChar;
     for (let i = 0; i < rules.length; i++) {
       const rule = rules[i];
-      if (rule.startsWith !== null) {
-        if (!msg.startsWith(rule.startsWith)) continue;
-      } else if (!containsAll(msg, rule.contains)) {
-        continue;
-      }
+      if (rule.startsWith !== null && !startsWithAny(msg, rule.startsWith)) continue;
+      if (rule.contains.length > 0 && !containsAll(msg, rule.contains)) continue;
       const m = rule.regex.exec(msg);
       if (m === null) continue;
       const groups = m.groups!;
@@ -148,11 +149,16 @@ export class Parser {
         kind: resolved ? address.kind : null,
         user: groups.user ?? null,
         count: banner.repeat,
-        banner,
+        banner: banner.clone(),
       };
     }
     return null;
   }
+}
+
+function startsWithAny(msg: string, prefixes: readonly string[]): boolean {
+  for (let i = 0; i < prefixes.length; i++) if (msg.startsWith(prefixes[i])) return true;
+  return false;
 }
 
 function containsAll(msg: string, needles: readonly string[]): boolean {

@@ -24,9 +24,9 @@ export interface RuleSpec {
   danger?: number;
   /** Overrides the file's service code */
   service?: number;
-  /** Cheap pre-filter on the message: it must start with this text... */
-  startsWith?: string;
-  /** ...or contain every one of these texts. */
+  /** Cheap pre-filter on the message: it must start with this text (or one of these)... */
+  startsWith?: string | string[];
+  /** ...and/or contain every one of these texts. */
   contains?: string | string[];
   pattern: string;
   flags?: string;
@@ -51,7 +51,8 @@ export interface CompiledRule {
   serviceName: string;
   danger: number;
   origin: RuleSpec['origin'];
-  startsWith: string | null;
+  /** Prefixes, one of which the message must start with; null when the rule has none */
+  startsWith: string[] | null;
   contains: string[];
   regex: RegExp;
   programs: string[];
@@ -113,10 +114,11 @@ function compileFile(file: string, data: unknown): CompiledRule[] {
     }
     const contains = rule.contains === undefined ? [] : Array.isArray(rule.contains) ? rule.contains : [rule.contains];
     if (!contains.every((c) => typeof c === 'string' && c.length > 0)) fail(file, `${where}.contains`, 'expected text');
-    if (rule.startsWith !== undefined && (typeof rule.startsWith !== 'string' || rule.startsWith.length === 0)) {
-      fail(file, `${where}.startsWith`, 'expected text');
+    const prefixes = rule.startsWith === undefined ? null : Array.isArray(rule.startsWith) ? rule.startsWith : [rule.startsWith];
+    if (prefixes !== null && (prefixes.length === 0 || !prefixes.every((p) => typeof p === 'string' && p.length > 0))) {
+      fail(file, `${where}.startsWith`, 'expected text or a list of texts');
     }
-    if (rule.startsWith === undefined && contains.length === 0) {
+    if (prefixes === null && contains.length === 0) {
       fail(file, where, 'needs a startsWith or contains pre-filter, so that most lines never reach the regex');
     }
     if (typeof rule.pattern !== 'string') fail(file, `${where}.pattern`, 'expected a string');
@@ -140,7 +142,7 @@ function compileFile(file: string, data: unknown): CompiledRule[] {
       serviceName: spec.name,
       danger: rule.danger ?? (rule.event === 'login' ? 0 : 10),
       origin: rule.origin,
-      startsWith: rule.startsWith ?? null,
+      startsWith: prefixes,
       contains,
       regex,
       programs: spec.programs,

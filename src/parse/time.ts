@@ -56,9 +56,43 @@ export function bannerTime(banner: Banner, ctx: TimeContext): number | null {
       const nanos = parseInt(t.slice(17, 25), 16);
       return Number(seconds) * 1000 + Math.floor(nanos / 1e6);
     }
+    case TimeFormat.Ctime: {
+      // Www Mmm dd hh:mm:ss yyyy
+      const month = monthAt(t, 4);
+      let p = 8;
+      if (t.charCodeAt(p) === 32) p++;
+      const dayEnd = t.indexOf(' ', p);
+      const [ms, clockEnd] = fraction(t, dayEnd + 9);
+      const year = num(t, clockEnd + 1, clockEnd + 5);
+      return wallTime(ctx.timezone, year, month, num(t, p, dayEnd), num(t, dayEnd + 1, dayEnd + 3), num(t, dayEnd + 4, dayEnd + 6), num(t, dayEnd + 7, dayEnd + 9), ms);
+    }
+    case TimeFormat.Bind: {
+      // dd-Mmm-yyyy hh:mm:ss[.mmm]
+      const [ms] = fraction(t, 20);
+      return wallTime(ctx.timezone, num(t, 7, 11), monthAt(t, 3), num(t, 0, 2), num(t, 12, 14), num(t, 15, 17), num(t, 18, 20), ms);
+    }
     default:
-      return null;
+      return clfTime(banner.msg);
   }
+}
+
+/** Common Log Format's `[01/May/2026:10:00:05 +0000]`, for web access logs that have no syslog banner. */
+export function clfTime(msg: string): number | null {
+  const open = msg.indexOf(' [');
+  if (open < 0 || open > 600) return null;
+  const p = open + 2;
+  const t = msg;
+  if (t.charCodeAt(p + 2) !== 47 || t.charCodeAt(p + 6) !== 47 || t.charCodeAt(p + 11) !== 58 || t.charCodeAt(p + 20) !== 32) return null;
+  const month = monthAt(t, p + 3);
+  const sign = t.charCodeAt(p + 21);
+  if (month < 0 || (sign !== 43 && sign !== 45) || t.charCodeAt(p + 26) !== 93) return null;
+  for (const at of [p, p + 1, p + 7, p + 8, p + 9, p + 10, p + 12, p + 13, p + 15, p + 16, p + 18, p + 19, p + 22, p + 23, p + 24, p + 25]) {
+    const c = t.charCodeAt(at);
+    if (c < 48 || c > 57) return null;
+  }
+  const utc = Date.UTC(num(t, p + 7, p + 11), month, num(t, p, p + 2), num(t, p + 12, p + 14), num(t, p + 15, p + 17), num(t, p + 18, p + 20));
+  const offset = (num(t, p + 22, p + 24) * 60 + num(t, p + 24, p + 26)) * 60_000;
+  return sign === 45 ? utc + offset : utc - offset;
 }
 
 /** ISO 8601 as the banner scanner accepted it; without a zone it is in `timezone` (default local). */

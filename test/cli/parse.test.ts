@@ -97,6 +97,31 @@ describe('logwarden parse', () => {
   });
 });
 
+describe('logwarden (no command, help, version)', () => {
+  it('prints the commands and exits 2 with no command', () => {
+    const { code, stdout } = run([]);
+    expect(code).toBe(2);
+    expect(stdout).toMatch(/logwarden parse \[FILES\.\.\.\]/);
+  });
+
+  it('prints a command’s options, derived from the option table', () => {
+    const { code, stdout } = run(['audit', '--help']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/-a, --threshold N\s+Block an address .*\[default 30; sshguard\.conf THRESHOLD\]/);
+  });
+
+  it('refuses unknown commands and options with exit 2', () => {
+    expect(run(['frobnicate']).code).toBe(2);
+    const { code, stderr } = run(['parse', '--bogus']);
+    expect(code).toBe(2);
+    expect(stderr).toContain("Unknown option '--bogus'");
+  });
+
+  it('prints its version', () => {
+    expect(run(['--version']).stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+  });
+});
+
 describe('logwarden rules list', () => {
   it('lists every rule with its service and danger', () => {
     const { code, stdout } = run(['rules', 'list']);

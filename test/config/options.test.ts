@@ -7,10 +7,30 @@ describe('option table', () => {
     expect(readFileSync(new URL('../../docs/options.md', import.meta.url), 'utf8')).toBe(optionsMarkdown());
   });
 
-  it('derives each command’s yargs options from the one table', () => {
+  it('derives each command’s options from the one table', () => {
     const parse = optionsFor('parse');
     expect(Object.keys(parse).sort()).toEqual(['all', 'format', 'rules-dir', 'stats']);
     expect(parse.format).toMatchObject({ type: 'string', default: 'sshguard', choices: ['sshguard', 'json', 'text'] });
+  });
+
+  it('gives every policy option of design.md a flag, and sshguard.conf keys where sshguard has them', () => {
+    const audit = optionsFor('audit');
+    for (const [flag, key] of [
+      ['threshold', 'THRESHOLD'],
+      ['block-time', 'BLOCK_TIME'],
+      ['detection-time', 'DETECTION_TIME'],
+      ['block-time-multiplier', 'BLOCK_TIME_MULTIPLIER'],
+      ['blacklist', 'BLACKLIST_FILE'],
+      ['ipv4-subnet', 'IPV4_SUBNET'],
+      ['ipv6-subnet', 'IPV6_SUBNET'],
+      ['whitelist', 'WHITELIST_FILE'],
+    ]) {
+      expect(audit[flag]?.sshguardKey, flag).toBe(key);
+    }
+    for (const flag of ['trust-time', 'penalty-half-life', 'max-block-time', 'no-trust-users']) expect(audit[flag], flag).toBeDefined();
+    expect(Object.fromEntries(Object.entries(audit).filter(([, s]) => s.alias).map(([n, s]) => [s.alias, n]))).toMatchObject({
+      a: 'threshold', p: 'block-time', s: 'detection-time', m: 'block-time-multiplier', b: 'blacklist', n: 'ipv4-subnet', N: 'ipv6-subnet', w: 'whitelist',
+    });
   });
 
   it('documents every option', () => {

@@ -37,9 +37,25 @@ describe('parseBanner', () => {
   });
 
   it('keeps a guessed split open when there is neither time nor pid', () => {
+    const banner = parseBanner('web myprog: something happened');
+    expect(banner).toMatchObject({ guessed: true, host: 'web', tag: 'myprog', msg: 'something happened' });
+    expect(banner.whole).toBe('web myprog: something happened');
+    banner.unguess();
+    expect(banner).toMatchObject({ host: null, tag: null, msg: 'web myprog: something happened' });
+  });
+
+  it('never takes a word ending with a colon for a host', () => {
     const banner = parseBanner('error: PAM: Authentication failure for root from 192.0.2.7');
-    expect(banner.guessed).toBe(true);
-    expect(banner.whole).toBe('error: PAM: Authentication failure for root from 192.0.2.7');
+    expect(banner).toMatchObject({ host: null, tag: null, msg: 'error: PAM: Authentication failure for root from 192.0.2.7' });
+  });
+
+  it.each([
+    ['vsftpd’s own log (ctime)', 'Fri May  1 10:00:04 2026 [pid 27202] [admin] FAIL LOGIN: Client "203.0.113.25"', { timeFormat: TimeFormat.Ctime, timeText: 'Fri May  1 10:00:04 2026' }],
+    ['OpenWrt logread', 'Thu May  1 10:00:01 2026 authpriv.warn dropbear[4093]: Bad password attempt', { timeFormat: TimeFormat.Ctime, tag: 'dropbear', pid: '4093', msg: 'Bad password attempt' }],
+    ['BIND’s own log', '01-May-2026 10:00:02.372 client @0x7f 203.0.113.9#23332: query denied', { timeFormat: TimeFormat.Bind, timeText: '01-May-2026 10:00:02.372' }],
+    ['ProFTPD, no colon after the tag', '2026-05-01 10:00:03,121 ftp proftpd[25891] ftp.example.org (x[203.0.113.4]): USER a', { tag: 'proftpd', pid: '25891', msg: 'ftp.example.org (x[203.0.113.4]): USER a' }],
+  ])('%s', (_name, line, expected) => {
+    expect(parseBanner(line)).toMatchObject(expected);
   });
 
   it('does not read Postfix `unknown[ADDR]:` as a tag with a pid', () => {
@@ -88,6 +104,13 @@ describe('bannerTime', () => {
   it('reads TAI64N labels', () => {
     const banner = parseBanner(`@400000005f5e10000bebc200 ${MSG}`);
     expect(bannerTime(banner, { now })).toBe((1_600_000_000 - 10) * 1000 + 200);
+  });
+
+  it('reads ctime, BIND and Common Log Format times', () => {
+    expect(bannerTime(parseBanner('Fri May  1 10:00:04 2026 [pid 1] [x] FAIL LOGIN: Client "203.0.113.25"'), { now, timezone: 'UTC' })).toBe(Date.UTC(2026, 4, 1, 10, 0, 4));
+    expect(bannerTime(parseBanner('01-May-2026 10:00:02.372 client x'), { now, timezone: 'UTC' })).toBe(Date.UTC(2026, 4, 1, 10, 0, 2, 372));
+    const clf = parseBanner('203.0.113.5 - - [01/May/2026:10:00:05 +0200] "GET /wp-login.php HTTP/1.1" 404 153 "-" "x"');
+    expect(bannerTime(clf, { now })).toBe(Date.UTC(2026, 4, 1, 8, 0, 5));
   });
 
   it('has no time for lines without a timestamp', () => {

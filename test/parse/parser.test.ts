@@ -130,7 +130,7 @@ describe('robustness', () => {
     for (const rule of rules) {
       for (const piece of pieces) {
         const body = piece.repeat(Math.ceil(15_000 / piece.length));
-        for (const line of [rule.startsWith ?? '', ...rule.contains].map((prefix) => prefix + body + rule.contains.join(' '))) {
+        for (const line of [...(rule.startsWith ?? ['']), ...rule.contains].map((prefix) => prefix + body + rule.contains.join(' '))) {
           const started = performance.now();
           rule.regex.exec(line);
           // a catastrophic pattern takes seconds to hours here; linear ones take well under this

@@ -28,7 +28,7 @@ describe.each(rules.map((r) => [r.id, r] as const))('rule %s', (_id, rule) => {
   it('has a pre-filter that every matching example passes', () => {
     for (const { line } of rule.examples.match) {
       const msg = parser.parse(line)!.banner.msg;
-      if (rule.startsWith !== null) expect(msg.startsWith(rule.startsWith)).toBe(true);
+      if (rule.startsWith !== null) expect(rule.startsWith.some((p) => msg.startsWith(p))).toBe(true);
       for (const needle of rule.contains) expect(msg).toContain(needle);
     }
   });

@@ -1,7 +1,5 @@
 import { lookup } from 'node:dns/promises';
-import type { CommandModule } from 'yargs';
-import { type PolicyArgs, policyFromArgs, whitelistFromArgs } from '../../config/policy.js';
-import { optionsFor } from '../../config/options.js';
+import { ConfigError, type PolicyArgs, policyFromArgs, whitelistFromArgs } from '../../config/policy.js';
 import { Parser } from '../../parse/parser.js';
 import { loadRules } from '../../parse/rules.js';
 import { checkTimezone } from '../../parse/time.js';
@@ -9,6 +7,7 @@ import { readBlacklist } from '../../policy/blacklist.js';
 import { networkText } from '../../policy/network.js';
 import { Whitelist } from '../../policy/whitelist.js';
 import { type AuditBlock, replay, type ReplayResult } from '../../audit/replay.js';
+import type { Args, Command } from '../command.js';
 import { Progress } from '../progress.js';
 
 interface AuditArgs extends PolicyArgs {
@@ -77,16 +76,20 @@ export function auditTable(result: ReplayResult): string {
   return `${lines.join('\n')}\n`;
 }
 
-export const auditCommand: CommandModule<object, AuditArgs> = {
-  command: 'audit <files..>',
+export const auditCommand: Command = {
+  name: 'audit',
   describe: 'Replay old logs (plain or gzip) with their own timestamps and show what would have been blocked and why',
-  builder: (y) =>
-    y
-      .positional('files', { type: 'string', array: true, describe: 'Log files, merged in time order; - is standard input' })
-      .options(optionsFor('audit')) as never,
-  handler: async (args) => {
+  positionals: [{ name: 'files', variadic: true, required: true, describe: 'Log files, merged in time order; - is standard input' }],
+  handler: async (raw: Args) => {
+    const args = raw as unknown as AuditArgs;
     const { policy, blacklist } = policyFromArgs(args);
-    if (args.timezone !== undefined) checkTimezone(args.timezone);
+    if (args.timezone !== undefined) {
+      try {
+        checkTimezone(args.timezone);
+      } catch (error) {
+        throw new ConfigError(`--timezone: ${(error as Error).message}`);
+      }
+    }
     const entries = whitelistFromArgs(args);
     for (const p of entries.problems) {
       process.stderr.write(`logwarden: whitelist ${p.source}${p.line ? `:${p.line}` : ''}: ${JSON.stringify(p.entry)} skipped: ${p.message}\n`);

@@ -1,10 +1,8 @@
-import type { Readable } from 'node:stream';
-import type { CommandModule } from 'yargs';
-import { optionsFor } from '../../config/options.js';
 import { openLogFile, readLines, type ReadStats } from '../../input/lines.js';
 import { type ParsedEvent, Parser } from '../../parse/parser.js';
 import { loadRules } from '../../parse/rules.js';
 import { bannerTime, type TimeContext } from '../../parse/time.js';
+import type { Args, Command } from '../command.js';
 import { OutputBuffer } from '../output.js';
 
 type Format = 'sshguard' | 'json' | 'text';
@@ -59,7 +57,7 @@ function formatEvent(format: Format, event: ParsedEvent, file: string, line: num
 
 async function parseInput(
   parser: Parser,
-  stream: Readable,
+  stream: AsyncIterable<Buffer>,
   name: string,
   args: ParseArgs,
   out: OutputBuffer,
@@ -108,14 +106,12 @@ function printStats(totals: ParseTotals, seconds: number): void {
   process.stderr.write(`${lines.join('\n')}\n`);
 }
 
-export const parseCommand: CommandModule<object, ParseArgs> = {
-  command: 'parse [files..]',
+export const parseCommand: Command = {
+  name: 'parse',
   describe: 'Parse logs and print the attacks found (standard input when no FILE or -)',
-  builder: (y) =>
-    y
-      .positional('files', { type: 'string', array: true, default: [], describe: 'Log files (plain or gzip); - is standard input' })
-      .options(optionsFor('parse')) as never,
-  handler: async (args) => {
+  positionals: [{ name: 'files', variadic: true, describe: 'Log files (plain or gzip); - is standard input' }],
+  handler: async (raw: Args) => {
+    const args = raw as unknown as ParseArgs;
     const parser = new Parser(loadRules(args['rules-dir']));
     const files = args.files.length > 0 ? args.files : ['-'];
     const out = new OutputBuffer(process.stdout);

@@ -1,6 +1,5 @@
-import type { CommandModule } from 'yargs';
-import { optionsFor } from '../../config/options.js';
 import { loadRules } from '../../parse/rules.js';
+import type { Args, Command } from '../command.js';
 
 interface RulesArgs {
   action: string;
@@ -8,14 +7,12 @@ interface RulesArgs {
   json?: boolean;
 }
 
-export const rulesCommand: CommandModule<object, RulesArgs> = {
-  command: 'rules <action>',
+export const rulesCommand: Command = {
+  name: 'rules',
   describe: 'Inspect the signatures (rules list)',
-  builder: (y) =>
-    y
-      .positional('action', { type: 'string', choices: ['list'], describe: 'list: print every rule' })
-      .options(optionsFor('rules')) as never,
-  handler: (args) => {
+  positionals: [{ name: 'action', required: true, choices: ['list'], describe: 'list: print every rule' }],
+  handler: (raw: Args) => {
+    const args = raw as unknown as RulesArgs;
     const rules = loadRules(args['rules-dir']);
     const out: string[] = [];
     if (args.json) {
