@@ -3,6 +3,7 @@
  * (src/config/options.ts). Built in, so a command starts without loading an argument-parsing library.
  */
 import { parseArgs } from 'node:util';
+import { readConfigFile } from '../config/file.js';
 import { type OptionSpec, optionsFor } from '../config/options.js';
 
 export class UsageError extends Error {}
@@ -16,7 +17,11 @@ export interface Positional {
   choices?: readonly string[];
 }
 
-export type Args = Record<string, unknown> & { _: string[] };
+export type Args = Record<string, unknown> & {
+  _: string[];
+  /** Options given on the command line (the others hold defaults, which a configuration file may replace) */
+  _given: Set<string>;
+};
 
 export interface Command {
   name: string;
@@ -87,7 +92,7 @@ export function parseCommandArgs(c: Command, argv: string[]): Args {
   } catch (error) {
     throw new UsageError((error as Error).message.replace(/\. To specify a positional argument.*$/s, ''));
   }
-  const args: Args = { _: parsed.positionals };
+  const args: Args = { _: parsed.positionals, _given: new Set() };
   if (parsed.values.help) {
     args.help = true;
     return args;
@@ -99,6 +104,7 @@ export function parseCommandArgs(c: Command, argv: string[]): Args {
       else if (spec.repeatable) args[name] = [];
       continue;
     }
+    args._given.add(name);
     if (spec.type === 'number') {
       const n = Number(raw);
       if (typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(n)) {
@@ -132,5 +138,18 @@ export function parseCommandArgs(c: Command, argv: string[]): Args {
     }
   }
   if (rest.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(rest[0])}`);
+  if (typeof args.config === 'string') applyConfigFile(args, c.name, args.config);
   return args;
+}
+
+/** Values from the configuration file fill what the command line left at its default; lists add up. */
+function applyConfigFile(args: Args, command: string, file: string): void {
+  const config = readConfigFile(file, command);
+  for (const [name, value] of Object.entries(config.values)) {
+    if (Array.isArray(value)) args[name] = [...value, ...((args[name] as string[] | undefined) ?? [])];
+    else if (!args._given.has(name)) args[name] = value;
+  }
+  for (const { key, line } of config.ignored) {
+    process.stderr.write(`logwarden: ${file}:${line}: ${key} is not used by ${command}\n`);
+  }
 }

@@ -131,6 +131,11 @@ export const OPTIONS = {
     sshguardKey: 'WHITELIST_FILE',
     commands: POLICY_COMMANDS,
   },
+  config: {
+    type: 'string',
+    describe: 'Configuration file (sshguard.conf syntax is accepted as is); options on the command line win',
+    commands: ['audit', 'run', 'block', 'unblock', 'flush'],
+  },
   db: {
     type: 'string',
     describe: 'The state database (default /var/lib/logwarden/state.db as root, else under $XDG_STATE_HOME/logwarden)',
