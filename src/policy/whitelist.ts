@@ -123,6 +123,16 @@ export class Whitelist {
     return problems;
   }
 
+  /** Resolves hostnames now and then every `periodMs`, off the parsing path; returns the function that stops it. */
+  startRefresh(periodMs: number, onProblems: (problems: WhitelistProblem[]) => void): () => void {
+    if (!this.resolver || this.entries.hostnames.length === 0) return () => {};
+    const tick = () => void this.refresh().then((problems) => problems.length > 0 && onProblems(problems));
+    tick();
+    const timer = setInterval(tick, periodMs);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
   has(addr: string, kind: AddressKind): boolean {
     return this.networks.has(addr, kind);
   }

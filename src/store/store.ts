@@ -59,6 +59,8 @@ export interface StoreOptions {
   evidencePerOffender?: number;
   /** Flush when this many writes are queued */
   batchSize?: number;
+  /** Flush at most this long (ms) after the first queued write; 0 = only by size or by hand */
+  flushAfterMs?: number;
   /** Reports problems the store recovered from (a corrupt file moved aside) */
   warn?: (message: string) => void;
 }
@@ -87,6 +89,8 @@ export class Store {
   /** Ids of each offender's evidence rows, oldest first: trimmed to the cap once they reach twice it */
   private readonly evidenceIds = new Map<string, number[]>();
   private nextEvidenceId: number;
+  private readonly flushAfterMs: number;
+  private flushTimer: NodeJS.Timeout | null = null;
 
   private readonly stmt: Record<
     | 'insertEvidence'
@@ -110,6 +114,7 @@ export class Store {
     this.db = db;
     this.evidenceCap = options.evidencePerOffender ?? 50;
     this.batchSize = options.batchSize ?? 2000;
+    this.flushAfterMs = options.flushAfterMs ?? 100;
     this.stmt = {
       insertEvidence: db.prepare(
         `INSERT INTO evidence (id, offender, time, source, line_no, event, rule, service, danger, addr, outcome, line)
@@ -229,19 +234,29 @@ export class Store {
 
   addEvidence(row: EvidenceRow): void {
     this.evidenceQueue.push(row);
-    if (this.pendingWrites >= this.batchSize) this.flush();
+    this.queued();
   }
 
   /** Marks an offender's in-memory state for writing at the next flush. */
   touchOffender(o: Offender): void {
     this.dirtyOffenders.set(o.key, o);
     this.deletedOffenders.delete(o.key);
+    this.queued();
   }
 
   forgetOffenders(keys: Iterable<string>): void {
     for (const key of keys) {
       this.dirtyOffenders.delete(key);
       this.deletedOffenders.add(key);
+    }
+    this.queued();
+  }
+
+  private queued(): void {
+    if (this.pendingWrites >= this.batchSize) this.flush();
+    else if (this.flushTimer === null && this.flushAfterMs > 0 && this.pendingWrites > 0) {
+      this.flushTimer = setTimeout(() => this.flush(), this.flushAfterMs);
+      this.flushTimer.unref();
     }
   }
 
@@ -251,6 +266,10 @@ export class Store {
 
   /** Writes everything queued in one transaction. */
   flush(): void {
+    if (this.flushTimer !== null) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = null;
+    }
     if (this.pendingWrites === 0) return;
     const evidence = this.evidenceQueue;
     const offenders = this.dirtyOffenders;

@@ -241,3 +241,24 @@ describe('policy properties', () => {
     );
   });
 });
+
+describe('whitelist refresh', () => {
+  it('re-resolves hostnames periodically and keeps the last answer when a lookup fails', async () => {
+    let calls = 0;
+    const answers = [['203.0.113.1'], ['203.0.113.2']];
+    const whitelist = new Whitelist(parseWhitelistText('owner.example.org\n', 'wl'), async () => {
+      const answer = answers[calls++];
+      if (!answer) throw new Error('SERVFAIL');
+      return answer;
+    });
+    const problems: string[] = [];
+    const stop = whitelist.startRefresh(30, (p) => problems.push(...p.map((x) => x.message)));
+    await new Promise((r) => setTimeout(r, 5));
+    expect(whitelist.has('203.0.113.1', 4)).toBe(true);
+    await new Promise((r) => setTimeout(r, 80));
+    stop();
+    expect(whitelist.has('203.0.113.2', 4)).toBe(true);
+    expect(whitelist.has('203.0.113.1', 4)).toBe(false);
+    expect(problems[0]).toBe('cannot resolve: SERVFAIL');
+  });
+});

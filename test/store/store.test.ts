@@ -184,3 +184,18 @@ describe('Store', () => {
     else expect(defaultDbPath()).toMatch(/logwarden\/state\.db$/);
   });
 });
+
+describe('Store write-behind timing', () => {
+  it('flushes on its own at most flushAfterMs after the first queued write', async () => {
+    const path = join(dir(), 'state.db');
+    const store = Store.open(path, { flushAfterMs: 50, batchSize: 1000 });
+    store.addEvidence(evidence('203.0.113.5', 1));
+    const reader = new Database(path, { readonly: true });
+    const count = () => (reader.prepare('SELECT count(*) AS n FROM evidence').get() as { n: number }).n;
+    expect(count()).toBe(0);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(count()).toBe(1);
+    reader.close();
+    store.close();
+  });
+});
