@@ -1,0 +1,73 @@
+/**
+ * What every firewall backend provides. Backends are pure: they render commands as data (argument arrays and
+ * stdin text, never a shell line) and read command output; the executor (executor.ts) runs them.
+ */
+import type { Network } from '../policy/network.js';
+
+/** One command to run, with its arguments as an array: nothing is ever interpreted by a shell. */
+export interface Invocation {
+  argv: string[];
+  /** Text written to the command's standard input (nft -f -, iptables-restore, ipset restore) */
+  stdin?: string;
+  /** Skip this command when `unless` exits 0 (e.g. an iptables -C check before an insert) */
+  unless?: Invocation;
+  /** Exit codes that are not errors (e.g. deleting what is already gone) */
+  okCodes?: number[];
+}
+
+export interface BlockEntry {
+  net: Network;
+  /** Seconds left; null = permanent */
+  timeout: number | null;
+}
+
+export type Operation = { op: 'block'; entry: BlockEntry } | { op: 'unblock'; net: Network };
+
+export interface FirewallOptions {
+  /** Prefix of every object logwarden creates: table, chains, sets */
+  name: string;
+  /** Hooks to filter on: input, and forward for container-published ports */
+  hooks: ('input' | 'forward')[];
+  /** nft base chain priority */
+  priority: number;
+}
+
+export const DEFAULT_FIREWALL: FirewallOptions = { name: 'logwarden', hooks: ['input'], priority: -10 };
+
+/** What a backend found in the kernel. */
+export interface KernelState {
+  /** Whether logwarden's objects exist at all */
+  present: boolean;
+  blocks: BlockEntry[];
+  allow: Network[];
+}
+
+export interface Backend {
+  readonly name: 'nft' | 'iptables' | 'ipset' | 'null';
+  /** Whether the kernel expires blocks by itself (set timeouts); otherwise logwarden removes them */
+  readonly kernelExpiry: boolean;
+  /** Creates the objects if missing (idempotent: safe after a crash) and makes the allow list exactly `allow` */
+  setup(options: FirewallOptions, allow: Network[]): Invocation[];
+  /** Applies a batch of blocks and unblocks */
+  apply(options: FirewallOptions, ops: Operation[]): Invocation[];
+  /** Commands whose standard outputs, in order, parseList reads */
+  list(options: FirewallOptions): Invocation[];
+  parseList(options: FirewallOptions, outputs: string[]): KernelState;
+  /** Removes exactly what setup created, nothing else */
+  teardown(options: FirewallOptions): Invocation[];
+}
+
+/** The operations that make the kernel's blocks match the store's active blocks. */
+export function syncOperations(desired: BlockEntry[], current: KernelState): Operation[] {
+  const key = (n: Network) => `${n.addr}/${n.cidr}`;
+  const have = new Map(current.blocks.map((b) => [key(b.net), b]));
+  const want = new Map(desired.map((b) => [key(b.net), b]));
+  const ops: Operation[] = [];
+  for (const [k, entry] of want) {
+    const found = have.get(k);
+    // missing, or permanent in the store but expiring in the kernel: (re)block with the right remaining time
+    if (!found || (entry.timeout === null && found.timeout !== null)) ops.push({ op: 'block', entry });
+  }
+  for (const [k, found] of have) if (!want.has(k)) ops.push({ op: 'unblock', net: found.net });
+  return ops;
+}
