@@ -2,11 +2,12 @@
 import { readFileSync } from 'node:fs';
 import { type Command, commandHelp, mainHelp, parseCommandArgs, UsageError } from './command.js';
 import { auditCommand } from './commands/audit.js';
+import { blockCommand, flushCommand, unblockCommand } from './commands/firewall.js';
 import { parseCommand } from './commands/parse.js';
 import { rulesCommand } from './commands/rules.js';
 import { ConfigError } from '../config/policy.js';
 
-const COMMANDS: Command[] = [parseCommand, auditCommand, rulesCommand];
+const COMMANDS: Command[] = [parseCommand, auditCommand, rulesCommand, blockCommand, unblockCommand, flushCommand];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };

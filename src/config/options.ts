@@ -18,6 +18,7 @@ export interface OptionSpec {
 }
 
 const POLICY_COMMANDS = ['audit', 'run'] as const;
+const FIREWALL_COMMANDS = ['block', 'unblock', 'flush'] as const;
 
 export const OPTIONS = {
   format: {
@@ -129,17 +130,54 @@ export const OPTIONS = {
     repeatable: true,
     describe: 'Never block this address, CIDR or hostname; a value starting with / or . (or naming a file) is a whitelist file',
     sshguardKey: 'WHITELIST_FILE',
-    commands: POLICY_COMMANDS,
+    commands: [...POLICY_COMMANDS, ...FIREWALL_COMMANDS],
   },
   config: {
     type: 'string',
     describe: 'Configuration file (sshguard.conf syntax is accepted as is); options on the command line win',
-    commands: ['audit', 'run', 'block', 'unblock', 'flush'],
+    commands: ['audit', 'run', ...FIREWALL_COMMANDS],
   },
   db: {
     type: 'string',
     describe: 'The state database (default /var/lib/logwarden/state.db as root, else under $XDG_STATE_HOME/logwarden)',
-    commands: ['run', 'explain', 'status', 'block', 'unblock'],
+    commands: ['run', 'explain', 'status', ...FIREWALL_COMMANDS],
+  },
+  backend: {
+    type: 'string',
+    describe: 'Firewall to use: nft (sets with kernel expiry), iptables, ipset, or null (changes nothing, says what it would do)',
+    choices: ['nft', 'iptables', 'ipset', 'null'],
+    default: 'nft',
+    commands: ['run', 'status', ...FIREWALL_COMMANDS],
+  },
+  'fw-name': {
+    type: 'string',
+    describe: 'Name of the firewall table, chains and sets logwarden creates (a prefix for ipset/iptables)',
+    default: 'logwarden',
+    commands: ['run', 'status', ...FIREWALL_COMMANDS],
+  },
+  hook: {
+    type: 'string',
+    describe: 'Where to filter: input, or input,forward to also protect ports published by containers',
+    choices: ['input', 'input,forward'],
+    default: 'input',
+    commands: ['run', ...FIREWALL_COMMANDS],
+  },
+  for: {
+    type: 'string',
+    describe: 'How long to block: seconds, or forever',
+    default: 'forever',
+    commands: ['block'],
+  },
+  reason: {
+    type: 'string',
+    describe: 'Why, recorded with the block (explain shows it)',
+    commands: ['block'],
+  },
+  yes: {
+    type: 'boolean',
+    describe: 'Do not ask for confirmation',
+    default: false,
+    commands: ['flush'],
   },
   json: {
     type: 'boolean',

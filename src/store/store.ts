@@ -96,6 +96,7 @@ export class Store {
     | 'insertEvidence'
     | 'upsertOffender'
     | 'deleteOffender'
+    | 'releaseOffender'
     | 'deleteEvidence'
     | 'insertBlock'
     | 'endBlock'
@@ -126,6 +127,9 @@ export class Store {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       deleteOffender: db.prepare('DELETE FROM offenders WHERE key = ?'),
+      releaseOffender: db.prepare(
+        'UPDATE offenders SET blocked_until = NULL, score = 0, window_attacks = 0, window_start = ? WHERE key = ?',
+      ),
       deleteEvidence: db.prepare('DELETE FROM evidence WHERE id = ?'),
       insertBlock: db.prepare(
         `INSERT INTO blocks (key, addr, cidr, kind, start, expires, origin, reason, state)
@@ -320,6 +324,11 @@ export class Store {
   /** Ends the active block of `key` as released by a user or lifted by the whitelist. */
   endBlock(key: string, state: 'released' | 'whitelisted', at: number): boolean {
     return this.stmt.endBlock.run(state, at, key).changes > 0;
+  }
+
+  /** After `unblock`: the offender is not blocked and its window is empty, so the next line does not re-block it. */
+  releaseOffender(key: string, at: number): void {
+    this.stmt.releaseOffender.run(at, key);
   }
 
   /** Marks blocks whose time is over as expired; returns how many. */

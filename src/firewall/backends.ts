@@ -1,0 +1,10 @@
+import type { Backend } from './backend.js';
+import { nullBackend } from './null.js';
+
+const BACKENDS: Record<string, Backend> = { null: nullBackend };
+
+export function backendNamed(name: string): Backend {
+  const backend = BACKENDS[name];
+  if (!backend) throw new Error(`unknown firewall backend ${JSON.stringify(name)} (expected ${Object.keys(BACKENDS).join(', ')})`);
+  return backend;
+}

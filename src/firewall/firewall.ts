@@ -1,0 +1,65 @@
+/**
+ * The firewall as the commands and the daemon use it: one backend, its options, and the executor.
+ * With the null backend nothing runs; each operation is reported instead.
+ */
+import type { Network } from '../policy/network.js';
+import { networkText } from '../policy/network.js';
+import { type Backend, type BlockEntry, type FirewallOptions, type Invocation, type KernelState, type Operation, syncOperations } from './backend.js';
+import { execute, type ExecuteOptions } from './executor.js';
+
+export class Firewall {
+  constructor(
+    readonly backend: Backend,
+    readonly options: FirewallOptions,
+    private readonly log: (message: string) => void,
+    private readonly exec: ExecuteOptions = {},
+  ) {}
+
+  private async run(invocations: Invocation[]): Promise<string[]> {
+    return execute(invocations, this.exec);
+  }
+
+  async setup(allow: Network[]): Promise<void> {
+    if (this.backend.name === 'null') {
+      this.log(`null backend: would set up ${this.options.name} with ${allow.length} whitelisted networks`);
+      return;
+    }
+    await this.run(this.backend.setup(this.options, allow));
+  }
+
+  async apply(ops: Operation[]): Promise<void> {
+    if (ops.length === 0) return;
+    if (this.backend.name === 'null') {
+      for (const op of ops) this.log(`null backend: would ${describeOperation(op)}`);
+      return;
+    }
+    await this.run(this.backend.apply(this.options, ops));
+  }
+
+  async state(): Promise<KernelState> {
+    if (this.backend.name === 'null') return { present: false, blocks: [], allow: [] };
+    return this.backend.parseList(this.options, await this.run(this.backend.list(this.options)));
+  }
+
+  /** Makes the kernel hold exactly `desired` (adds what is missing, removes what should not be there). */
+  async sync(desired: BlockEntry[], allow: Network[]): Promise<Operation[]> {
+    await this.setup(allow);
+    const ops = syncOperations(desired, await this.state());
+    await this.apply(ops);
+    return ops;
+  }
+
+  async teardown(): Promise<void> {
+    if (this.backend.name === 'null') {
+      this.log(`null backend: would remove every firewall object named ${this.options.name}`);
+      return;
+    }
+    await this.run(this.backend.teardown(this.options));
+  }
+}
+
+export function describeOperation(op: Operation): string {
+  if (op.op === 'unblock') return `unblock ${networkText(op.net)}`;
+  const { net, timeout } = op.entry;
+  return `block ${networkText(net)} ${timeout === null ? 'permanently' : `for ${timeout}s`}`;
+}

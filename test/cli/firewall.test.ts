@@ -1,0 +1,66 @@
+// block, unblock and flush with the null backend: the store side, and the messages (the kernel side is in test/e2e).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { Store } from '../../src/store/store.js';
+
+const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+
+function run(args: string[]) {
+  const r = spawnSync(process.execPath, [CLI, ...args, '--backend', 'null'], { encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('logwarden block / unblock / flush (null backend)', () => {
+  const db = join(mkdtempSync(join(tmpdir(), 'logwarden-fw-')), 'state.db');
+
+  it('records a block in the store and says what it would do', () => {
+    const r = run(['block', '192.0.2.66', '--for', '60', '--reason', 'port scan', '--db', db]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('blocked 192.0.2.66 for 60s\n');
+    expect(r.stderr).toContain('null backend: would block 192.0.2.66 for 60s');
+    const store = Store.open(db);
+    const [block] = store.activeBlocks();
+    expect(block).toMatchObject({ key: '192.0.2.66', cidr: 32, origin: 'manual', reason: { text: 'port scan' } });
+    expect(block.expires! - block.start).toBe(60_000);
+    store.close();
+  });
+
+  it('blocks a CIDR as a prefix, host bits cleared, whitelisted addresses inside kept reachable', () => {
+    const r = run(['block', '198.51.100.7/24', '-w', '198.51.100.9', '--db', db]);
+    expect(r.stdout).toBe('blocked 198.51.100.0/24 until unblocked (whitelisted addresses inside it stay reachable)\n');
+  });
+
+  it('refuses to block a whitelisted address', () => {
+    const r = run(['block', '192.0.2.10', '-w', '192.0.2.10', '--db', db]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('192.0.2.10 is whitelisted (-w: 192.0.2.10/32): not blocked');
+    expect(run(['block', '::1', '--db', db]).stderr).toContain('whitelisted (loopback');
+  });
+
+  it('releases a block in the store and clears the offender’s window', () => {
+    const r = run(['unblock', '192.0.2.66', '--db', db]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('unblocked 192.0.2.66\n');
+    const store = Store.open(db);
+    expect(store.activeBlocks().map((b) => b.key)).toEqual(['198.51.100.0/24']);
+    store.close();
+    expect(run(['unblock', '192.0.2.66', '--db', db]).stdout).toContain('was not blocked');
+  });
+
+  it('rejects what is not an address, and bad durations, with exit 2', () => {
+    expect(run(['block', '192.0.2.300', '--db', db]).code).toBe(2);
+    expect(run(['block', 'example.org', '--db', db]).code).toBe(2);
+    expect(run(['block', '192.0.2.7', '--for', '-5', '--db', db]).code).toBe(2);
+    expect(run(['block', '192.0.2.7', '--fw-name', 'x;rm', '--db', db]).code).toBe(2);
+  });
+
+  it('flush removes the firewall objects and leaves the store alone', () => {
+    const r = run(['flush', '--yes']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('would remove every firewall object named logwarden');
+  });
+});
