@@ -361,6 +361,13 @@ function afterTimestamp(b: Banner, line: string, pos: number): void {
       takeTag(b, line, p);
       return;
     }
+    if (b.timeFormat === TimeFormat.Tai64n) {
+      // multilog lines have no host: `TAG: MSG`, unless TAG is no known program and this is a bare message
+      takeTag(b, line, p);
+      b.guessed = true;
+      b.wholeStart = p;
+      return;
+    }
   }
   if (space > p && b.timeFormat !== TimeFormat.Tai64n) {
     // `HOST MSG` (e.g. `last message repeated 3 times`), or a bare message after the time

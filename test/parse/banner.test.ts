@@ -27,6 +27,7 @@ describe('parseBanner', () => {
     ['socklog, no time', `auth.info: sshd[42]: ${MSG}`, { timeFormat: TimeFormat.None, tag: 'sshd' }],
     ['TAI64N bare', `@400000005f5e100000000000 ${MSG}`, { timeFormat: TimeFormat.Tai64n, tag: null }],
     ['TAI64N with tag', `@400000005f5e100000000000 sshd[42]: ${MSG}`, { timeFormat: TimeFormat.Tai64n, tag: 'sshd' }],
+    ['TAI64N with a tag without pid', `@400000005f5e100000000000 sshd: ${MSG}`, { timeFormat: TimeFormat.Tai64n, tag: 'sshd', guessed: true }],
     ['host and tag, no time', `web sshd[42]: ${MSG}`, { timeFormat: TimeFormat.None, host: 'web', tag: 'sshd', guessed: false }],
     ['tag, no host, no time', `sshd[42]: ${MSG}`, { host: null, tag: 'sshd' }],
     ['bare message', MSG, { timeFormat: TimeFormat.None, host: null, tag: null }],
