@@ -1,7 +1,8 @@
 import type { Backend } from './backend.js';
+import { nftBackend } from './nft.js';
 import { nullBackend } from './null.js';
 
-const BACKENDS: Record<string, Backend> = { null: nullBackend };
+const BACKENDS: Record<string, Backend> = { nft: nftBackend, null: nullBackend };
 
 export function backendNamed(name: string): Backend {
   const backend = BACKENDS[name];

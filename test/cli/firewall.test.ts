@@ -34,6 +34,12 @@ describe('logwarden block / unblock / flush (null backend)', () => {
     expect(r.stdout).toBe('blocked 198.51.100.0/24 until unblocked (whitelisted addresses inside it stay reachable)\n');
   });
 
+  it('refuses a prefix that overlaps an active prefix block', () => {
+    const r = run(['block', '198.51.0.0/16', '--db', db]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('198.51.0.0/16 overlaps the active block 198.51.100.0/24: unblock that first');
+  });
+
   it('refuses to block a whitelisted address', () => {
     const r = run(['block', '192.0.2.10', '-w', '192.0.2.10', '--db', db]);
     expect(r.code).toBe(1);

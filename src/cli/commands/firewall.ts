@@ -8,7 +8,7 @@ import { ConfigError, whitelistFromArgs } from '../../config/policy.js';
 import { backendNamed } from '../../firewall/backends.js';
 import { FirewallError } from '../../firewall/executor.js';
 import { Firewall } from '../../firewall/firewall.js';
-import { type Network, networkText, parseNetwork } from '../../policy/network.js';
+import { type Network, NetworkSet, networkText, parseNetwork } from '../../policy/network.js';
 import { Whitelist } from '../../policy/whitelist.js';
 import { defaultDbPath, Store } from '../../store/store.js';
 import type { Args, Command } from '../command.js';
@@ -42,6 +42,13 @@ async function whitelistOf(args: FirewallArgs): Promise<Whitelist> {
   const whitelist = new Whitelist(entries, async (name) => (await lookup(name, { all: true })).map((a) => a.address));
   for (const p of await whitelist.refresh()) say(`whitelist ${p.source}: ${p.entry}: ${p.message}`);
   return whitelist;
+}
+
+function overlaps(a: Network, b: Network): boolean {
+  if (a.kind !== b.kind) return false;
+  const one = new NetworkSet();
+  one.add(a);
+  return one.intersects(b);
 }
 
 function targetOf(args: FirewallArgs): Network {
@@ -89,6 +96,13 @@ export const blockCommand: Command = {
     const now = Date.now();
     const store = Store.open(args.db ?? defaultDbPath());
     try {
+      // prefixes share one kernel set, which refuses overlapping ones
+      const overlapping = single ? undefined : store.activeBlocks().find((b) => b.key !== text && b.cidr < (b.kind === 4 ? 32 : 128) && overlaps(b, net));
+      if (overlapping) {
+        say(`${text} overlaps the active block ${overlapping.key}: unblock that first`);
+        process.exitCode = 1;
+        return;
+      }
       store.addBlock(net, now, duration === null ? null : now + duration * 1000, 'manual', { text: args.reason ?? 'blocked by hand' });
     } finally {
       store.close();
