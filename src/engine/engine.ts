@@ -53,6 +53,13 @@ export interface EngineOptions {
   correlator?: CorrelatorOptions;
 }
 
+/**
+ * Attacks of an address while it is blocked are all counted, but only this many per block are stored as
+ * evidence: in a running daemon the firewall already drops such an address, and a flood replayed from old
+ * logs would otherwise fill the store with lines that say nothing new.
+ */
+export const EVIDENCE_WHILE_BLOCKED = 10;
+
 /** Offenders are pruned at most this often, in the events' own time. */
 const PRUNE_EVERY_MS = 10 * 60_000;
 /** Held lines are released at most this often. */
@@ -81,6 +88,8 @@ export class Engine {
   private readonly correlator: AttemptCorrelator<Item>;
   private lastExpire = -Infinity;
   private lastPrune = -Infinity;
+  /** offender key → [its block count, evidence stored during that block] */
+  private readonly storedWhileBlocked = new Map<string, [number, number]>();
 
   constructor(private readonly options: EngineOptions) {
     this.correlator = new AttemptCorrelator<Item>(
@@ -104,6 +113,7 @@ export class Engine {
       if (this.lastPrune !== -Infinity) {
         const removed = prune(this.options.state, this.options.policy, item.time);
         this.options.store?.forgetOffenders(removed);
+        for (const key of removed) this.storedWhileBlocked.delete(key);
       }
       this.lastPrune = item.time;
     }
@@ -145,6 +155,7 @@ export class Engine {
         }
       }
     }
+    if (outcome === 'already-blocked' && !this.storeWhileBlocked(parsed)) return;
     this.options.store?.addEvidence({
       offender: parsed.kind === null ? parsed.addr : networkText(keyOf(parsed.addr, parsed.kind, this.options.policy)),
       time: item.time,
@@ -158,6 +169,17 @@ export class Engine {
       outcome,
       line: item.line,
     });
+  }
+
+  private storeWhileBlocked(parsed: ParsedEvent): boolean {
+    const key = networkText(keyOf(parsed.addr, parsed.kind!, this.options.policy));
+    const blocks = this.options.state.offenders.get(key)?.blocks ?? 0;
+    const seen = this.storedWhileBlocked.get(key);
+    if (seen === undefined || seen[0] !== blocks) {
+      this.storedWhileBlocked.set(key, [blocks, 1]);
+      return true;
+    }
+    return ++seen[1] <= EVIDENCE_WHILE_BLOCKED;
   }
 
   private count(outcome: string): void {

@@ -48,8 +48,11 @@ export interface Backend {
   readonly kernelExpiry: boolean;
   /** Creates the objects if missing (idempotent: safe after a crash) and makes the allow list exactly `allow` */
   setup(options: FirewallOptions, allow: Network[]): Invocation[];
-  /** Applies a batch of blocks and unblocks */
-  apply(options: FirewallOptions, ops: Operation[]): Invocation[];
+  /**
+   * Applies a batch of blocks and unblocks. `current`, when the caller has just listed the kernel, lets a
+   * backend without idempotent commands (iptables) render exactly the changes needed.
+   */
+  apply(options: FirewallOptions, ops: Operation[], current?: KernelState): Invocation[];
   /** Commands whose standard outputs, in order, parseList reads */
   list(options: FirewallOptions): Invocation[];
   parseList(options: FirewallOptions, outputs: string[]): KernelState;

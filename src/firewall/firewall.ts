@@ -27,13 +27,13 @@ export class Firewall {
     await this.run(this.backend.setup(this.options, allow));
   }
 
-  async apply(ops: Operation[]): Promise<void> {
+  async apply(ops: Operation[], current?: KernelState): Promise<void> {
     if (ops.length === 0) return;
     if (this.backend.name === 'null') {
       for (const op of ops) this.log(`null backend: would ${describeOperation(op)}`);
       return;
     }
-    await this.run(this.backend.apply(this.options, ops));
+    await this.run(this.backend.apply(this.options, ops, current));
   }
 
   async state(): Promise<KernelState> {
@@ -44,8 +44,9 @@ export class Firewall {
   /** Makes the kernel hold exactly `desired` (adds what is missing, removes what should not be there). */
   async sync(desired: BlockEntry[], allow: Network[]): Promise<Operation[]> {
     await this.setup(allow);
-    const ops = syncOperations(desired, await this.state());
-    await this.apply(ops);
+    const current = await this.state();
+    const ops = syncOperations(desired, current);
+    await this.apply(ops, current);
     return ops;
   }
 

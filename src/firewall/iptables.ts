@@ -226,8 +226,7 @@ function teardown(options: FirewallOptions): Invocation[] {
   return FAMILIES.flatMap((fam) => removeChainsInvocations(fam, [entry, blk]));
 }
 
-/** apply takes an optional third argument: the kernel state the caller knows (see the header). */
-export const iptablesBackend: Backend & { apply(options: FirewallOptions, ops: Operation[], current?: KernelState): Invocation[] } = {
+export const iptablesBackend: Backend = {
   name: 'iptables',
   kernelExpiry: false,
   setup,

@@ -146,6 +146,16 @@ export function blockDuration(n: number, config: PolicyConfig): number {
   return Math.min(Math.round(config.blockTime * config.multiplier ** n), config.maxBlockTime);
 }
 
+// An empty window shares these; the first entry makes an array of exactly one (an empty [] would reserve 17)
+const NO_NUMBERS: number[] = [];
+const NO_STRINGS: string[] = [];
+
+function added<T>(list: T[], item: T, empty: T[]): T[] {
+  if (list === empty) return [item];
+  list.push(item);
+  return list;
+}
+
 function newOffender(net: Network, key: string, time: number): Offender {
   return {
     key,
@@ -153,9 +163,9 @@ function newOffender(net: Network, key: string, time: number): Offender {
     windowStart: time,
     score: 0,
     windowAttacks: 0,
-    windowServices: [],
-    windowRules: [],
-    windowEvidence: [],
+    windowServices: NO_NUMBERS,
+    windowRules: NO_STRINGS,
+    windowEvidence: NO_STRINGS,
     level: 0,
     levelAt: time,
     blockedDanger: 0,
@@ -178,9 +188,9 @@ function clearWindow(o: Offender, time: number): void {
   o.windowStart = time;
   o.score = 0;
   o.windowAttacks = 0;
-  o.windowServices = [];
-  o.windowRules = [];
-  o.windowEvidence = [];
+  o.windowServices = NO_NUMBERS;
+  o.windowRules = NO_STRINGS;
+  o.windowEvidence = NO_STRINGS;
 }
 
 export function applyEvent(state: PolicyState, config: PolicyConfig, e: PolicyEvent, now: number): Result {
@@ -207,9 +217,9 @@ export function applyEvent(state: PolicyState, config: PolicyConfig, e: PolicyEv
   if (o.score === 0 || e.time - o.windowStart > config.detectionTime * 1000) clearWindow(o, e.time);
   o.score += e.danger;
   o.windowAttacks++;
-  if (!o.windowServices.includes(e.service)) o.windowServices.push(e.service);
-  if (!o.windowRules.includes(e.rule)) o.windowRules.push(e.rule);
-  if (e.line !== undefined && o.windowEvidence.length < BLOCK_EVIDENCE_LINES) o.windowEvidence.push(e.line);
+  if (!o.windowServices.includes(e.service)) o.windowServices = added(o.windowServices, e.service, NO_NUMBERS);
+  if (!o.windowRules.includes(e.rule)) o.windowRules = added(o.windowRules, e.rule, NO_STRINGS);
+  if (e.line !== undefined && o.windowEvidence.length < BLOCK_EVIDENCE_LINES) o.windowEvidence = added(o.windowEvidence, e.line, NO_STRINGS);
   if (o.score < config.threshold) return { outcome: 'scored', key };
   return { outcome: 'blocked', key, block: decideBlock(o, config, e.time, now) };
 }

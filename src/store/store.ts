@@ -57,10 +57,12 @@ export interface BlockRow {
 export interface StoreOptions {
   /** Evidence rows kept per offender: at least this many of the most recent, fewer than twice as many */
   evidencePerOffender?: number;
-  /** Flush when this many writes are queued */
+  /** Flush when this many evidence rows and blocks are queued (changed offenders are written with them) */
   batchSize?: number;
   /** Flush at most this long (ms) after the first queued write; 0 = only by size or by hand */
   flushAfterMs?: number;
+  /** Evidence rows beyond the cap are deleted once this many have piled up (and on close) */
+  trimBatch?: number;
   /** Reports problems the store recovered from (a corrupt file moved aside) */
   warn?: (message: string) => void;
 }
@@ -86,8 +88,15 @@ export class Store {
   private evidenceQueue: EvidenceRow[] = [];
   private dirtyOffenders = new Map<string, Offender>();
   private deletedOffenders = new Set<string>();
-  /** Ids of each offender's evidence rows, oldest first: trimmed to the cap once they reach twice it */
-  private readonly evidenceIds = new Map<string, number[]>();
+  /**
+   * Ids of each offender's evidence rows, oldest first (a lone id is kept as a number: most offenders have
+   * one or two rows); once they reach twice the cap, the oldest go to `stale`.
+   */
+  private readonly evidenceIds = new Map<string, number | number[]>();
+  /** Rows to delete: gathered and deleted together, in id order, so that each table page is written once */
+  private stale: number[] = [];
+  private readonly trimBatch: number;
+  private blockQueue: { key: string; net: Network; start: number; expires: number | null; origin: BlockOrigin; reason: string }[] = [];
   private nextEvidenceId: number;
   private readonly flushAfterMs: number;
   private flushTimer: NodeJS.Timeout | null = null;
@@ -114,17 +123,22 @@ export class Store {
   ) {
     this.db = db;
     this.evidenceCap = options.evidencePerOffender ?? 50;
-    this.batchSize = options.batchSize ?? 2000;
+    this.batchSize = options.batchSize ?? 5000;
     this.flushAfterMs = options.flushAfterMs ?? 100;
+    this.trimBatch = options.trimBatch ?? 100_000;
     this.stmt = {
       insertEvidence: db.prepare(
         `INSERT INTO evidence (id, offender, time, source, line_no, event, rule, service, danger, addr, outcome, line)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       upsertOffender: db.prepare(
-        `INSERT OR REPLACE INTO offenders (key, addr, cidr, kind, window_start, score, window_attacks, level, level_at,
+        `INSERT INTO offenders (key, addr, cidr, kind, window_start, score, window_attacks, level, level_at,
            blocked_danger, blocked_until, blocks, attacks, first_seen, last_seen)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (key) DO UPDATE SET window_start = excluded.window_start, score = excluded.score,
+           window_attacks = excluded.window_attacks, level = excluded.level, level_at = excluded.level_at,
+           blocked_danger = excluded.blocked_danger, blocked_until = excluded.blocked_until, blocks = excluded.blocks,
+           attacks = excluded.attacks, last_seen = excluded.last_seen`,
       ),
       deleteOffender: db.prepare('DELETE FROM offenders WHERE key = ?'),
       releaseOffender: db.prepare(
@@ -147,16 +161,21 @@ export class Store {
     };
     let last = 0;
     for (const row of db.prepare('SELECT id, offender FROM evidence ORDER BY id').iterate() as Iterable<{ id: number; offender: string }>) {
-      this.idsOf(row.offender).push(row.id);
+      this.rememberEvidence(row.offender, row.id);
       last = row.id;
     }
     this.nextEvidenceId = last + 1;
   }
 
-  private idsOf(offender: string): number[] {
-    let ids = this.evidenceIds.get(offender);
-    if (ids === undefined) this.evidenceIds.set(offender, (ids = []));
-    return ids;
+  private rememberEvidence(offender: string, id: number): void {
+    const ids = this.evidenceIds.get(offender);
+    if (ids === undefined) this.evidenceIds.set(offender, id);
+    else if (typeof ids === 'number') this.evidenceIds.set(offender, [ids, id]);
+    else {
+      ids.push(id);
+      // trimming in steps of `cap` rows keeps the delete work per event constant
+      if (ids.length >= 2 * this.evidenceCap) for (const old of ids.splice(0, ids.length - this.evidenceCap)) this.stale.push(old);
+    }
   }
 
   /**
@@ -206,6 +225,10 @@ export class Store {
     try {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
+      // fewer checkpoints (each writes every page changed since the last one), and a WAL file of bounded size
+      db.pragma('wal_autocheckpoint = 4000');
+      db.pragma('journal_size_limit = 67108864');
+      db.pragma('cache_size = -16384');
       db.pragma('foreign_keys = ON');
       const check = db.pragma('quick_check', { simple: true });
       if (check !== 'ok') {
@@ -257,7 +280,7 @@ export class Store {
   }
 
   private queued(): void {
-    if (this.pendingWrites >= this.batchSize) this.flush();
+    if (this.evidenceQueue.length + this.blockQueue.length >= this.batchSize) this.flush();
     else if (this.flushTimer === null && this.flushAfterMs > 0 && this.pendingWrites > 0) {
       this.flushTimer = setTimeout(() => this.flush(), this.flushAfterMs);
       this.flushTimer.unref();
@@ -265,7 +288,7 @@ export class Store {
   }
 
   get pendingWrites(): number {
-    return this.evidenceQueue.length + this.dirtyOffenders.size + this.deletedOffenders.size;
+    return this.evidenceQueue.length + this.dirtyOffenders.size + this.deletedOffenders.size + this.blockQueue.length;
   }
 
   /** Writes everything queued in one transaction. */
@@ -278,18 +301,16 @@ export class Store {
     const evidence = this.evidenceQueue;
     const offenders = this.dirtyOffenders;
     const deleted = this.deletedOffenders;
+    const blocks = this.blockQueue;
     this.evidenceQueue = [];
     this.dirtyOffenders = new Map();
     this.deletedOffenders = new Set();
-    const stale: number[] = [];
+    this.blockQueue = [];
     this.db.transaction(() => {
       for (const r of evidence) {
         const id = this.nextEvidenceId++;
         this.stmt.insertEvidence.run(id, r.offender, r.time, r.source, r.lineNo, r.event, r.rule, r.service, r.danger, r.addr, r.outcome, r.line);
-        const ids = this.idsOf(r.offender);
-        ids.push(id);
-        // trimming in steps of `cap` rows keeps the delete work per event constant
-        if (ids.length >= 2 * this.evidenceCap) stale.push(...ids.splice(0, ids.length - this.evidenceCap));
+        this.rememberEvidence(r.offender, id);
       }
       for (const o of offenders.values()) {
         this.stmt.upsertOffender.run(
@@ -300,49 +321,68 @@ export class Store {
       }
       for (const key of deleted) {
         this.stmt.deleteOffender.run(key);
-        stale.push(...(this.evidenceIds.get(key) ?? []));
+        const ids = this.evidenceIds.get(key);
+        if (typeof ids === 'number') this.stale.push(ids);
+        else if (ids !== undefined) for (const id of ids) this.stale.push(id);
         this.evidenceIds.delete(key);
       }
-      stale.sort((a, b) => a - b); // in id order, the deletes walk the table once
-      for (const id of stale) this.stmt.deleteEvidence.run(id);
+      for (const b of blocks) {
+        this.stmt.endBlock.run('expired', b.start, b.key);
+        this.stmt.insertBlock.run(b.key, b.net.addr, b.net.cidr, b.net.kind, b.start, b.expires, b.origin, b.reason);
+      }
+      if (this.stale.length >= this.trimBatch) this.trimNow();
     })();
+  }
+
+  /** Deletes the evidence rows beyond each offender's cap. */
+  trim(): void {
+    this.flush();
+    if (this.stale.length > 0) this.db.transaction(() => this.trimNow())();
+  }
+
+  private trimNow(): void {
+    const stale = this.stale;
+    this.stale = [];
+    stale.sort((a, b) => a - b); // in id order, the deletes walk the table once
+    for (const id of stale) this.stmt.deleteEvidence.run(id);
   }
 
   // ---- blocks ----
 
-  /** Records a new active block (ending any active one of the same key) and returns its id. */
-  addBlock(net: Network, start: number, expires: number | null, origin: BlockOrigin, reason: BlockReason): number {
+  /** Queues a new active block (ending any active one of the same key), written with the next flush. */
+  addBlock(net: Network, start: number, expires: number | null, origin: BlockOrigin, reason: BlockReason): void {
     const key = net.cidr === (net.kind === 4 ? 32 : 128) ? net.addr : `${net.addr}/${net.cidr}`;
-    return this.db.transaction(() => {
-      this.stmt.endBlock.run('expired', start, key);
-      return Number(
-        this.stmt.insertBlock.run(key, net.addr, net.cidr, net.kind, start, expires, origin, JSON.stringify(reason)).lastInsertRowid,
-      );
-    })();
+    this.blockQueue.push({ key, net, start, expires, origin, reason: JSON.stringify(reason) });
+    this.queued();
   }
 
   /** Ends the active block of `key` as released by a user or lifted by the whitelist. */
   endBlock(key: string, state: 'released' | 'whitelisted', at: number): boolean {
+    this.flush();
     return this.stmt.endBlock.run(state, at, key).changes > 0;
   }
 
   /** After `unblock`: the offender is not blocked and its window is empty, so the next line does not re-block it. */
   releaseOffender(key: string, at: number): void {
+    this.flush();
     this.stmt.releaseOffender.run(at, key);
   }
 
   /** Marks blocks whose time is over as expired; returns how many. */
   expireBlocks(now: number): number {
+    this.flush();
     return this.stmt.expireBlocks.run(now).changes;
   }
 
   activeBlocks(): BlockRow[] {
+    this.flush();
     return (this.stmt.activeBlocks.all() as Record<string, unknown>[]).map(toBlockRow);
   }
 
   // ---- offenders ----
 
   loadOffenders(): Offender[] {
+    this.flush();
     const rows = this.db.prepare('SELECT * FROM offenders').all() as Record<string, number & string>[];
     return rows.map((r) => ({
       key: r.key,
@@ -365,6 +405,7 @@ export class Store {
   }
 
   evidenceOf(key: string, limit = 50): EvidenceRow[] {
+    this.flush();
     const rows = this.db
       .prepare('SELECT * FROM evidence WHERE offender = ? ORDER BY id DESC LIMIT ?')
       .all(key, limit) as Record<string, string & number>[];
@@ -395,7 +436,7 @@ export class Store {
 
   /** Flushes and closes; the WAL is checkpointed so the file stands alone. */
   close(): void {
-    this.flush();
+    this.trim();
     this.db.pragma('wal_checkpoint(TRUNCATE)');
     this.db.close();
   }

@@ -47,10 +47,18 @@ describe('Store', () => {
     reopened.close();
   });
 
+  it('trims evidence by itself once enough rows are beyond the cap', () => {
+    const store = Store.open(':memory:', { evidencePerOffender: 10, batchSize: 7, trimBatch: 100 });
+    for (let i = 0; i < 1000; i++) store.addEvidence(evidence('203.0.113.5', i));
+    store.flush();
+    expect(store.evidenceOf('203.0.113.5', 2000).length).toBeLessThan(20 + 100);
+    store.close();
+  });
+
   it('keeps evidence bounded per offender, the most recent rows', () => {
     const store = Store.open(':memory:', { evidencePerOffender: 10, batchSize: 7 });
     for (let i = 0; i < 1000; i++) store.addEvidence(evidence('203.0.113.5', i));
-    store.flush();
+    store.trim();
     const rows = store.evidenceOf('203.0.113.5', 1000);
     expect(rows.length).toBeLessThan(20);
     expect(rows.length).toBeGreaterThanOrEqual(10);
@@ -65,7 +73,7 @@ describe('Store', () => {
     first.close();
     const second = Store.open(path, { evidencePerOffender: 10 });
     for (let i = 15; i < 40; i++) second.addEvidence(evidence('203.0.113.5', i));
-    second.flush();
+    second.trim();
     const rows = second.evidenceOf('203.0.113.5', 1000);
     expect(rows.length).toBeLessThan(20);
     expect(rows.map((r) => r.lineNo)).toEqual(Array.from({ length: rows.length }, (_, i) => 40 - rows.length + i));
@@ -77,7 +85,7 @@ describe('Store', () => {
     store.addEvidence(evidence('203.0.113.5', 1));
     store.flush();
     store.forgetOffenders(['203.0.113.5']);
-    store.flush();
+    store.trim();
     expect(store.evidenceOf('203.0.113.5')).toEqual([]);
     store.close();
   });
