@@ -28,7 +28,6 @@ export interface ReplayOptions {
 
 export interface AuditBlock {
   decision: BlockDecision;
-  trigger: Item;
 }
 
 export interface ReplayResult {
@@ -166,7 +165,7 @@ export async function replay(files: string[], options: ReplayOptions): Promise<R
     state,
     store: null,
     now: () => options.now,
-    onBlock: (decision, trigger) => blocks.push({ decision, trigger }),
+    onBlock: (decision) => blocks.push({ decision }),
   });
   const addresses = new Set<string>();
   let attacks = 0;

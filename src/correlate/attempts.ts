@@ -30,11 +30,12 @@ export interface Step<E> {
 export interface CorrelatorOptions {
   /** How long held `Failed publickey` lines wait for their connection to end or succeed (ms) */
   holdMs: number;
-  /** A connection with no line for this long is forgotten (ms); sshd's LoginGraceTime bounds authentication */
+  /** A connection with no line for this long is forgotten (ms): long enough to retype a password, and each
+   * remembered connection costs memory on a server under a brute-force attack */
   idleMs: number;
 }
 
-export const DEFAULT_CORRELATOR: CorrelatorOptions = { holdMs: 5_000, idleMs: 120_000 };
+export const DEFAULT_CORRELATOR: CorrelatorOptions = { holdMs: 5_000, idleMs: 30_000 };
 
 /** Lines that open an attempt; a later line of the same attempt joins it. */
 const OPENERS = new Set(['ssh-invalid-user', 'ssh-pam-unix-failure', 'ssh-pam-error']);
@@ -46,21 +47,26 @@ const HELD = 'ssh-failed-publickey';
 const CLOSES = new Set(['ssh-connection-closed-preauth', 'ssh-disconnected-preauth', 'ssh-max-auth-tries']);
 const MAX_REMEMBERED = 32;
 
-interface Connection<E> {
+interface Connection<E, K> {
   open: boolean;
   held: E[];
-  /** Failures already scored on this connection, for forgiveness on success */
-  scored: E[];
+  /** What forgiveness needs of the failures already scored on this connection */
+  scored: K[];
   lastSeen: number;
 }
 
-export class AttemptCorrelator<E extends AttemptEvent> {
-  private readonly connections = new Map<string, Connection<E>>();
+/**
+ * E is the event passed through; K what is remembered of a scored failure until its connection ends (kept
+ * small: a busy server has many connections open at once).
+ */
+export class AttemptCorrelator<E extends AttemptEvent, K = E> {
+  private readonly connections = new Map<string, Connection<E, K>>();
 
   constructor(
     private readonly emit: (step: Step<E>) => void,
     /** Called with failures already scored whose connection then succeeded */
-    private readonly forgive: (event: E) => void,
+    private readonly forgive: (scored: K) => void,
+    private readonly remember: (event: E) => K = (event) => event as unknown as K,
     private readonly options: CorrelatorOptions = DEFAULT_CORRELATOR,
   ) {}
 
@@ -138,15 +144,15 @@ export class AttemptCorrelator<E extends AttemptEvent> {
     return this.connections.size;
   }
 
-  private releaseHeld(c: Connection<E>): void {
+  private releaseHeld(c: Connection<E, K>): void {
     if (c.held.length === 0) return;
     const held = c.held;
     c.held = [];
     for (const e of held) this.score(c, e);
   }
 
-  private score(c: Connection<E>, e: E): void {
-    c.scored.push(e);
+  private score(c: Connection<E, K>, e: E): void {
+    c.scored.push(this.remember(e));
     if (c.scored.length > MAX_REMEMBERED) c.scored.shift();
     this.emit({ event: e, disposition: 'score' });
   }

@@ -7,6 +7,7 @@ import type { ParsedEvent } from '../parse/parser.js';
 import {
   applyEvent,
   type BlockDecision,
+  type Evidence,
   forgiveAttack,
   keyOf,
   type PolicyConfig,
@@ -16,6 +17,7 @@ import {
 } from '../policy/policy.js';
 import { networkText } from '../policy/network.js';
 import type { Store } from '../store/store.js';
+import { boundHeapGrowth } from './memory.js';
 
 /** A parsed line on its way through the engine. */
 export interface Item {
@@ -85,19 +87,20 @@ export class Engine {
     hostnames: 0,
     blocks: 0,
   };
-  private readonly correlator: AttemptCorrelator<Item>;
+  private readonly correlator: AttemptCorrelator<Item, PolicyEvent | null>;
   private lastExpire = -Infinity;
   private lastPrune = -Infinity;
   /** offender key → [its block count, evidence stored during that block] */
   private readonly storedWhileBlocked = new Map<string, [number, number]>();
 
   constructor(private readonly options: EngineOptions) {
-    this.correlator = new AttemptCorrelator<Item>(
+    boundHeapGrowth();
+    this.correlator = new AttemptCorrelator<Item, PolicyEvent | null>(
       (step) => this.step(step),
-      (item) => {
-        const e = policyEvent(item);
-        if (e !== null) forgiveAttack(options.state, options.policy, e);
+      (scored) => {
+        if (scored !== null) forgiveAttack(options.state, options.policy, scored);
       },
+      (item) => policyEvent(item, undefined),
       options.correlator ?? DEFAULT_CORRELATOR,
     );
   }
@@ -127,11 +130,14 @@ export class Engine {
 
   private step({ event: item, disposition }: Step<Item>): void {
     const { parsed } = item;
+    const store = this.options.store;
+    // with a store, windows keep evidence ids (small numbers) instead of lines
+    const evidenceId = store ? store.reserveEvidenceId() : undefined;
     let outcome: string = disposition;
     if (disposition === 'joined') this.stats.joined++;
     else if (disposition === 'forgiven') this.stats.forgiven++;
     else {
-      const e = policyEvent(item);
+      const e = policyEvent(item, evidenceId ?? detach(item.line));
       if (e === null) {
         outcome = 'unresolved-hostname';
         this.stats.hostnames++;
@@ -140,23 +146,27 @@ export class Engine {
         outcome = result.outcome;
         this.count(outcome);
         const o = this.options.state.offenders.get(result.key);
-        if (o !== undefined) this.options.store?.touchOffender(o);
+        if (o !== undefined) store?.touchOffender(o);
         if (result.block) {
           this.stats.blocks++;
           const b = result.block;
-          this.options.store?.addBlock(b.net, b.at, b.permanent ? null : b.until, 'policy', {
+          if (store) {
+            b.evidence = b.evidence.map((ref) => (ref === evidenceId ? [item.line] : store.evidenceLines([ref as number]))).flat();
+          }
+          store?.addBlock(b.net, b.at, b.permanent ? null : b.until, 'policy', {
             score: b.score,
             attacks: b.attacks,
             services: b.services,
             rules: b.rules,
-            evidence: b.evidence,
+            evidence: b.evidence as string[],
           });
           this.options.onBlock(b, item);
         }
       }
     }
-    if (outcome === 'already-blocked' && !this.storeWhileBlocked(parsed)) return;
-    this.options.store?.addEvidence({
+    if (!store || (outcome === 'already-blocked' && !this.storeWhileBlocked(parsed))) return;
+    store.addEvidence({
+      id: evidenceId,
       offender: parsed.kind === null ? parsed.addr : networkText(keyOf(parsed.addr, parsed.kind, this.options.policy)),
       time: item.time,
       source: item.source,
@@ -192,7 +202,15 @@ export class Engine {
   }
 }
 
-function policyEvent(item: Item): PolicyEvent | null {
+/**
+ * A copy of a line that does not keep the whole chunk it was cut from alive (V8 substrings point into their
+ * parent): what a window keeps should cost its own length.
+ */
+function detach(line: string): string {
+  return (` ${line}`).slice(1);
+}
+
+function policyEvent(item: Item, evidence: Evidence | undefined): PolicyEvent | null {
   const p = item.parsed;
   if (p.kind === null) return null;
   return {
@@ -204,6 +222,6 @@ function policyEvent(item: Item): PolicyEvent | null {
     service: p.service,
     rule: p.rule,
     user: p.user,
-    line: item.line,
+    evidence,
   };
 }

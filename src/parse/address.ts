@@ -151,7 +151,11 @@ export function parseAddress(text: string): ParsedAddress | null {
   if (s.length === 0 || s.length > 255) return null;
   if (s.charCodeAt(0) === 91 && s.charCodeAt(s.length - 1) === 93) s = s.slice(1, -1);
   const first = s.charCodeAt(0);
-  if (first >= 48 && first <= 57 && s.indexOf(':') < 0 && parseIPv4Octets(s)) return { addr: s, kind: 4 };
+  if (first >= 48 && first <= 57 && s.indexOf(':') < 0) {
+    // a fresh string: a slice of the log line would keep the whole read chunk alive as long as the address
+    const o = parseIPv4Octets(s);
+    if (o) return { addr: `${o[0]}.${o[1]}.${o[2]}.${o[3]}`, kind: 4 };
+  }
   if (s.indexOf(':') >= 0) {
     const zone = s.indexOf('%');
     if (zone >= 0) s = s.slice(0, zone);

@@ -51,8 +51,33 @@ export interface PolicyEvent {
   service: number;
   rule: string;
   user: string | null;
-  /** The log line, kept with the window so a block can show what led to it */
-  line?: string;
+  /** The log line, or a reference the caller can turn back into it (the store's evidence id), kept with the
+   * window so that a block can show what led to it */
+  evidence?: Evidence;
+}
+
+/** A log line, or a number standing for one (the store's evidence id: far smaller to keep per offender). */
+export type Evidence = string | number;
+
+/**
+ * Most offenders have one service, one rule and a line or two in their window: a lone value costs nothing
+ * more, where an array would cost about 50 bytes (a million offenders must fit in well under 1 GB).
+ */
+export type OneOrMore<T> = T | T[] | null;
+
+export function listOf<T>(v: OneOrMore<T>): T[] {
+  return v === null ? [] : Array.isArray(v) ? v : [v];
+}
+
+function countOf<T>(v: OneOrMore<T>): number {
+  return v === null ? 0 : Array.isArray(v) ? v.length : 1;
+}
+
+function including<T>(v: OneOrMore<T>, item: T, distinct: boolean): OneOrMore<T> {
+  if (v === null) return item;
+  if (!Array.isArray(v)) return distinct && v === item ? v : [v, item];
+  if (!distinct || !v.includes(item)) v.push(item);
+  return v;
 }
 
 /** Lines of evidence a block keeps from its window */
@@ -64,9 +89,10 @@ export interface Offender {
   windowStart: number;
   score: number;
   windowAttacks: number;
-  windowServices: number[];
-  windowRules: string[];
-  windowEvidence: string[];
+  /** What the window holds, kept compact: one value alone, a list once there are several, null when none */
+  windowServices: OneOrMore<number>;
+  windowRules: OneOrMore<string>;
+  windowEvidence: OneOrMore<Evidence>;
   /** Penalty level and when it was last set (decays with the half-life) */
   level: number;
   levelAt: number;
@@ -103,7 +129,7 @@ export interface BlockDecision {
   attacks: number;
   services: number[];
   rules: string[];
-  evidence: string[];
+  evidence: Evidence[];
   firstSeen: number;
   /** The penalty level the duration was computed from */
   level: number;
@@ -146,16 +172,6 @@ export function blockDuration(n: number, config: PolicyConfig): number {
   return Math.min(Math.round(config.blockTime * config.multiplier ** n), config.maxBlockTime);
 }
 
-// An empty window shares these; the first entry makes an array of exactly one (an empty [] would reserve 17)
-const NO_NUMBERS: number[] = [];
-const NO_STRINGS: string[] = [];
-
-function added<T>(list: T[], item: T, empty: T[]): T[] {
-  if (list === empty) return [item];
-  list.push(item);
-  return list;
-}
-
 function newOffender(net: Network, key: string, time: number): Offender {
   return {
     key,
@@ -163,9 +179,9 @@ function newOffender(net: Network, key: string, time: number): Offender {
     windowStart: time,
     score: 0,
     windowAttacks: 0,
-    windowServices: NO_NUMBERS,
-    windowRules: NO_STRINGS,
-    windowEvidence: NO_STRINGS,
+    windowServices: null,
+    windowRules: null,
+    windowEvidence: null,
     level: 0,
     levelAt: time,
     blockedDanger: 0,
@@ -188,9 +204,9 @@ function clearWindow(o: Offender, time: number): void {
   o.windowStart = time;
   o.score = 0;
   o.windowAttacks = 0;
-  o.windowServices = NO_NUMBERS;
-  o.windowRules = NO_STRINGS;
-  o.windowEvidence = NO_STRINGS;
+  o.windowServices = null;
+  o.windowRules = null;
+  o.windowEvidence = null;
 }
 
 export function applyEvent(state: PolicyState, config: PolicyConfig, e: PolicyEvent, now: number): Result {
@@ -217,9 +233,11 @@ export function applyEvent(state: PolicyState, config: PolicyConfig, e: PolicyEv
   if (o.score === 0 || e.time - o.windowStart > config.detectionTime * 1000) clearWindow(o, e.time);
   o.score += e.danger;
   o.windowAttacks++;
-  if (!o.windowServices.includes(e.service)) o.windowServices = added(o.windowServices, e.service, NO_NUMBERS);
-  if (!o.windowRules.includes(e.rule)) o.windowRules = added(o.windowRules, e.rule, NO_STRINGS);
-  if (e.line !== undefined && o.windowEvidence.length < BLOCK_EVIDENCE_LINES) o.windowEvidence = added(o.windowEvidence, e.line, NO_STRINGS);
+  o.windowServices = including(o.windowServices, e.service, true);
+  o.windowRules = including(o.windowRules, e.rule, true);
+  if (e.evidence !== undefined && countOf(o.windowEvidence) < BLOCK_EVIDENCE_LINES) {
+    o.windowEvidence = including(o.windowEvidence, e.evidence, false);
+  }
   if (o.score < config.threshold) return { outcome: 'scored', key };
   return { outcome: 'blocked', key, block: decideBlock(o, config, e.time, now) };
 }
@@ -240,9 +258,9 @@ function decideBlock(o: Offender, config: PolicyConfig, time: number, now: numbe
     applied: until > now,
     score: o.score,
     attacks: o.windowAttacks,
-    services: o.windowServices,
-    rules: o.windowRules,
-    evidence: o.windowEvidence,
+    services: listOf(o.windowServices),
+    rules: listOf(o.windowRules),
+    evidence: listOf(o.windowEvidence),
     firstSeen: o.firstSeen,
     level: n,
   };

@@ -14,6 +14,8 @@ import { MIGRATIONS } from './schema.js';
 export class StoreError extends Error {}
 
 export interface EvidenceRow {
+  /** Given by the store (reserveEvidenceId) */
+  id?: number;
   offender: string;
   time: number;
   source: string;
@@ -107,6 +109,8 @@ export class Store {
     | 'deleteOffender'
     | 'releaseOffender'
     | 'deleteEvidence'
+    | 'deleteEndedBlocks'
+    | 'evidenceLine'
     | 'insertBlock'
     | 'endBlock'
     | 'expireBlocks'
@@ -145,6 +149,8 @@ export class Store {
         'UPDATE offenders SET blocked_until = NULL, score = 0, window_attacks = 0, window_start = ? WHERE key = ?',
       ),
       deleteEvidence: db.prepare('DELETE FROM evidence WHERE id = ?'),
+      evidenceLine: db.prepare('SELECT line FROM evidence WHERE id = ?'),
+      deleteEndedBlocks: db.prepare(`DELETE FROM blocks WHERE key = ? AND state != 'active'`),
       insertBlock: db.prepare(
         `INSERT INTO blocks (key, addr, cidr, kind, start, expires, origin, reason, state)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active')`,
@@ -259,9 +265,40 @@ export class Store {
 
   // ---- write-behind queue ----
 
+  /** An id for an evidence row about to be added: the policy keeps ids, not lines, in its windows. */
+  reserveEvidenceId(): number {
+    return this.nextEvidenceId++;
+  }
+
   addEvidence(row: EvidenceRow): void {
+    if (row.id === undefined) row.id = this.nextEvidenceId++;
     this.evidenceQueue.push(row);
     this.queued();
+  }
+
+  /** The lines of evidence rows (queued or written); a trimmed row gives nothing. */
+  evidenceLines(ids: readonly number[]): string[] {
+    const queue = this.evidenceQueue;
+    const lines: string[] = [];
+    for (const id of ids) {
+      // the queue is in id order
+      let lo = 0;
+      let hi = queue.length - 1;
+      let found: string | undefined;
+      while (lo <= hi) {
+        const mid = (lo + hi) >> 1;
+        const at = queue[mid].id!;
+        if (at === id) {
+          found = queue[mid].line;
+          break;
+        }
+        if (at < id) lo = mid + 1;
+        else hi = mid - 1;
+      }
+      if (found === undefined) found = (this.stmt.evidenceLine.get(id) as { line: string } | undefined)?.line;
+      if (found !== undefined) lines.push(found);
+    }
+    return lines;
   }
 
   /** Marks an offender's in-memory state for writing at the next flush. */
@@ -308,7 +345,7 @@ export class Store {
     this.blockQueue = [];
     this.db.transaction(() => {
       for (const r of evidence) {
-        const id = this.nextEvidenceId++;
+        const id = r.id!;
         this.stmt.insertEvidence.run(id, r.offender, r.time, r.source, r.lineNo, r.event, r.rule, r.service, r.danger, r.addr, r.outcome, r.line);
         this.rememberEvidence(r.offender, id);
       }
@@ -319,8 +356,10 @@ export class Store {
           o.blocks, o.attacks, o.firstSeen, o.lastSeen,
         );
       }
+      // a forgotten offender's past blocks go with it: the file stays proportional to what is remembered
       for (const key of deleted) {
         this.stmt.deleteOffender.run(key);
+        this.stmt.deleteEndedBlocks.run(key);
         const ids = this.evidenceIds.get(key);
         if (typeof ids === 'number') this.stale.push(ids);
         else if (ids !== undefined) for (const id of ids) this.stale.push(id);
@@ -390,9 +429,9 @@ export class Store {
       windowStart: r.window_start,
       score: r.score,
       windowAttacks: r.window_attacks,
-      windowServices: [],
-      windowRules: [],
-      windowEvidence: [],
+      windowServices: null,
+      windowRules: null,
+      windowEvidence: null,
       level: r.level,
       levelAt: r.level_at,
       blockedDanger: r.blocked_danger,

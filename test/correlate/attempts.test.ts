@@ -11,6 +11,7 @@ function harness() {
   const c = new AttemptCorrelator<E>(
     (s) => steps.push([s.event.id, s.disposition]),
     (e) => forgiven.push(e.id),
+    undefined,
     { holdMs: 5000, idleMs: 120_000 },
   );
   const push = (id: string, rule: string, time: number, connection: string | null = 'h|sshd|1') =>

@@ -21,7 +21,7 @@ const s = (seconds: number) => T0 + seconds * 1000;
 const NOW = Date.UTC(2030, 0, 1);
 
 function attack(addr: string, at: number, danger = 10, kind: 4 | 6 = addr.includes(':') ? 6 : 4): PolicyEvent {
-  return { event: 'attack', time: at, addr, kind, danger, service: 100, rule: 'ssh-failed-password', user: 'root', line: `line ${addr} ${at}` };
+  return { event: 'attack', time: at, addr, kind, danger, service: 100, rule: 'ssh-failed-password', user: 'root', evidence: `line ${addr} ${at}` };
 }
 function login(addr: string, at: number, user = 'alice'): PolicyEvent {
   return { event: 'login', time: at, addr, kind: addr.includes(':') ? 6 : 4, danger: 0, service: 100, rule: 'ssh-login', user };

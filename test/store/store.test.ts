@@ -80,13 +80,19 @@ describe('Store', () => {
     second.close();
   });
 
-  it('forgets pruned offenders with their evidence', () => {
+  it('forgets pruned offenders with their evidence and their ended blocks', () => {
     const store = Store.open(':memory:');
     store.addEvidence(evidence('203.0.113.5', 1));
+    store.addBlock({ addr: '203.0.113.5', cidr: 32, kind: 4 }, 1000, 2000, 'policy', {});
+    store.expireBlocks(3000);
+    store.addBlock({ addr: '203.0.113.6', cidr: 32, kind: 4 }, 1000, 2000, 'policy', {});
+    store.expireBlocks(3000);
     store.flush();
     store.forgetOffenders(['203.0.113.5']);
     store.trim();
     expect(store.evidenceOf('203.0.113.5')).toEqual([]);
+    const keys = store.db.prepare('SELECT key FROM blocks').all() as { key: string }[];
+    expect(keys.map((k) => k.key)).toEqual(['203.0.113.6']);
     store.close();
   });
 
