@@ -53,6 +53,11 @@ export interface Backend {
    * backend without idempotent commands (iptables) render exactly the changes needed.
    */
   apply(options: FirewallOptions, ops: Operation[], current?: KernelState): Invocation[];
+  /**
+   * For backends with a long-lived interactive command (nft -i): the batch as lines for it, one transaction
+   * per line. Absent: every batch goes through apply.
+   */
+  interactive?(options: FirewallOptions, ops: Operation[]): string[];
   /** Commands whose standard outputs, in order, parseList reads */
   list(options: FirewallOptions): Invocation[];
   parseList(options: FirewallOptions, outputs: string[]): KernelState;

@@ -6,14 +6,28 @@ import type { Network } from '../policy/network.js';
 import { networkText } from '../policy/network.js';
 import { type Backend, type BlockEntry, type FirewallOptions, type Invocation, type KernelState, type Operation, syncOperations } from './backend.js';
 import { execute, type ExecuteOptions } from './executor.js';
+import { NftSession } from './session.js';
 
 export class Firewall {
+  /** A long-lived interactive process for low-latency batches (nft -i), when enabled */
+  private session: NftSession | null = null;
+
   constructor(
     readonly backend: Backend,
     readonly options: FirewallOptions,
     private readonly log: (message: string) => void,
     private readonly exec: ExecuteOptions = {},
   ) {}
+
+  /** For a long-running process: later batches go through one kept-open `nft -i` (falling back to `nft -f -`). */
+  keepSessionOpen(): void {
+    if (this.backend.interactive && this.session === null) this.session = new NftSession(this.exec);
+  }
+
+  close(): void {
+    this.session?.close();
+    this.session = null;
+  }
 
   private async run(invocations: Invocation[]): Promise<string[]> {
     return execute(invocations, this.exec);
@@ -32,6 +46,15 @@ export class Firewall {
     if (this.backend.name === 'null') {
       for (const op of ops) this.log(`null backend: would ${describeOperation(op)}`);
       return;
+    }
+    if (this.session && this.backend.interactive) {
+      try {
+        await this.session.run(this.backend.interactive(this.options, ops));
+        return;
+      } catch (error) {
+        // each line is its own transaction: the fallback batch re-applies all, which is idempotent
+        this.log(`nft -i failed (${(error as Error).message.trim()}); applying the batch with nft -f -`);
+      }
     }
     await this.run(this.backend.apply(this.options, ops, current));
   }

@@ -248,6 +248,7 @@ export const nftBackend: Backend = {
     const stdin = nftApplyText(options, ops);
     return stdin === '' ? [] : [{ argv: ['nft', '-f', '-'], stdin }];
   },
+  interactive: nftInteractiveLines,
   // a missing table makes nft exit 1 with nothing on stdout: parseList then says present: false
   list: (options): Invocation[] => [{ argv: ['nft', '-j', 'list', 'table', 'inet', checkOptions(options)], okCodes: [1] }],
   parseList: nftParseList,
