@@ -112,6 +112,9 @@ export const blockCommand: Command = {
       await firewall.apply([{ op: 'block', entry: { net, timeout: duration } }]);
     });
     if (!ok) return;
+    if (duration !== null && !firewall.backend.kernelExpiry) {
+      say(`${args.backend} has no timeouts: the block stays in the kernel until the daemon lifts it or you run unblock`);
+    }
     const inside = !single && whitelist.overlaps(net) ? ' (whitelisted addresses inside it stay reachable)' : '';
     process.stdout.write(`blocked ${text} ${duration === null ? 'until unblocked' : `for ${duration}s`}${inside}\n`);
   },
