@@ -25,8 +25,7 @@
  *
  * Only canonical networks are rendered: anything else throws, no other text is ever interpolated.
  */
-import { canonicalIP } from '../parse/address.js';
-import { type Network, networkOf, parseNetwork } from '../policy/network.js';
+import { isCanonicalNetwork, type Network, parseNetwork } from '../policy/network.js';
 import type { Backend, BlockEntry, FirewallOptions, Invocation, KernelState, Operation } from './backend.js';
 
 export interface Family {
@@ -41,7 +40,6 @@ export const FAMILIES: Family[] = [
 ];
 
 const HOOK_CHAINS = { input: 'INPUT', forward: 'FORWARD' } as const;
-const width = (kind: 4 | 6) => (kind === 4 ? 32 : 128);
 
 /**
  * Checks the options and returns the hook chains to jump from. Names: a letter, then letters, digits, - and _,
@@ -60,18 +58,7 @@ export function checkXtOptions(options: FirewallOptions, who: string): ('INPUT' 
 
 /** Throws unless `net` is a canonical Network (canonical address, host bits clear, prefix in range). */
 export function checkNetwork(net: Network, who: string): Network {
-  const ok =
-    net !== null &&
-    typeof net === 'object' &&
-    (net.kind === 4 || net.kind === 6) &&
-    typeof net.addr === 'string' &&
-    Number.isInteger(net.cidr) &&
-    net.cidr >= 0 &&
-    net.cidr <= width(net.kind) &&
-    canonicalIP(net.addr)?.addr === net.addr &&
-    canonicalIP(net.addr)?.kind === net.kind &&
-    networkOf(net.addr, net.kind, net.cidr).addr === net.addr;
-  if (!ok) throw new Error(`${who}: refusing a non-canonical network ${JSON.stringify(net)}`);
+  if (!isCanonicalNetwork(net)) throw new Error(`${who}: refusing a non-canonical network ${JSON.stringify(net)}`);
   return net;
 }
 

@@ -11,7 +11,7 @@
  * Only canonical networks are rendered: anything else throws, no other text is ever interpolated.
  */
 import { canonicalIP } from '../parse/address.js';
-import { addressToBigInt, bigIntToAddress, type Network, networkOf } from '../policy/network.js';
+import { addressToBigInt, bigIntToAddress, isCanonicalNetwork, type Network, networkOf } from '../policy/network.js';
 import type { Backend, BlockEntry, FirewallOptions, Invocation, KernelState, Operation } from './backend.js';
 
 const HOOKS = ['input', 'forward'] as const;
@@ -37,18 +37,7 @@ function checkOptions(options: FirewallOptions): string {
 
 /** The element text of a network (`ADDR` or `ADDR/LEN`); throws unless the network is canonical. */
 export function nftElement(net: Network): string {
-  const ok =
-    net !== null &&
-    typeof net === 'object' &&
-    (net.kind === 4 || net.kind === 6) &&
-    typeof net.addr === 'string' &&
-    Number.isInteger(net.cidr) &&
-    net.cidr >= 0 &&
-    net.cidr <= width(net.kind) &&
-    canonicalIP(net.addr)?.addr === net.addr &&
-    canonicalIP(net.addr)?.kind === net.kind &&
-    networkOf(net.addr, net.kind, net.cidr).addr === net.addr;
-  if (!ok) throw new Error(`nft: refusing a non-canonical network ${JSON.stringify(net)}`);
+  if (!isCanonicalNetwork(net)) throw new Error(`nft: refusing a non-canonical network ${JSON.stringify(net)}`);
   return net.cidr === width(net.kind) ? net.addr : `${net.addr}/${net.cidr}`;
 }
 

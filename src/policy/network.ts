@@ -51,6 +51,19 @@ export function networkOf(addr: string, kind: AddressKind, cidr: number): Networ
   return { addr: formatIPv6(groups), cidr, kind };
 }
 
+/**
+ * True when `net` is exactly what the parsers produce: a canonical address of its kind, a prefix length in
+ * range and no host bits. The firewall backends render nothing else.
+ */
+export function isCanonicalNetwork(net: unknown): net is Network {
+  if (net === null || typeof net !== 'object') return false;
+  const n = net as Network;
+  if ((n.kind !== 4 && n.kind !== 6) || typeof n.addr !== 'string' || !Number.isInteger(n.cidr)) return false;
+  if (n.cidr < 0 || n.cidr > width(n.kind)) return false;
+  const ip = canonicalIP(n.addr);
+  return ip !== null && ip.addr === n.addr && ip.kind === n.kind && networkOf(n.addr, n.kind, n.cidr).addr === n.addr;
+}
+
 /** `addr` for a host network, `addr/cidr` otherwise: the text users see and the store's key. */
 export function networkText(net: Network): string {
   return net.cidr === width(net.kind) ? net.addr : `${net.addr}/${net.cidr}`;
