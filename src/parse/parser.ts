@@ -127,13 +127,16 @@ export class Parser {
 
   private match(dispatch: Dispatch, banner: Banner): ParsedEvent | null {
     if (dispatch === this.none) return null;
-    const msg = banner.msg;
-    const first = msg.charCodeAt(0);
+    // pre-filters read the line in place: the message is cut out only for a line that reaches a regex
+    const { line, msgStart, msgEnd } = banner;
+    const first = msgStart < msgEnd ? line.charCodeAt(msgStart) : 0;
     const rules = (first < 128 ? dispatch.byFirstChar[first] : undefined) ?? dispatch.anyFirstChar;
+    let msg: string | null = null;
     for (let i = 0; i < rules.length; i++) {
       const rule = rules[i];
-      if (rule.startsWith !== null && !startsWithAny(msg, rule.startsWith)) continue;
-      if (rule.contains.length > 0 && !containsAll(msg, rule.contains)) continue;
+      if (rule.startsWith !== null && !startsWithAny(line, msgStart, msgEnd, rule.startsWith)) continue;
+      if (rule.contains.length > 0 && !containsAll(line, msgStart, msgEnd, rule.contains)) continue;
+      if (msg === null) msg = banner.msg;
       const m = rule.regex.exec(msg);
       if (m === null) continue;
       const groups = m.groups!;
@@ -156,12 +159,20 @@ export class Parser {
   }
 }
 
-function startsWithAny(msg: string, prefixes: readonly string[]): boolean {
-  for (let i = 0; i < prefixes.length; i++) if (msg.startsWith(prefixes[i])) return true;
+/** Whether line[start, end) starts with one of the prefixes. */
+function startsWithAny(line: string, start: number, end: number, prefixes: readonly string[]): boolean {
+  for (let i = 0; i < prefixes.length; i++) {
+    const p = prefixes[i];
+    if (start + p.length <= end && line.startsWith(p, start)) return true;
+  }
   return false;
 }
 
-function containsAll(msg: string, needles: readonly string[]): boolean {
-  for (let i = 0; i < needles.length; i++) if (msg.indexOf(needles[i]) < 0) return false;
+/** Whether line[start, end) contains every needle. */
+function containsAll(line: string, start: number, end: number, needles: readonly string[]): boolean {
+  for (let i = 0; i < needles.length; i++) {
+    const at = line.indexOf(needles[i], start);
+    if (at < 0 || at + needles[i].length > end) return false;
+  }
   return true;
 }
