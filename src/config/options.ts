@@ -162,6 +162,12 @@ export const OPTIONS = {
     default: 'input',
     commands: ['run', ...FIREWALL_COMMANDS],
   },
+  priority: {
+    type: 'number',
+    describe: "Priority of logwarden's nft base chains (lower runs earlier)",
+    default: -10,
+    commands: ['run', ...FIREWALL_COMMANDS],
+  },
   for: {
     type: 'string',
     describe: 'How long to block: seconds, or forever',

@@ -6,11 +6,14 @@ import type { Network } from '../policy/network.js';
 import { networkText } from '../policy/network.js';
 import { type Backend, type BlockEntry, type FirewallOptions, type Invocation, type KernelState, type Operation, syncOperations } from './backend.js';
 import { execute, type ExecuteOptions } from './executor.js';
+import { OperationBatcher } from './batcher.js';
 import { NftSession } from './session.js';
 
 export class Firewall {
   /** A long-lived interactive process for low-latency batches (nft -i), when enabled */
   private session: NftSession | null = null;
+  /** Operations that arrive within a few milliseconds go to the kernel as one batch */
+  private readonly batcher = new OperationBatcher((ops) => this.apply(ops));
 
   constructor(
     readonly backend: Backend,
@@ -57,6 +60,11 @@ export class Firewall {
       }
     }
     await this.run(this.backend.apply(this.options, ops, current));
+  }
+
+  /** Queues one operation; resolves once its batch is in the kernel. */
+  submit(op: Operation): Promise<void> {
+    return this.batcher.submit(op);
   }
 
   async state(): Promise<KernelState> {

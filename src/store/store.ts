@@ -413,6 +413,12 @@ export class Store {
     return this.stmt.expireBlocks.run(now).changes;
   }
 
+  block(id: number): BlockRow | null {
+    this.flush();
+    const row = this.db.prepare('SELECT * FROM blocks WHERE id = ?').get(id) as Record<string, unknown> | undefined;
+    return row ? toBlockRow(row) : null;
+  }
+
   activeBlocks(): BlockRow[] {
     this.flush();
     return (this.stmt.activeBlocks.all() as Record<string, unknown>[]).map(toBlockRow);

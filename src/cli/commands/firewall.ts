@@ -19,6 +19,7 @@ interface FirewallArgs {
   backend: string;
   'fw-name': string;
   hook: string;
+  priority: number;
   db?: string;
   whitelist: string[];
   for?: string;
@@ -33,7 +34,8 @@ function firewallOf(args: FirewallArgs): Firewall {
     throw new ConfigError(`--fw-name: letters, digits, - and _ only (at most 24), starting with a letter; got ${JSON.stringify(args['fw-name'])}`);
   }
   const hooks = args.hook.split(',') as ('input' | 'forward')[];
-  return new Firewall(backendNamed(args.backend), { name: args['fw-name'], hooks, priority: -10 }, say);
+  if (!Number.isInteger(args.priority)) throw new ConfigError(`--priority: expected a whole number, got ${args.priority}`);
+  return new Firewall(backendNamed(args.backend), { name: args['fw-name'], hooks, priority: args.priority }, say);
 }
 
 async function whitelistOf(args: FirewallArgs): Promise<Whitelist> {
