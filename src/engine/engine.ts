@@ -145,7 +145,8 @@ export class Engine {
         const result = applyEvent(this.options.state, this.options.policy, e, this.options.now());
         outcome = result.outcome;
         this.count(outcome);
-        const o = this.options.state.offenders.get(result.key);
+        // an attack while blocked changes only counters: not worth rewriting the offender's row for each
+        const o = outcome === 'already-blocked' ? undefined : this.options.state.offenders.get(result.key);
         if (o !== undefined) store?.touchOffender(o);
         if (result.block) {
           this.stats.blocks++;
