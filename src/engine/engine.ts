@@ -116,6 +116,7 @@ export class Engine {
       if (this.lastPrune !== -Infinity) {
         const removed = prune(this.options.state, this.options.policy, item.time);
         this.options.store?.forgetOffenders(removed);
+        this.options.store?.expireBlocks(item.time);
         for (const key of removed) this.storedWhileBlocked.delete(key);
       }
       this.lastPrune = item.time;
