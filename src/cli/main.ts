@@ -1,13 +1,19 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { type Command, commandHelp, mainHelp, parseCommandArgs, UsageError } from './command.js';
-import { auditCommand } from './commands/audit.js';
-import { blockCommand, flushCommand, unblockCommand } from './commands/firewall.js';
-import { parseCommand } from './commands/parse.js';
-import { rulesCommand } from './commands/rules.js';
 import { ConfigError } from '../config/policy.js';
 
-const COMMANDS: Command[] = [parseCommand, auditCommand, rulesCommand, blockCommand, unblockCommand, flushCommand];
+// Loaded on use: `parse` should not pay for loading SQLite or the firewall code
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  parse: async () => (await import('./commands/parse.js')).parseCommand,
+  audit: async () => (await import('./commands/audit.js')).auditCommand,
+  rules: async () => (await import('./commands/rules.js')).rulesCommand,
+  block: async () => (await import('./commands/firewall.js')).blockCommand,
+  unblock: async () => (await import('./commands/firewall.js')).unblockCommand,
+  flush: async () => (await import('./commands/firewall.js')).flushCommand,
+};
+
+const allCommands = () => Promise.all(Object.values(COMMANDS).map((load) => load()));
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -17,18 +23,19 @@ function version(): string {
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(mainHelp(COMMANDS));
+    process.stdout.write(mainHelp(await allCommands()));
     return name === undefined ? 2 : 0;
   }
   if (name === '--version') {
     process.stdout.write(`${version()}\n`);
     return 0;
   }
-  const command = COMMANDS.find((c) => c.name === name);
-  if (!command) {
-    process.stderr.write(`${mainHelp(COMMANDS)}\nlogwarden: unknown command ${JSON.stringify(name)}\n`);
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!load) {
+    process.stderr.write(`${mainHelp(await allCommands())}\nlogwarden: unknown command ${JSON.stringify(name)}\n`);
     return 2;
   }
+  const command = await load();
   try {
     const args = parseCommandArgs(command, rest);
     if (args.help) {
