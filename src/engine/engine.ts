@@ -153,7 +153,8 @@ export class Engine {
           this.stats.blocks++;
           const b = result.block;
           if (store) {
-            b.evidence = b.evidence.map((ref) => (ref === evidenceId ? [item.line] : store.evidenceLines([ref as number]))).flat();
+            const earlier = store.evidenceLines(b.evidence.filter((ref) => ref !== evidenceId) as number[]);
+            b.evidence = b.evidence.includes(evidenceId!) ? [...earlier, item.line] : earlier;
           }
           store?.addBlock(b.net, b.at, b.permanent ? null : b.until, 'policy', {
             score: b.score,

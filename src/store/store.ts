@@ -110,7 +110,6 @@ export class Store {
     | 'releaseOffender'
     | 'deleteEvidence'
     | 'deleteEndedBlocks'
-    | 'evidenceLine'
     | 'insertBlock'
     | 'endBlock'
     | 'expireBlocks'
@@ -149,7 +148,6 @@ export class Store {
         'UPDATE offenders SET blocked_until = NULL, score = 0, window_attacks = 0, window_start = ? WHERE key = ?',
       ),
       deleteEvidence: db.prepare('DELETE FROM evidence WHERE id = ?'),
-      evidenceLine: db.prepare('SELECT line FROM evidence WHERE id = ?'),
       deleteEndedBlocks: db.prepare(`DELETE FROM blocks WHERE key = ? AND state != 'active'`),
       insertBlock: db.prepare(
         `INSERT INTO blocks (key, addr, cidr, kind, start, expires, origin, reason, state)
@@ -276,29 +274,36 @@ export class Store {
     this.queued();
   }
 
-  /** The lines of evidence rows (queued or written); a trimmed row gives nothing. */
+  /** The lines of evidence rows (queued or written), in the order asked; a trimmed row gives nothing. */
   evidenceLines(ids: readonly number[]): string[] {
     const queue = this.evidenceQueue;
-    const lines: string[] = [];
+    const found = new Map<number, string>();
+    const written: number[] = [];
     for (const id of ids) {
       // the queue is in id order
       let lo = 0;
       let hi = queue.length - 1;
-      let found: string | undefined;
       while (lo <= hi) {
         const mid = (lo + hi) >> 1;
         const at = queue[mid].id!;
         if (at === id) {
-          found = queue[mid].line;
+          found.set(id, queue[mid].line);
           break;
         }
         if (at < id) lo = mid + 1;
         else hi = mid - 1;
       }
-      if (found === undefined) found = (this.stmt.evidenceLine.get(id) as { line: string } | undefined)?.line;
-      if (found !== undefined) lines.push(found);
+      if (!found.has(id)) written.push(id);
     }
-    return lines;
+    if (written.length > 0) {
+      // one query for all of them (a block's window has at most a few tens of lines)
+      const rows = this.db.prepare(`SELECT id, line FROM evidence WHERE id IN (${written.map(() => '?').join(',')})`).all(...written) as {
+        id: number;
+        line: string;
+      }[];
+      for (const row of rows) found.set(row.id, row.line);
+    }
+    return ids.flatMap((id) => (found.has(id) ? [found.get(id)!] : []));
   }
 
   /** Marks an offender's in-memory state for writing at the next flush. */

@@ -1,0 +1,50 @@
+// The wiring the daemon uses: correlation → policy → store, with evidence kept as ids in memory.
+import { describe, expect, it } from 'vitest';
+import { Engine, connectionOf, type Item } from '../../src/engine/engine.js';
+import { Parser } from '../../src/parse/parser.js';
+import { loadRules } from '../../src/parse/rules.js';
+import { DEFAULT_POLICY, newPolicyState } from '../../src/policy/policy.js';
+import { emptyEntries, Whitelist } from '../../src/policy/whitelist.js';
+import { Store } from '../../src/store/store.js';
+
+const parser = new Parser(loadRules());
+
+function item(line: string, time: number, lineNo: number): Item {
+  const parsed = parser.parse(line)!;
+  return { parsed, event: parsed.event, rule: parsed.rule, time, connection: connectionOf(parsed), source: 'auth.log', lineNo, line };
+}
+
+describe('Engine with a store', () => {
+  it('records evidence, the block with the lines that led to it, and the offender', () => {
+    const store = Store.open(':memory:');
+    const state = newPolicyState(new Whitelist(emptyEntries()));
+    const blocks: string[][] = [];
+    const engine = new Engine({ policy: DEFAULT_POLICY, state, store, now: () => 0, onBlock: (b) => blocks.push(b.evidence as string[]) });
+    const lines = [0, 1, 2].map((i) => `2026-05-01T10:00:0${i}Z web sshd[${100 + i}]: Failed password for root from 203.0.113.5 port 4242 ssh2`);
+    engine.handle(item(lines[0], Date.UTC(2026, 4, 1, 10, 0, 0), 1));
+    store.flush(); // the first line is in the database by the time of the block, the others still queued
+    engine.handle(item(lines[1], Date.UTC(2026, 4, 1, 10, 0, 1), 2));
+    engine.handle(item(lines[2], Date.UTC(2026, 4, 1, 10, 0, 2), 3));
+    engine.finish();
+    expect(blocks).toEqual([lines]);
+    const [block] = store.activeBlocks();
+    expect(block).toMatchObject({ key: '203.0.113.5', origin: 'policy', reason: { score: 30, attacks: 3, rules: ['ssh-failed-password'], evidence: lines } });
+    expect(store.evidenceOf('203.0.113.5').map((e) => [e.lineNo, e.outcome])).toEqual([[1, 'scored'], [2, 'scored'], [3, 'blocked']]);
+    expect(store.loadOffenders()[0]).toMatchObject({ key: '203.0.113.5', blocks: 1, attacks: 3 });
+    store.close();
+  });
+
+  it('keeps evidence of a blocked address to a few lines per block, counting every attack', () => {
+    const store = Store.open(':memory:');
+    const state = newPolicyState(new Whitelist(emptyEntries()));
+    const engine = new Engine({ policy: DEFAULT_POLICY, state, store, now: () => 0, onBlock: () => {} });
+    for (let i = 0; i < 40; i++) {
+      engine.handle(item(`2026-05-01T10:00:00Z web sshd[${i}]: Failed password for root from 203.0.113.5 port 4242 ssh2`, Date.UTC(2026, 4, 1, 10, 0, 0) + i, i + 1));
+    }
+    engine.finish();
+    expect(engine.stats.alreadyBlocked).toBe(37);
+    expect(store.evidenceOf('203.0.113.5', 100)).toHaveLength(3 + 10);
+    expect(state.offenders.get('203.0.113.5')!.attacks).toBe(40);
+    store.close();
+  });
+});
