@@ -77,6 +77,14 @@ export function defaultDbPath(): string {
 }
 
 const PERMANENT = -1;
+const OFFENDER_WRITE_INTERVAL_MS = 1000;
+const EVIDENCE_ROWS_PER_INSERT = 32;
+const EVIDENCE_COLUMNS = '(id, offender, time, source, line_no, event, rule, service, danger, addr, outcome, line)';
+const EVIDENCE_PLACEHOLDERS = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+
+function evidenceValues(r: EvidenceRow): unknown[] {
+  return [r.id, r.offender, r.time, r.source, r.lineNo, r.event, r.rule, r.service, r.danger, r.addr, r.outcome, r.line];
+}
 
 function isCorruption(error: unknown): boolean {
   const code = (error as { code?: string }).code ?? '';
@@ -100,8 +108,12 @@ export class Store {
   private readonly trimBatch: number;
   private blockQueue: { key: string; net: Network; start: number; expires: number | null; origin: BlockOrigin; reason: string }[] = [];
   private nextEvidenceId: number;
+  private readonly insertManyEvidence: Database.Statement;
+  /** `SELECT ... WHERE id IN (?, ...)` prepared once per number of ids */
+  private readonly selectLines = new Map<number, Database.Statement>();
   private readonly flushAfterMs: number;
   private flushTimer: NodeJS.Timeout | null = null;
+  private offendersWrittenAt = 0;
 
   private readonly stmt: Record<
     | 'insertEvidence'
@@ -130,10 +142,7 @@ export class Store {
     this.flushAfterMs = options.flushAfterMs ?? 100;
     this.trimBatch = options.trimBatch ?? 100_000;
     this.stmt = {
-      insertEvidence: db.prepare(
-        `INSERT INTO evidence (id, offender, time, source, line_no, event, rule, service, danger, addr, outcome, line)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
+      insertEvidence: db.prepare(`INSERT INTO evidence ${EVIDENCE_COLUMNS} VALUES ${EVIDENCE_PLACEHOLDERS}`),
       upsertOffender: db.prepare(
         `INSERT INTO offenders (key, addr, cidr, kind, window_start, score, window_attacks, level, level_at,
            blocked_danger, blocked_until, blocks, attacks, first_seen, last_seen)
@@ -163,6 +172,9 @@ export class Store {
       ),
       getPosition: db.prepare('SELECT inode, offset, cursor FROM positions WHERE source = ?'),
     };
+    this.insertManyEvidence = db.prepare(
+      `INSERT INTO evidence ${EVIDENCE_COLUMNS} VALUES ${new Array(EVIDENCE_ROWS_PER_INSERT).fill(EVIDENCE_PLACEHOLDERS).join(', ')}`,
+    );
     let last = 0;
     for (const row of db.prepare('SELECT id, offender FROM evidence ORDER BY id').iterate() as Iterable<{ id: number; offender: string }>) {
       this.rememberEvidence(row.offender, row.id);
@@ -229,9 +241,10 @@ export class Store {
     try {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
-      // fewer checkpoints (each writes every page changed since the last one), and a WAL file of bounded size
-      db.pragma('wal_autocheckpoint = 4000');
-      db.pragma('journal_size_limit = 67108864');
+      // fewer checkpoints (each writes every page changed since the last one: 64 MB of WAL between them), and a
+      // WAL file of bounded size
+      db.pragma('wal_autocheckpoint = 16000');
+      db.pragma('journal_size_limit = 134217728');
       db.pragma('cache_size = -16384');
       db.pragma('foreign_keys = ON');
       const check = db.pragma('quick_check', { simple: true });
@@ -297,10 +310,12 @@ export class Store {
     }
     if (written.length > 0) {
       // one query for all of them (a block's window has at most a few tens of lines)
-      const rows = this.db.prepare(`SELECT id, line FROM evidence WHERE id IN (${written.map(() => '?').join(',')})`).all(...written) as {
-        id: number;
-        line: string;
-      }[];
+      let select = this.selectLines.get(written.length);
+      if (select === undefined) {
+        select = this.db.prepare(`SELECT id, line FROM evidence WHERE id IN (${written.map(() => '?').join(',')})`);
+        this.selectLines.set(written.length, select);
+      }
+      const rows = select.all(...written) as { id: number; line: string }[];
       for (const row of rows) found.set(row.id, row.line);
     }
     return ids.flatMap((id) => (found.has(id) ? [found.get(id)!] : []));
@@ -333,27 +348,46 @@ export class Store {
     return this.evidenceQueue.length + this.dirtyOffenders.size + this.deletedOffenders.size + this.blockQueue.length;
   }
 
-  /** Writes everything queued in one transaction. */
+  /**
+   * Writes what is queued in one transaction. Changed offenders are written at most once a second (an active
+   * attacker changes its row on every attack; the evidence and blocks are what must not wait), and by flushAll.
+   */
   flush(): void {
+    this.write(Date.now() - this.offendersWrittenAt >= OFFENDER_WRITE_INTERVAL_MS);
+  }
+
+  /** Writes everything queued, offenders included (before reading, and on close). */
+  flushAll(): void {
+    this.write(true);
+  }
+
+  private write(withOffenders: boolean): void {
     if (this.flushTimer !== null) {
       clearTimeout(this.flushTimer);
       this.flushTimer = null;
     }
     if (this.pendingWrites === 0) return;
     const evidence = this.evidenceQueue;
-    const offenders = this.dirtyOffenders;
+    const offenders = withOffenders ? this.dirtyOffenders : new Map<string, Offender>();
     const deleted = this.deletedOffenders;
     const blocks = this.blockQueue;
     this.evidenceQueue = [];
-    this.dirtyOffenders = new Map();
+    if (withOffenders) {
+      this.dirtyOffenders = new Map();
+      this.offendersWrittenAt = Date.now();
+    }
     this.deletedOffenders = new Set();
     this.blockQueue = [];
     this.db.transaction(() => {
-      for (const r of evidence) {
-        const id = r.id!;
-        this.stmt.insertEvidence.run(id, r.offender, r.time, r.source, r.lineNo, r.event, r.rule, r.service, r.danger, r.addr, r.outcome, r.line);
-        this.rememberEvidence(r.offender, id);
+      // many rows per statement: the statement overhead, not SQLite's work, is most of a one-row insert
+      let at = 0;
+      for (; at + EVIDENCE_ROWS_PER_INSERT <= evidence.length; at += EVIDENCE_ROWS_PER_INSERT) {
+        const values: unknown[] = [];
+        for (let k = at; k < at + EVIDENCE_ROWS_PER_INSERT; k++) values.push(...evidenceValues(evidence[k]));
+        this.insertManyEvidence.run(values);
       }
+      for (; at < evidence.length; at++) this.stmt.insertEvidence.run(evidenceValues(evidence[at]));
+      for (const r of evidence) this.rememberEvidence(r.offender, r.id!);
       for (const o of offenders.values()) {
         this.stmt.upsertOffender.run(
           o.key, o.net.addr, o.net.cidr, o.net.kind, o.windowStart, o.score, o.windowAttacks, o.level, o.levelAt,
@@ -376,11 +410,17 @@ export class Store {
       }
       if (this.stale.length >= this.trimBatch) this.trimNow();
     })();
+    // offenders held back: written when their second is up, even if nothing else comes
+    if (this.dirtyOffenders.size > 0 && this.flushTimer === null && this.flushAfterMs > 0) {
+      const wait = Math.max(this.flushAfterMs, OFFENDER_WRITE_INTERVAL_MS - (Date.now() - this.offendersWrittenAt));
+      this.flushTimer = setTimeout(() => this.flush(), wait);
+      this.flushTimer.unref();
+    }
   }
 
   /** Deletes the evidence rows beyond each offender's cap. */
   trim(): void {
-    this.flush();
+    this.flushAll();
     if (this.stale.length > 0) this.db.transaction(() => this.trimNow())();
   }
 
@@ -402,37 +442,37 @@ export class Store {
 
   /** Ends the active block of `key` as released by a user or lifted by the whitelist. */
   endBlock(key: string, state: 'released' | 'whitelisted', at: number): boolean {
-    this.flush();
+    this.flushAll();
     return this.stmt.endBlock.run(state, at, key).changes > 0;
   }
 
   /** After `unblock`: the offender is not blocked and its window is empty, so the next line does not re-block it. */
   releaseOffender(key: string, at: number): void {
-    this.flush();
+    this.flushAll();
     this.stmt.releaseOffender.run(at, key);
   }
 
   /** Marks blocks whose time is over as expired; returns how many. */
   expireBlocks(now: number): number {
-    this.flush();
+    this.flushAll();
     return this.stmt.expireBlocks.run(now).changes;
   }
 
   block(id: number): BlockRow | null {
-    this.flush();
+    this.flushAll();
     const row = this.db.prepare('SELECT * FROM blocks WHERE id = ?').get(id) as Record<string, unknown> | undefined;
     return row ? toBlockRow(row) : null;
   }
 
   activeBlocks(): BlockRow[] {
-    this.flush();
+    this.flushAll();
     return (this.stmt.activeBlocks.all() as Record<string, unknown>[]).map(toBlockRow);
   }
 
   // ---- offenders ----
 
   loadOffenders(): Offender[] {
-    this.flush();
+    this.flushAll();
     const rows = this.db.prepare('SELECT * FROM offenders').all() as Record<string, number & string>[];
     return rows.map((r) => ({
       key: r.key,
@@ -455,7 +495,7 @@ export class Store {
   }
 
   evidenceOf(key: string, limit = 50): EvidenceRow[] {
-    this.flush();
+    this.flushAll();
     const rows = this.db
       .prepare('SELECT * FROM evidence WHERE offender = ? ORDER BY id DESC LIMIT ?')
       .all(key, limit) as Record<string, string & number>[];
