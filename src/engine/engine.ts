@@ -135,6 +135,7 @@ export class Engine {
     // with a store, windows keep evidence ids (small numbers) instead of lines
     const evidenceId = store ? store.reserveEvidenceId() : undefined;
     let outcome: string = disposition;
+    let key: string | null = null;
     if (disposition === 'joined') this.stats.joined++;
     else if (disposition === 'forgiven') this.stats.forgiven++;
     else {
@@ -145,6 +146,7 @@ export class Engine {
       } else {
         const result = applyEvent(this.options.state, this.options.policy, e, this.options.now());
         outcome = result.outcome;
+        key = result.key;
         this.count(outcome);
         // an attack while blocked changes only counters: not worth rewriting the offender's row for each
         const o = outcome === 'already-blocked' ? undefined : this.options.state.offenders.get(result.key);
@@ -167,10 +169,12 @@ export class Engine {
         }
       }
     }
-    if (!store || (outcome === 'already-blocked' && !this.storeWhileBlocked(parsed))) return;
+    if (!store) return;
+    key ??= parsed.kind === null ? parsed.addr : networkText(keyOf(parsed.addr, parsed.kind, this.options.policy));
+    if (outcome === 'already-blocked' && !this.storeWhileBlocked(key)) return;
     store.addEvidence({
       id: evidenceId,
-      offender: parsed.kind === null ? parsed.addr : networkText(keyOf(parsed.addr, parsed.kind, this.options.policy)),
+      offender: key,
       time: item.time,
       source: item.source,
       lineNo: item.lineNo,
@@ -184,8 +188,7 @@ export class Engine {
     });
   }
 
-  private storeWhileBlocked(parsed: ParsedEvent): boolean {
-    const key = networkText(keyOf(parsed.addr, parsed.kind!, this.options.policy));
+  private storeWhileBlocked(key: string): boolean {
     const blocks = this.options.state.offenders.get(key)?.blocks ?? 0;
     const seen = this.storedWhileBlocked.get(key);
     if (seen === undefined || seen[0] !== blocks) {

@@ -78,6 +78,7 @@ export function defaultDbPath(): string {
 
 const PERMANENT = -1;
 const OFFENDER_WRITE_INTERVAL_MS = 1000;
+const RECENT_LINES = 16_384;
 const EVIDENCE_ROWS_PER_INSERT = 32;
 const EVIDENCE_COLUMNS = '(id, offender, time, source, line_no, event, rule, service, danger, addr, outcome, line)';
 const EVIDENCE_PLACEHOLDERS = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
@@ -109,6 +110,9 @@ export class Store {
   private blockQueue: { key: string; net: Network; start: number; expires: number | null; origin: BlockOrigin; reason: string }[] = [];
   private nextEvidenceId: number;
   private readonly insertManyEvidence: Database.Statement;
+  /** The lines of the most recently written evidence rows, by id modulo the size: a block's lines are recent */
+  private readonly recentIds = new Float64Array(RECENT_LINES).fill(-1);
+  private readonly recentLines: string[] = new Array<string>(RECENT_LINES);
   /** `SELECT ... WHERE id IN (?, ...)` prepared once per number of ids */
   private readonly selectLines = new Map<number, Database.Statement>();
   private readonly flushAfterMs: number;
@@ -306,7 +310,9 @@ export class Store {
         if (at < id) lo = mid + 1;
         else hi = mid - 1;
       }
-      if (!found.has(id)) written.push(id);
+      if (found.has(id)) continue;
+      if (this.recentIds[id % RECENT_LINES] === id) found.set(id, this.recentLines[id % RECENT_LINES]);
+      else written.push(id);
     }
     if (written.length > 0) {
       // one query for all of them (a block's window has at most a few tens of lines)
@@ -383,11 +389,18 @@ export class Store {
       let at = 0;
       for (; at + EVIDENCE_ROWS_PER_INSERT <= evidence.length; at += EVIDENCE_ROWS_PER_INSERT) {
         const values: unknown[] = [];
-        for (let k = at; k < at + EVIDENCE_ROWS_PER_INSERT; k++) values.push(...evidenceValues(evidence[k]));
+        for (let k = at; k < at + EVIDENCE_ROWS_PER_INSERT; k++) {
+          const r = evidence[k];
+          values.push(r.id, r.offender, r.time, r.source, r.lineNo, r.event, r.rule, r.service, r.danger, r.addr, r.outcome, r.line);
+        }
         this.insertManyEvidence.run(values);
       }
       for (; at < evidence.length; at++) this.stmt.insertEvidence.run(evidenceValues(evidence[at]));
-      for (const r of evidence) this.rememberEvidence(r.offender, r.id!);
+      for (const r of evidence) {
+        this.rememberEvidence(r.offender, r.id!);
+        this.recentIds[r.id! % RECENT_LINES] = r.id!;
+        this.recentLines[r.id! % RECENT_LINES] = r.line;
+      }
       for (const o of offenders.values()) {
         this.stmt.upsertOffender.run(
           o.key, o.net.addr, o.net.cidr, o.net.kind, o.windowStart, o.score, o.windowAttacks, o.level, o.levelAt,
@@ -454,7 +467,7 @@ export class Store {
 
   /** Marks blocks whose time is over as expired; returns how many. */
   expireBlocks(now: number): number {
-    this.flushAll();
+    this.flush();
     return this.stmt.expireBlocks.run(now).changes;
   }
 

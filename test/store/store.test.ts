@@ -80,6 +80,15 @@ describe('Store', () => {
     second.close();
   });
 
+  it('gives back evidence lines by id: queued, recently written, or only in the database', () => {
+    const store = Store.open(':memory:', { evidencePerOffender: 100_000, batchSize: 1_000_000 });
+    for (let i = 0; i < 20_000; i++) store.addEvidence(evidence(`203.0.113.${i % 200}`, i));
+    store.flush(); // ids 1..20000 written; the first ones are no longer among the recent lines
+    store.addEvidence(evidence('203.0.113.5', 20_000)); // id 20001, still queued
+    expect(store.evidenceLines([1, 19_999, 20_001, 999_999])).toEqual(['line 0', 'line 19998', 'line 20000']);
+    store.close();
+  });
+
   it('forgets pruned offenders with their evidence and their ended blocks', () => {
     const store = Store.open(':memory:');
     store.addEvidence(evidence('203.0.113.5', 1));
