@@ -67,6 +67,7 @@ export class Parser {
   private readonly none: Dispatch = buildDispatch([]);
   /** Lines without an event are scanned into this one banner; an event gets a copy of its own */
   private readonly scratch = new Banner('');
+  private keepBanner = true;
 
   constructor(rules: readonly CompiledRule[]) {
     this.rules = rules;
@@ -108,8 +109,13 @@ export class Parser {
     return dispatch;
   }
 
-  /** Parses one line; returns its event or null. Never throws on any input. */
-  parse(line: string): ParsedEvent | null {
+  /**
+   * Parses one line; returns its event or null. Never throws on any input. With `keepBanner` false the
+   * event's banner is the parser's own scratch one, valid only until the next call (for callers that use the
+   * event at once and keep nothing: no copy to make).
+   */
+  parse(line: string, keepBanner = true): ParsedEvent | null {
+    this.keepBanner = keepBanner;
     const banner = parseBanner(line, this.scratch);
     if (banner.tag !== null) {
       const dispatch = this.dispatchFor(banner.tag);
@@ -152,7 +158,7 @@ export class Parser {
         kind: resolved ? address.kind : null,
         user: groups.user ?? null,
         count: banner.repeat,
-        banner: banner.clone(),
+        banner: this.keepBanner ? banner.clone() : banner,
       };
     }
     return null;

@@ -67,7 +67,7 @@ async function parseInput(
   const { format, all } = args;
   const read = await readLines(stream, {
     line(text, lineNumber) {
-      const event = parser.parse(text);
+      const event = parser.parse(text, false); // formatted at once, nothing kept
       if (event === null) {
         totals.unmatched++;
         return;
