@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { type Command, commandHelp, mainHelp, parseCommandArgs, UsageError } from './command.js';
-import { ConfigError } from '../config/policy.js';
+import { ConfigError } from '../config/errors.js';
 
 // Loaded on use: `parse` should not pay for loading SQLite or the firewall code
 const COMMANDS: Record<string, () => Promise<Command>> = {

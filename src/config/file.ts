@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { OPTIONS, type OptionSpec } from './options.js';
-import { ConfigError } from './policy.js';
+import { ConfigError } from './errors.js';
 
 /** sshguard.conf keys that configure sshguard's shell wrapper, not its policy: accepted, not used here. */
 const WRAPPER_KEYS = new Set(['BACKEND', 'FILES', 'LOGREADER', 'PID_FILE']);

@@ -3,7 +3,7 @@ import { type BlacklistOption, parseBlacklistOption } from '../policy/blacklist.
 import { DEFAULT_POLICY, type PolicyConfig } from '../policy/policy.js';
 import { addWhitelistArgument, emptyEntries, type WhitelistEntries } from '../policy/whitelist.js';
 
-export class ConfigError extends Error {}
+import { ConfigError } from './errors.js';
 
 export interface PolicyArgs {
   threshold?: number;

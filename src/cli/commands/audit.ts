@@ -1,5 +1,6 @@
 import { lookup } from 'node:dns/promises';
-import { ConfigError, type PolicyArgs, policyFromArgs, whitelistFromArgs } from '../../config/policy.js';
+import { ConfigError } from '../../config/errors.js';
+import { type PolicyArgs, policyFromArgs, whitelistFromArgs } from '../../config/policy.js';
 import { Parser } from '../../parse/parser.js';
 import { loadRules } from '../../parse/rules.js';
 import { checkTimezone } from '../../parse/time.js';

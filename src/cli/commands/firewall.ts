@@ -4,7 +4,8 @@
  */
 import { lookup } from 'node:dns/promises';
 import { createInterface } from 'node:readline/promises';
-import { ConfigError, whitelistFromArgs } from '../../config/policy.js';
+import { ConfigError } from '../../config/errors.js';
+import { whitelistFromArgs } from '../../config/policy.js';
 import { backendNamed } from '../../firewall/backends.js';
 import { FirewallError } from '../../firewall/executor.js';
 import { Firewall } from '../../firewall/firewall.js';
