@@ -12,7 +12,7 @@
  * are flushed and refilled, the chain is rebuilt atomically by iptables-restore (`:CHAIN` creates or flushes).
  * Only canonical networks are rendered: anything else throws, no other text is ever interpolated.
  */
-import { type Network, parseNetwork } from '../policy/network.js';
+import { type Network, parseNetwork, width } from '../policy/network.js';
 import type { Backend, FirewallOptions, Invocation, KernelState, Operation } from './backend.js';
 import { checkNetwork, checkXtOptions, FAMILIES, finalStates, jumpInvocations, removeChainsInvocations } from './iptables.js';
 
@@ -20,7 +20,6 @@ import { checkNetwork, checkXtOptions, FAMILIES, finalStates, jumpInvocations, r
 export const IPSET_MAX_TIMEOUT = 2_147_483;
 export const IPSET_MAXELEM = 1_048_576;
 
-const width = (kind: 4 | 6) => (kind === 4 ? 32 : 128);
 
 interface Sets {
   chain: string;

@@ -11,7 +11,7 @@
  * Only canonical networks are rendered: anything else throws, no other text is ever interpolated.
  */
 import { canonicalIP } from '../parse/address.js';
-import { addressToBigInt, bigIntToAddress, isCanonicalNetwork, type Network, networkOf } from '../policy/network.js';
+import { addressToBigInt, bigIntToAddress, isCanonicalNetwork, type Network, networkOf, width } from '../policy/network.js';
 import type { Backend, BlockEntry, FirewallOptions, Invocation, KernelState, Operation } from './backend.js';
 
 const HOOKS = ['input', 'forward'] as const;
@@ -21,7 +21,6 @@ export const NFT_MAX_TIMEOUT = 100_000 * 86_400;
 type SetName = 'blocked4' | 'blocked6' | 'blockednet4' | 'blockednet6' | 'allow4' | 'allow6';
 const BLOCK_SETS: SetName[] = ['blocked4', 'blocked6', 'blockednet4', 'blockednet6'];
 
-const width = (kind: 4 | 6) => (kind === 4 ? 32 : 128);
 
 function checkOptions(options: FirewallOptions): string {
   const { name, hooks, priority } = options;

@@ -31,7 +31,8 @@ export function bigIntToAddress(value: bigint, kind: AddressKind): string {
   return formatIPv6(groups);
 }
 
-const width = (kind: AddressKind) => (kind === 4 ? 32 : 128);
+/** Bits in an address of this kind: 32 or 128. */
+export const width = (kind: AddressKind) => (kind === 4 ? 32 : 128);
 
 /** The network of `addr` with the given prefix length. */
 export function networkOf(addr: string, kind: AddressKind, cidr: number): Network {

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { AddressKind } from '../parse/address.js';
-import type { Network } from '../policy/network.js';
+import { type Network, networkText } from '../policy/network.js';
 import type { Offender } from '../policy/policy.js';
 import { MIGRATIONS } from './schema.js';
 
@@ -83,8 +83,10 @@ const EVIDENCE_ROWS_PER_INSERT = 32;
 const EVIDENCE_COLUMNS = '(id, offender, time, source, line_no, event, rule, service, danger, addr, outcome, line)';
 const EVIDENCE_PLACEHOLDERS = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
 
-function evidenceValues(r: EvidenceRow): unknown[] {
-  return [r.id, r.offender, r.time, r.source, r.lineNo, r.event, r.rule, r.service, r.danger, r.addr, r.outcome, r.line];
+/** Appends a row's values in EVIDENCE_COLUMNS order. */
+function pushEvidenceValues(values: unknown[], r: EvidenceRow): unknown[] {
+  values.push(r.id, r.offender, r.time, r.source, r.lineNo, r.event, r.rule, r.service, r.danger, r.addr, r.outcome, r.line);
+  return values;
 }
 
 function isCorruption(error: unknown): boolean {
@@ -389,13 +391,10 @@ export class Store {
       let at = 0;
       for (; at + EVIDENCE_ROWS_PER_INSERT <= evidence.length; at += EVIDENCE_ROWS_PER_INSERT) {
         const values: unknown[] = [];
-        for (let k = at; k < at + EVIDENCE_ROWS_PER_INSERT; k++) {
-          const r = evidence[k];
-          values.push(r.id, r.offender, r.time, r.source, r.lineNo, r.event, r.rule, r.service, r.danger, r.addr, r.outcome, r.line);
-        }
+        for (let k = at; k < at + EVIDENCE_ROWS_PER_INSERT; k++) pushEvidenceValues(values, evidence[k]);
         this.insertManyEvidence.run(values);
       }
-      for (; at < evidence.length; at++) this.stmt.insertEvidence.run(evidenceValues(evidence[at]));
+      for (; at < evidence.length; at++) this.stmt.insertEvidence.run(pushEvidenceValues([], evidence[at]));
       for (const r of evidence) {
         this.rememberEvidence(r.offender, r.id!);
         this.recentIds[r.id! % RECENT_LINES] = r.id!;
@@ -448,7 +447,7 @@ export class Store {
 
   /** Queues a new active block (ending any active one of the same key), written with the next flush. */
   addBlock(net: Network, start: number, expires: number | null, origin: BlockOrigin, reason: BlockReason): void {
-    const key = net.cidr === (net.kind === 4 ? 32 : 128) ? net.addr : `${net.addr}/${net.cidr}`;
+    const key = networkText(net);
     this.blockQueue.push({ key, net, start, expires, origin, reason: JSON.stringify(reason) });
     this.queued();
   }

@@ -9,7 +9,7 @@ import { whitelistFromArgs } from '../../config/policy.js';
 import { backendNamed } from '../../firewall/backends.js';
 import { FirewallError } from '../../firewall/executor.js';
 import { Firewall } from '../../firewall/firewall.js';
-import { type Network, NetworkSet, networkText, parseNetwork } from '../../policy/network.js';
+import { type Network, NetworkSet, networkText, parseNetwork, width } from '../../policy/network.js';
 import { Whitelist } from '../../policy/whitelist.js';
 import { defaultDbPath, Store } from '../../store/store.js';
 import type { Args, Command } from '../command.js';
@@ -89,7 +89,7 @@ export const blockCommand: Command = {
     const duration = durationOf(args.for);
     const whitelist = await whitelistOf(args);
     const text = networkText(net);
-    const single = net.cidr === (net.kind === 4 ? 32 : 128);
+    const single = net.cidr === width(net.kind);
     if (single && whitelist.has(net.addr, net.kind)) {
       say(`${text} is whitelisted (${whitelist.reason(net.addr, net.kind)}): not blocked`);
       process.exitCode = 1;
@@ -100,7 +100,7 @@ export const blockCommand: Command = {
     const store = Store.open(args.db ?? defaultDbPath());
     try {
       // prefixes share one kernel set, which refuses overlapping ones
-      const overlapping = single ? undefined : store.activeBlocks().find((b) => b.key !== text && b.cidr < (b.kind === 4 ? 32 : 128) && overlaps(b, net));
+      const overlapping = single ? undefined : store.activeBlocks().find((b) => b.key !== text && b.cidr < width(b.kind) && overlaps(b, net));
       if (overlapping) {
         say(`${text} overlaps the active block ${overlapping.key}: unblock that first`);
         process.exitCode = 1;
