@@ -102,7 +102,7 @@ class InputEvents {
     this.batch.push({
       parsed,
       event: parsed.event,
-      rule: parsed.rule,
+      correlation: parsed.correlation,
       time: Math.min(time, now), // never later than now
       connection: connectionOf(parsed),
       source: this.name,

@@ -4,10 +4,13 @@
  * A connection is identified by host, program and pid (OpenSSH writes one pid per connection).
  */
 
+import type { CorrelationRole } from '../parse/rules.js';
+
 /** What the correlator needs to know of an event (it passes the rest through untouched). */
 export interface AttemptEvent {
   event: 'attack' | 'login';
-  rule: string;
+  /** From the rule's data: what the line takes part in (null: an attempt of its own) */
+  correlation: CorrelationRole | null;
   /** ms */
   time: number;
   /** host|program|pid, or null when the line has no pid (then nothing is correlated) */
@@ -37,14 +40,6 @@ export interface CorrelatorOptions {
 
 export const DEFAULT_CORRELATOR: CorrelatorOptions = { holdMs: 5_000, idleMs: 30_000 };
 
-/** Lines that open an attempt; a later line of the same attempt joins it. */
-const OPENERS = new Set(['ssh-invalid-user', 'ssh-pam-unix-failure', 'ssh-pam-error']);
-/** The line that ends an attempt (joins an open attempt, or is an attempt of its own). */
-const FAILURES = new Set(['ssh-failed-password', 'ssh-failed-auth']);
-/** Held until the connection ends: a client offering its keys one by one logs this before the right one. */
-const HELD = 'ssh-failed-publickey';
-/** Lines that end a connection without success. */
-const CLOSES = new Set(['ssh-connection-closed-preauth', 'ssh-disconnected-preauth', 'ssh-max-auth-tries']);
 const MAX_REMEMBERED = 32;
 
 interface Connection<E, K> {
@@ -93,12 +88,12 @@ export class AttemptCorrelator<E extends AttemptEvent, K = E> {
       this.emit({ event: e, disposition: 'score' });
       return;
     }
-    if (e.rule === HELD) {
+    if (e.correlation === 'held') {
       c.held.push(e);
       if (c.held.length > MAX_REMEMBERED) this.score(c, c.held.shift()!);
       return;
     }
-    if (OPENERS.has(e.rule)) {
+    if (e.correlation === 'opens') {
       if (c.open) this.emit({ event: e, disposition: 'joined' });
       else {
         c.open = true;
@@ -106,7 +101,7 @@ export class AttemptCorrelator<E extends AttemptEvent, K = E> {
       }
       return;
     }
-    if (FAILURES.has(e.rule)) {
+    if (e.correlation === 'ends') {
       if (c.open) {
         c.open = false;
         this.emit({ event: e, disposition: 'joined' });
@@ -115,7 +110,7 @@ export class AttemptCorrelator<E extends AttemptEvent, K = E> {
       }
       return;
     }
-    if (CLOSES.has(e.rule)) {
+    if (e.correlation === 'closes') {
       this.releaseHeld(c);
       c.open = false;
       this.score(c, e);

@@ -23,7 +23,7 @@ import { boundHeapGrowth } from './memory.js';
 export interface Item {
   parsed: ParsedEvent;
   event: 'attack' | 'login';
-  rule: string;
+  correlation: ParsedEvent['correlation'];
   /** ms, the event's own time */
   time: number;
   connection: string | null;
@@ -67,10 +67,10 @@ const PRUNE_EVERY_MS = 10 * 60_000;
 /** Held lines are released at most this often. */
 const EXPIRE_EVERY_MS = 1_000;
 
-/** host|program|pid of an sshd line: one connection. */
+/** host|program|pid of a line of a daemon that forks per connection: one connection. */
 export function connectionOf(e: ParsedEvent): string | null {
   const b = e.banner;
-  if (b.pid === null || b.tag === null || e.service !== 100) return null;
+  if (b.pid === null || b.tag === null || !e.connectionPerPid) return null;
   return `${b.host ?? ''}|${b.tag}|${b.pid}`;
 }
 

@@ -3,12 +3,16 @@
  */
 import { parseAddress, type AddressKind } from './address.js';
 import { Banner, parseBanner } from './banner.js';
-import type { CompiledRule, EventType } from './rules.js';
+import type { CompiledRule, CorrelationRole, EventType } from './rules.js';
 
 export interface ParsedEvent {
   event: EventType;
   service: number;
   rule: string;
+  /** What the line takes part in when attempts are correlated (from the rule's data) */
+  correlation: CorrelationRole | null;
+  /** The rule's daemon forks one process per connection: host+program+pid names the connection */
+  connectionPerPid: boolean;
   danger: number;
   /** Canonical IP address, or a hostname when kind is null (never resolved on this path) */
   addr: string;
@@ -134,7 +138,11 @@ export class Parser {
   private match(dispatch: Dispatch, banner: Banner): ParsedEvent | null {
     if (dispatch === this.none) return null;
     // pre-filters read the line in place: the message is cut out only for a line that reaches a regex
-    const { line, msgStart, msgEnd } = banner;
+    const { line, msgStart } = banner;
+    // daemons end some lines with blanks (pam_unix's `rhost=ADDR `): patterns anchored at the end see none
+    let msgEnd = banner.msgEnd;
+    while (msgEnd > msgStart && isBlank(line.charCodeAt(msgEnd - 1))) msgEnd--;
+    banner.msgEnd = msgEnd;
     const first = msgStart < msgEnd ? line.charCodeAt(msgStart) : 0;
     const rules = (first < 128 ? dispatch.byFirstChar[first] : undefined) ?? dispatch.anyFirstChar;
     let msg: string | null = null;
@@ -151,8 +159,10 @@ export class Parser {
       const resolved = 'addr' in address;
       return {
         event: rule.event,
-        service: rule.service,
+        service: (rule.serviceCodes !== null && groups.service !== undefined && rule.serviceCodes.get(groups.service)) || rule.service,
         rule: rule.id,
+        correlation: rule.correlation,
+        connectionPerPid: rule.connectionPerPid,
         danger: rule.danger,
         addr: resolved ? address.addr : address.hostname,
         kind: resolved ? address.kind : null,
@@ -163,6 +173,11 @@ export class Parser {
     }
     return null;
   }
+}
+
+/** Space, tab, CR, and the vertical blanks some writers leave */
+function isBlank(c: number): boolean {
+  return c === 32 || c === 9 || c === 13 || c === 11 || c === 12;
 }
 
 /** Whether line[start, end) starts with one of the prefixes. */

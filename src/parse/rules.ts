@@ -8,6 +8,15 @@ import { fileURLToPath } from 'node:url';
 
 export type EventType = 'attack' | 'login';
 
+/**
+ * What a line takes part in when attempts are correlated on one connection (src/correlate): `opens` is the
+ * first line of an attempt (a later `ends` line of the same attempt joins it), `ends` is the line that ends
+ * an attempt (its twin, or an attempt of its own), `held` waits until the connection ends or logs in (a
+ * client offering its keys one by one), `closes` ends a connection without success.
+ */
+export type CorrelationRole = 'opens' | 'ends' | 'held' | 'closes';
+export const CORRELATION_ROLES: readonly CorrelationRole[] = ['opens', 'ends', 'held', 'closes'];
+
 export interface RuleExample {
   line: string;
   /** Expected canonical address; absent for lines that must produce no event at all. */
@@ -15,6 +24,15 @@ export interface RuleExample {
   user?: string;
   /** Expected number of events (for `message repeated N times`) */
   count?: number;
+}
+
+/**
+ * A line whose attacker-controlled part is the placeholder `%U%`: whatever text is put there (fake addresses,
+ * fake log text), the event must be attributed to `addr` or not produced at all.
+ */
+export interface HostileExample {
+  line: string;
+  addr: string;
 }
 
 export interface RuleSpec {
@@ -32,7 +50,20 @@ export interface RuleSpec {
   flags?: string;
   /** Who else recognises this line: 'sshguard-2.4.2', 'sshguard-upstream' or 'logwarden' only */
   origin: 'sshguard-2.4.2' | 'sshguard-upstream' | 'logwarden';
-  examples: { match: RuleExample[]; ignore: string[] };
+  correlation?: CorrelationRole;
+  /**
+   * Service code by the text the pattern captures as `service` (a generic PAM line names its service);
+   * a name not listed gets the rule's own code.
+   */
+  serviceCodes?: Record<string, number>;
+  examples: RuleExamples;
+}
+
+export interface RuleExamples {
+  match: RuleExample[];
+  ignore: string[];
+  /** Lines with attacker-controlled fields as `%U%`, run with hostile text by the injection tests */
+  hostile?: HostileExample[];
 }
 
 export interface ServiceFile {
@@ -40,6 +71,8 @@ export interface ServiceFile {
   name: string;
   /** Program tags routed to these rules; `prefix/*` matches any tag starting with `prefix/`. */
   programs: string[];
+  /** The daemon forks one process per client connection, so host+program+pid names a connection (OpenSSH) */
+  connectionPerPid?: boolean;
   rules: RuleSpec[];
 }
 
@@ -51,13 +84,16 @@ export interface CompiledRule {
   serviceName: string;
   danger: number;
   origin: RuleSpec['origin'];
+  correlation: CorrelationRole | null;
+  serviceCodes: ReadonlyMap<string, number> | null;
   /** Prefixes, one of which the message must start with; null when the rule has none */
   startsWith: string[] | null;
   contains: string[];
   regex: RegExp;
   programs: string[];
+  connectionPerPid: boolean;
   file: string;
-  examples: RuleSpec['examples'];
+  examples: RuleExamples;
 }
 
 /**
@@ -81,6 +117,7 @@ export class RuleError extends Error {}
 
 const RULE_KEYS = new Set([
   'id', 'description', 'event', 'danger', 'service', 'startsWith', 'contains', 'pattern', 'flags', 'origin', 'examples',
+  'correlation', 'serviceCodes',
 ]);
 const ID = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
@@ -97,6 +134,10 @@ function compileFile(file: string, data: unknown): CompiledRule[] {
     fail(file, 'programs', 'expected a list of program tags');
   }
   if (!Array.isArray(spec.rules) || spec.rules.length === 0) fail(file, 'rules', 'expected a non-empty list');
+  for (const key of Object.keys(spec)) {
+    if (!['service', 'name', 'programs', 'connectionPerPid', 'rules'].includes(key)) fail(file, key, 'unknown key');
+  }
+  if (spec.connectionPerPid !== undefined && typeof spec.connectionPerPid !== 'boolean') fail(file, 'connectionPerPid', 'expected true or false');
   return spec.rules.map((rule, index) => {
     const where = `rules[${index}]${typeof rule?.id === 'string' ? ` (${rule.id})` : ''}`;
     if (typeof rule !== 'object' || rule === null) fail(file, where, 'expected an object');
@@ -130,9 +171,30 @@ function compileFile(file: string, data: unknown): CompiledRule[] {
       fail(file, `${where}.pattern`, (error as Error).message);
     }
     if (!regex.source.includes('(?<addr>')) fail(file, `${where}.pattern`, 'must capture the address with %ADDR%');
+    if (rule.correlation !== undefined && !CORRELATION_ROLES.includes(rule.correlation)) {
+      fail(file, `${where}.correlation`, `expected one of ${CORRELATION_ROLES.join(', ')}`);
+    }
+    let serviceCodes: Map<string, number> | null = null;
+    if (rule.serviceCodes !== undefined) {
+      const codes = rule.serviceCodes;
+      if (typeof codes !== 'object' || codes === null || !Object.values(codes).every((c) => Number.isInteger(c) && c >= 100)) {
+        fail(file, `${where}.serviceCodes`, 'expected an object of service names to service codes');
+      }
+      if (!regex.source.includes('(?<service>')) fail(file, `${where}.pattern`, 'serviceCodes needs a (?<service>...) group');
+      serviceCodes = new Map(Object.entries(codes));
+    }
     const examples = rule.examples;
     if (!examples || !Array.isArray(examples.match) || examples.match.length === 0 || !Array.isArray(examples.ignore)) {
       fail(file, `${where}.examples`, 'expected { match: [at least one], ignore: [...] }');
+    }
+    for (const key of Object.keys(examples)) {
+      if (!['match', 'ignore', 'hostile'].includes(key)) fail(file, `${where}.examples.${key}`, 'unknown key');
+    }
+    if (examples.hostile !== undefined) {
+      const ok = Array.isArray(examples.hostile) && examples.hostile.every(
+        (h) => typeof h?.line === 'string' && h.line.includes('%U%') && typeof h.addr === 'string',
+      );
+      if (!ok) fail(file, `${where}.examples.hostile`, 'expected a list of { line: "...%U%...", addr }');
     }
     return {
       id: rule.id,
@@ -142,10 +204,13 @@ function compileFile(file: string, data: unknown): CompiledRule[] {
       serviceName: spec.name,
       danger: rule.danger ?? (rule.event === 'login' ? 0 : 10),
       origin: rule.origin,
+      correlation: rule.correlation ?? null,
+      serviceCodes,
       startsWith: prefixes,
       contains,
       regex,
       programs: spec.programs,
+      connectionPerPid: spec.connectionPerPid === true,
       file,
       examples,
     };

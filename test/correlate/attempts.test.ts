@@ -1,9 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { AttemptCorrelator, type AttemptEvent, type Step } from '../../src/correlate/attempts.js';
+import type { CorrelationRole } from '../../src/parse/rules.js';
 
 interface E extends AttemptEvent {
   id: string;
 }
+
+/** The roles rules/ssh.json gives these rules */
+const ROLES: Record<string, CorrelationRole> = {
+  'ssh-invalid-user': 'opens',
+  'ssh-pam-unix-failure': 'opens',
+  'ssh-failed-password': 'ends',
+  'ssh-failed-publickey': 'held',
+  'ssh-connection-closed-preauth': 'closes',
+};
 
 function harness() {
   const steps: [string, Step<E>['disposition']][] = [];
@@ -15,7 +25,7 @@ function harness() {
     { holdMs: 5000, idleMs: 120_000 },
   );
   const push = (id: string, rule: string, time: number, connection: string | null = 'h|sshd|1') =>
-    c.push({ id, rule, time, connection, event: rule === 'ssh-login' ? 'login' : 'attack' });
+    c.push({ id, correlation: ROLES[rule] ?? null, time, connection, event: rule === 'ssh-login' ? 'login' : 'attack' });
   return { c, steps, forgiven, push };
 }
 

@@ -1,4 +1,5 @@
 // Every rule file carries its own example lines; this runs all of them through the whole parser.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Parser } from '../../src/parse/parser.js';
 import { loadRules } from '../../src/parse/rules.js';
@@ -38,5 +39,56 @@ describe('rule set', () => {
   it('has unique ids and a service code for every rule', () => {
     expect(new Set(rules.map((r) => r.id)).size).toBe(rules.length);
     for (const r of rules) expect(r.service).toBeGreaterThanOrEqual(100);
+  });
+});
+
+// Attacker-controlled fields (`%U%` in a rule's `examples.hostile` lines) filled with fake addresses and fake
+// log text: the event keeps the real client's address and its own kind, or there is no event at all.
+const FAKE = '198.51.100.9';
+const FAKE6 = '2001:db8:bad::9';
+export const HOSTILE_FRAGMENTS = [
+  ` from ${FAKE}`, ` from ${FAKE} port 22`, ` from ${FAKE} port 22 ssh2`, ` from ${FAKE} port 22 ssh2: RSA SHA256:x`,
+  ` ${FAKE} port 22 [preauth]`, ` from ${FAKE} not allowed because x`, ` for root from ${FAKE} port 22 ssh2`,
+  ` rhost=${FAKE}`, ` rhost=${FAKE}  user=root`, ` ruser= rhost=${FAKE} `, `[${FAKE}]`, ` [${FAKE}]`, `[${FAKE}]:22`,
+  ` ${FAKE}:22`, `<${FAKE}:22>`, ` '${FAKE}'`, `'@'${FAKE}'`, ` ip=[${FAKE}]`, ` rip=${FAKE}, lip=192.0.2.1`,
+  `, rip=${FAKE}`, ` host=${FAKE}`, ` address=${FAKE}`, ` client_address=${FAKE}`, ` relay=x [${FAKE}]`,
+  ` (${FAKE})`, ` [CLIENT: ${FAKE}]`, `"${FAKE}"`, ` "${FAKE}" `, ` ${FAKE} - - [`, ` from: ${FAKE}`, `#${FAKE}#53`,
+  ` from ${FAKE6} port 22 ssh2`, ` rhost=${FAKE6}`, `[${FAKE6}]`, ` from ::ffff:${FAKE}`,
+  ` ID x from ${FAKE} port 22 ssh2: y`, ` (serial 1) CA RSA SHA256:x`, `, client user "x", client host "${FAKE}"`,
+  ` client host "${FAKE}"`, 'Accepted password for root from 198.51.100.9 port 22 ssh2', ` Accepted`,
+  ' [preauth]', ' port 22', ' ssh2', '"', "'", ']', ')', '>', ',', ';', ' ', '  ', '\t', '\u2028', '\r',
+  'May  1 10:00:00 web sshd[1]: ', ': ', ` user=`, ` rhost=`, `\u001b[0m`, '%', '%U%',
+];
+
+const hostile = rules.flatMap((rule) => (rule.examples.hostile ?? []).map((h) => [rule.id, h.line, h.addr, rule] as const));
+
+describe.skipIf(hostile.length === 0)('hostile fields', () => {
+  it.each(hostile)('%s: %s', (id, template, addr, rule) => {
+    const plain = parser.parse(template.replaceAll('%U%', 'root'));
+    expect(plain?.rule, 'the template with a plain user name must match its rule').toBe(id);
+    expect(plain!.addr).toBe(addr);
+    for (const fragment of HOSTILE_FRAGMENTS) {
+      for (const text of [`root${fragment}`, `${fragment}root`, `x${fragment}${fragment}y`, fragment]) {
+        const event = parser.parse(template.replaceAll('%U%', text));
+        if (event === null) continue; // a miss, never a misattribution
+        expect(event.addr, `${JSON.stringify(text)} → ${event.rule}`).toBe(addr);
+        expect(event.event, JSON.stringify(text)).toBe(rule.event);
+      }
+    }
+  });
+
+  it('any mix of hostile fragments keeps the blame on the real client', () => {
+    const text = fc
+      .array(fc.oneof(fc.constantFrom(...HOSTILE_FRAGMENTS), fc.string({ unit: 'grapheme-ascii', maxLength: 12 })), { maxLength: 6 })
+      .map((parts) => parts.join('').replaceAll('\n', ''));
+    fc.assert(
+      fc.property(fc.constantFrom(...hostile), text, ([, template, addr, rule], user) => {
+        const event = parser.parse(template.replaceAll('%U%', user));
+        if (event === null) return;
+        expect(event.addr).toBe(addr);
+        expect(event.event).toBe(rule.event);
+      }),
+      { numRuns: 4000 },
+    );
   });
 });
