@@ -3,7 +3,7 @@
  * behind `logwarden audit`. Nothing outside the process changes.
  */
 import { stat } from 'node:fs/promises';
-import { Engine, connectionOf, type Item } from '../engine/engine.js';
+import { Engine, itemOf, type Item } from '../engine/engine.js';
 import { LineSplitter, openLogFile } from '../input/lines.js';
 import { type Banner, TimeFormat } from '../parse/banner.js';
 import type { Parser } from '../parse/parser.js';
@@ -99,16 +99,7 @@ class InputEvents {
     } else {
       time = bannerTime(banner, { now, timezone }) ?? now;
     }
-    this.batch.push({
-      parsed,
-      event: parsed.event,
-      correlation: parsed.correlation,
-      time: Math.min(time, now), // never later than now
-      connection: connectionOf(parsed),
-      source: this.name,
-      lineNo,
-      line: text,
-    });
+    this.batch.push(itemOf(parsed, Math.min(time, now) /* never later than now */, this.name, lineNo, text));
   }
 
   /**

@@ -1,9 +1,12 @@
 /**
  * Attempt correlation, between the parser and the policy: one failed attempt is one attack, whatever number
- * of lines sshd writes for it, and failures on a connection that then logs a successful login are forgiven.
- * A connection is identified by host, program and pid (OpenSSH writes one pid per connection).
+ * of lines the daemon writes for it, and failures on a connection that then logs a successful login from the
+ * same address are forgiven. A connection is identified by host, program and pid, for daemons that fork one
+ * process per client (rules declare it, and what each line takes part in: src/parse/rules.ts).
+ *
+ * A line that names its client by host name only (pam_unix's `rhost=` under sshd's UseDNS) is resolved by the
+ * connection's own address-bearing lines: the attempt counts once, against the address.
  */
-
 import type { CorrelationRole } from '../parse/rules.js';
 
 /** What the correlator needs to know of an event (it passes the rest through untouched). */
@@ -11,6 +14,10 @@ export interface AttemptEvent {
   event: 'attack' | 'login';
   /** From the rule's data: what the line takes part in (null: an attempt of its own) */
   correlation: CorrelationRole | null;
+  /** The client as the line names it: a canonical address, or a host name */
+  address: string;
+  /** True when `address` is a host name, not an address */
+  hostname: boolean;
   /** ms */
   time: number;
   /** host|program|pid, or null when the line has no pid (then nothing is correlated) */
@@ -28,6 +35,8 @@ export type Disposition =
 export interface Step<E> {
   event: E;
   disposition: Disposition;
+  /** For a line naming a host name: the line of the same connection that gives its address */
+  resolvedBy?: E;
 }
 
 export interface CorrelatorOptions {
@@ -45,8 +54,12 @@ const MAX_REMEMBERED = 32;
 interface Connection<E, K> {
   open: boolean;
   held: E[];
-  /** What forgiveness needs of the failures already scored on this connection */
-  scored: K[];
+  /** The first line of the open attempt when it names a host name only: scored once its address is known */
+  pending: E | null;
+  /** The latest line of the connection that names an address */
+  addressed: E | null;
+  /** What forgiveness needs of the failures already scored on this connection, with their address */
+  scored: { address: string; kept: K }[];
   lastSeen: number;
 }
 
@@ -61,7 +74,7 @@ export class AttemptCorrelator<E extends AttemptEvent, K = E> {
     private readonly emit: (step: Step<E>) => void,
     /** Called with failures already scored whose connection then succeeded */
     private readonly forgive: (scored: K) => void,
-    private readonly remember: (event: E) => K = (event) => event as unknown as K,
+    private readonly remember: (event: E, resolvedBy: E | undefined) => K = (event) => event as unknown as K,
     private readonly options: CorrelatorOptions = DEFAULT_CORRELATOR,
   ) {}
 
@@ -72,52 +85,82 @@ export class AttemptCorrelator<E extends AttemptEvent, K = E> {
     }
     let c = this.connections.get(e.connection);
     if (c === undefined) {
-      c = { open: false, held: [], scored: [], lastSeen: e.time };
+      c = { open: false, held: [], pending: null, addressed: null, scored: [], lastSeen: e.time };
     } else {
       this.connections.delete(e.connection); // re-insert: the map stays in least-recently-seen order
     }
     c.lastSeen = Math.max(c.lastSeen, e.time);
     this.connections.set(e.connection, c);
 
+    const via = e.hostname ? c.addressed : null;
+    if (!e.hostname) {
+      c.addressed = e;
+      if (c.pending !== null) {
+        const first = c.pending;
+        c.pending = null;
+        if (e.correlation === 'ends') {
+          // the attempt's two lines: the address-bearing one is scored, the host-name one is its evidence
+          c.open = false;
+          this.emit({ event: first, disposition: 'joined', resolvedBy: e });
+          this.score(c, e);
+          return;
+        }
+        this.score(c, first, e);
+      }
+    } else if (via === null && e.correlation === 'opens' && !c.open) {
+      c.open = true;
+      c.pending = e;
+      return;
+    }
+    this.handle(c, e, via ?? undefined);
+    if (e.correlation === 'closes') this.connections.delete(e.connection);
+  }
+
+  private handle(c: Connection<E, K>, e: E, via: E | undefined): void {
     if (e.event === 'login') {
-      for (const held of c.held) this.emit({ event: held, disposition: 'forgiven' });
-      for (const scored of c.scored) this.forgive(scored);
+      // only failures from the address that logged in are forgiven: a pid is reused, an address is not
+      const held = c.held;
       c.held = [];
+      for (const h of held) {
+        if (h.address === e.address) this.emit({ event: h, disposition: 'forgiven' });
+        else this.score(c, h);
+      }
+      for (const s of c.scored) if (s.address === e.address) this.forgive(s.kept);
       c.scored = [];
       c.open = false;
-      this.emit({ event: e, disposition: 'score' });
+      this.releasePending(c);
+      this.emit({ event: e, disposition: 'score', resolvedBy: via });
       return;
     }
-    if (e.correlation === 'held') {
-      c.held.push(e);
-      if (c.held.length > MAX_REMEMBERED) this.score(c, c.held.shift()!);
-      return;
-    }
-    if (e.correlation === 'opens') {
-      if (c.open) this.emit({ event: e, disposition: 'joined' });
-      else {
-        c.open = true;
-        this.score(c, e);
-      }
-      return;
-    }
-    if (e.correlation === 'ends') {
-      if (c.open) {
+    switch (e.correlation) {
+      case 'held':
+        c.held.push(e);
+        if (c.held.length > MAX_REMEMBERED) this.score(c, c.held.shift()!);
+        return;
+      case 'opens':
+        if (c.open) this.emit({ event: e, disposition: 'joined', resolvedBy: via });
+        else {
+          c.open = true;
+          this.score(c, e, via);
+        }
+        return;
+      case 'ends':
+        if (c.open) {
+          c.open = false;
+          this.releasePending(c);
+          this.emit({ event: e, disposition: 'joined', resolvedBy: via });
+        } else {
+          this.score(c, e, via);
+        }
+        return;
+      case 'closes':
+        this.releaseHeld(c);
         c.open = false;
-        this.emit({ event: e, disposition: 'joined' });
-      } else {
-        this.score(c, e);
-      }
-      return;
+        this.score(c, e, via);
+        return;
+      default:
+        this.score(c, e, via);
     }
-    if (e.correlation === 'closes') {
-      this.releaseHeld(c);
-      c.open = false;
-      this.score(c, e);
-      this.connections.delete(e.connection);
-      return;
-    }
-    this.score(c, e);
   }
 
   /** Releases what has waited long enough by `now` (ms) and forgets idle connections. */
@@ -140,15 +183,24 @@ export class AttemptCorrelator<E extends AttemptEvent, K = E> {
   }
 
   private releaseHeld(c: Connection<E, K>): void {
+    this.releasePending(c);
     if (c.held.length === 0) return;
     const held = c.held;
     c.held = [];
     for (const e of held) this.score(c, e);
   }
 
-  private score(c: Connection<E, K>, e: E): void {
-    c.scored.push(this.remember(e));
+  /** An attempt known by host name only, whose connection gave no address: scored as it is. */
+  private releasePending(c: Connection<E, K>): void {
+    if (c.pending === null) return;
+    const first = c.pending;
+    c.pending = null;
+    this.score(c, first);
+  }
+
+  private score(c: Connection<E, K>, e: E, via?: E): void {
+    c.scored.push({ address: via?.address ?? e.address, kept: this.remember(e, via) });
     if (c.scored.length > MAX_REMEMBERED) c.scored.shift();
-    this.emit({ event: e, disposition: 'score' });
+    this.emit({ event: e, disposition: 'score', resolvedBy: via });
   }
 }

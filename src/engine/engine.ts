@@ -24,12 +24,37 @@ export interface Item {
   parsed: ParsedEvent;
   event: 'attack' | 'login';
   correlation: ParsedEvent['correlation'];
+  address: string;
+  hostname: boolean;
   /** ms, the event's own time */
   time: number;
   connection: string | null;
   source: string;
   lineNo: number | null;
   line: string;
+}
+
+/** The engine's view of a parsed line read from `source`. */
+export function itemOf(parsed: ParsedEvent, time: number, source: string, lineNo: number | null, line: string): Item {
+  return {
+    parsed,
+    event: parsed.event,
+    correlation: parsed.correlation,
+    address: parsed.addr,
+    hostname: parsed.kind === null,
+    time,
+    connection: connectionOf(parsed),
+    source,
+    lineNo,
+    line,
+  };
+}
+
+/** A line that named its client by host name, attributed to the address its connection's other line gives. */
+function resolved(item: Item, by: Item | undefined): Item {
+  if (by === undefined || !item.hostname || by.hostname) return item;
+  const parsed = { ...item.parsed, addr: by.parsed.addr, kind: by.parsed.kind };
+  return { ...item, parsed, address: parsed.addr, hostname: false };
 }
 
 export interface EngineStats {
@@ -100,7 +125,7 @@ export class Engine {
       (scored) => {
         if (scored !== null) forgiveAttack(options.state, options.policy, scored);
       },
-      (item) => policyEvent(item, undefined),
+      (item, by) => policyEvent(resolved(item, by), undefined),
       options.correlator ?? DEFAULT_CORRELATOR,
     );
   }
@@ -129,7 +154,8 @@ export class Engine {
     this.options.store?.flush();
   }
 
-  private step({ event: item, disposition }: Step<Item>): void {
+  private step({ event, disposition, resolvedBy }: Step<Item>): void {
+    const item = resolved(event, resolvedBy);
     const { parsed } = item;
     const store = this.options.store;
     // with a store, windows keep evidence ids (small numbers) instead of lines

@@ -17,16 +17,28 @@ const ROLES: Record<string, CorrelationRole> = {
 
 function harness() {
   const steps: [string, Step<E>['disposition']][] = [];
+  const resolvedBy = new Map<string, string>();
   const forgiven: string[] = [];
   const c = new AttemptCorrelator<E>(
-    (s) => steps.push([s.event.id, s.disposition]),
+    (s) => {
+      steps.push([s.event.id, s.disposition]);
+      if (s.resolvedBy) resolvedBy.set(s.event.id, s.resolvedBy.id);
+    },
     (e) => forgiven.push(e.id),
     undefined,
     { holdMs: 5000, idleMs: 120_000 },
   );
-  const push = (id: string, rule: string, time: number, connection: string | null = 'h|sshd|1') =>
-    c.push({ id, correlation: ROLES[rule] ?? null, time, connection, event: rule === 'ssh-login' ? 'login' : 'attack' });
-  return { c, steps, forgiven, push };
+  const push = (id: string, rule: string, time: number, connection: string | null = 'h|sshd|1', address = '203.0.113.5') =>
+    c.push({
+      id,
+      correlation: ROLES[rule] ?? null,
+      time,
+      connection,
+      address,
+      hostname: !/^[\d.:a-f]+$/.test(address),
+      event: rule === 'ssh-login' ? 'login' : 'attack',
+    });
+  return { c, steps, forgiven, push, resolvedBy };
 }
 
 describe('attempt correlation', () => {
@@ -108,5 +120,40 @@ describe('attempt correlation', () => {
     push('a', 'ssh-failed-password', 0);
     c.expire(200_000);
     expect(c.size).toBe(0);
+  });
+
+  it('counts an attempt named by host name (pam_unix under UseDNS) once, against the address of its twin', () => {
+    const { steps, push, resolvedBy } = harness();
+    push('pam', 'ssh-pam-unix-failure', 0, 'h|sshd|1', 'scanner.example.net');
+    push('failed', 'ssh-failed-password', 1, 'h|sshd|1', '203.0.113.5');
+    expect(steps).toEqual([['pam', 'joined'], ['failed', 'score']]);
+    expect(resolvedBy.get('pam')).toBe('failed');
+  });
+
+  it('resolves a later host-name line by the address its connection already gave', () => {
+    const { steps, push, resolvedBy } = harness();
+    push('invalid', 'ssh-invalid-user', 0, 'h|sshd|1', '203.0.113.5');
+    push('pam', 'ssh-pam-unix-failure', 0, 'h|sshd|1', 'scanner.example.net');
+    push('failed', 'ssh-failed-password', 1, 'h|sshd|1', '203.0.113.5');
+    push('pam2', 'ssh-pam-unix-failure', 2, 'h|sshd|1', 'scanner.example.net');
+    expect(steps).toEqual([['invalid', 'score'], ['pam', 'joined'], ['failed', 'joined'], ['pam2', 'score']]);
+    expect(resolvedBy.get('pam2')).toBe('failed');
+  });
+
+  it('scores a host-name attempt as it is when its connection never names an address', () => {
+    const { c, steps, push } = harness();
+    push('pam', 'ssh-pam-unix-failure', 0, 'h|sshd|1', 'scanner.example.net');
+    expect(steps).toEqual([]);
+    c.expire(10_000);
+    expect(steps).toEqual([['pam', 'score']]);
+  });
+
+  it('forgives only failures from the address that logged in', () => {
+    const { steps, forgiven, push } = harness();
+    push('k-other', 'ssh-failed-publickey', 0, 'h|sshd|1', '198.51.100.9');
+    push('typo-other', 'ssh-failed-password', 0, 'h|sshd|1', '198.51.100.9');
+    push('ok', 'ssh-login', 1, 'h|sshd|1', '203.0.113.5');
+    expect(steps).toEqual([['typo-other', 'score'], ['k-other', 'score'], ['ok', 'score']]);
+    expect(forgiven).toEqual([]);
   });
 });

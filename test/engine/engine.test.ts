@@ -1,6 +1,6 @@
 // The wiring the daemon uses: correlation → policy → store, with evidence kept as ids in memory.
 import { describe, expect, it } from 'vitest';
-import { Engine, connectionOf, type Item } from '../../src/engine/engine.js';
+import { Engine, itemOf, type Item } from '../../src/engine/engine.js';
 import { Parser } from '../../src/parse/parser.js';
 import { loadRules } from '../../src/parse/rules.js';
 import { DEFAULT_POLICY, newPolicyState } from '../../src/policy/policy.js';
@@ -10,8 +10,7 @@ import { Store } from '../../src/store/store.js';
 const parser = new Parser(loadRules());
 
 function item(line: string, time: number, lineNo: number): Item {
-  const parsed = parser.parse(line)!;
-  return { parsed, event: parsed.event, rule: parsed.rule, time, connection: connectionOf(parsed), source: 'auth.log', lineNo, line };
+  return itemOf(parser.parse(line)!, time, 'auth.log', lineNo, line);
 }
 
 describe('Engine with a store', () => {
@@ -45,6 +44,26 @@ describe('Engine with a store', () => {
     expect(engine.stats.alreadyBlocked).toBe(37);
     expect(store.evidenceOf('203.0.113.5', 100)).toHaveLength(3 + 10);
     expect(state.offenders.get('203.0.113.5')!.attacks).toBe(40);
+    store.close();
+  });
+
+  it('counts a UseDNS attempt (pam_unix names the host, sshd the address) once, against the address', () => {
+    const store = Store.open(':memory:');
+    const state = newPolicyState(new Whitelist(emptyEntries()));
+    const blocks: string[] = [];
+    const engine = new Engine({ policy: DEFAULT_POLICY, state, store, now: () => 0, onBlock: (b) => blocks.push(b.net.addr) });
+    const t0 = Date.UTC(2026, 4, 1, 10, 0, 0);
+    let n = 0;
+    for (let i = 0; i < 3; i++) {
+      const pid = 200 + i;
+      engine.handle(item(`2026-05-01T10:00:0${i}Z web sshd[${pid}]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=scanner.example.net  user=root`, t0 + i, ++n));
+      engine.handle(item(`2026-05-01T10:00:0${i}Z web sshd[${pid}]: Failed password for root from 203.0.113.5 port 4242 ssh2`, t0 + i, ++n));
+    }
+    engine.finish();
+    expect(engine.stats).toMatchObject({ scored: 3, joined: 3, hostnames: 0, blocks: 1 });
+    expect(blocks).toEqual(['203.0.113.5']);
+    const evidence = store.evidenceOf('203.0.113.5', 100).map((e) => [e.lineNo, e.outcome]);
+    expect(evidence).toEqual(expect.arrayContaining([[1, 'joined'], [2, 'scored'], [5, 'joined'], [6, 'blocked']]));
     store.close();
   });
 });
