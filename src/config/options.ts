@@ -34,6 +34,13 @@ export const OPTIONS = {
     default: false,
     commands: ['parse'],
   },
+  'every-line': {
+    type: 'boolean',
+    describe:
+      'Print every matching line, as sshg-parser does; by default attempts are printed as the policy counts them (the lines of one attempt once, keys a client tried before logging in not at all)',
+    default: false,
+    commands: ['parse'],
+  },
   stats: {
     type: 'boolean',
     describe: 'Print lines read, lines/s, attacks per rule and unmatched lines to stderr',

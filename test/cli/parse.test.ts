@@ -33,6 +33,23 @@ describe('logwarden parse', () => {
     expect(stdout).toBe('100 203.0.113.5 4 10\n100 2001:db8::7 6 10\n100 198.51.100.20 4 10\n100 198.51.100.20 4 10\n');
   });
 
+  it('prints each attempt once, as the policy counts it; --every-line prints every matching line', () => {
+    const attempts = [
+      'May  1 10:00:00 web sshd[5]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=203.0.113.5  user=root',
+      'May  1 10:00:01 web sshd[5]: Failed password for root from 203.0.113.5 port 22 ssh2',
+      'May  1 10:00:02 web sshd[6]: Failed publickey for bob from 192.0.2.10 port 22 ssh2: RSA SHA256:abc',
+      'May  1 10:00:02 web sshd[6]: Accepted publickey for bob from 192.0.2.10 port 22 ssh2: ED25519 SHA256:abc',
+      'May  1 10:00:03 web sshd[7]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=scan.example.net  user=root',
+      'May  1 10:00:03 web sshd[7]: Failed password for root from 203.0.113.7 port 22 ssh2',
+      'May  1 10:00:04 web sshd[8]: Failed publickey for eve from 203.0.113.8 port 22 ssh2: RSA SHA256:abc',
+      '',
+    ].join('\n');
+    expect(run(['parse'], attempts).stdout).toBe('100 203.0.113.5 4 10\n100 203.0.113.7 4 10\n100 203.0.113.8 4 10\n');
+    expect(run(['parse', '--every-line'], attempts).stdout).toBe(
+      '100 203.0.113.5 4 10\n100 203.0.113.5 4 10\n100 192.0.2.10 4 10\n100 203.0.113.7 4 10\n100 203.0.113.8 4 10\n',
+    );
+  });
+
   it('reads standard input with no file or with -', () => {
     expect(run(['parse'], AUTH).stdout.split('\n')[0]).toBe('100 203.0.113.5 4 10');
     expect(run(['parse', '-'], AUTH).stdout.split('\n')[0]).toBe('100 203.0.113.5 4 10');

@@ -1,3 +1,5 @@
+import { AttemptCorrelator, type AttemptEvent, type Step } from '../../correlate/attempts.js';
+import { connectionOf } from '../../engine/engine.js';
 import { openLogFile, readLines, type ReadStats } from '../../input/lines.js';
 import { type ParsedEvent, Parser } from '../../parse/parser.js';
 import { loadRules } from '../../parse/rules.js';
@@ -11,6 +13,7 @@ interface ParseArgs {
   files: string[];
   format: Format;
   all: boolean;
+  'every-line': boolean;
   stats: boolean;
   'rules-dir'?: string;
 }
@@ -18,6 +21,9 @@ interface ParseArgs {
 export interface ParseTotals {
   read: ReadStats;
   events: number;
+  /** Lines of an attempt already printed, and keys forgiven by a login (not printed unless --every-line) */
+  joined: number;
+  forgiven: number;
   attacks: number;
   logins: number;
   hostnames: number;
@@ -55,6 +61,12 @@ function formatEvent(format: Format, event: ParsedEvent, file: string, line: num
   return text.repeat(event.count);
 }
 
+/** An event on its way through attempt correlation, with what printing it needs. */
+interface Attempt extends AttemptEvent {
+  parsed: ParsedEvent;
+  lineNumber: number;
+}
+
 async function parseInput(
   parser: Parser,
   stream: AsyncIterable<Buffer>,
@@ -65,9 +77,32 @@ async function parseInput(
 ): Promise<void> {
   const time: TimeContext = { now: Date.now() };
   const { format, all } = args;
+  const print = (event: ParsedEvent, lineNumber: number) => {
+    if (event.event === 'login' && (!all || format === 'sshguard')) return;
+    if (format === 'sshguard' && event.kind === null) return;
+    out.write(formatEvent(format, event, name, lineNumber, time));
+  };
+  // by default one attempt prints once, as the policy counts it (sshg-blocker would count every line)
+  const correlator = args['every-line']
+    ? null
+    : new AttemptCorrelator<Attempt, null>(
+        ({ event, disposition, resolvedBy }: Step<Attempt>) => {
+          if (disposition === 'joined') totals.joined++;
+          else if (disposition === 'forgiven') totals.forgiven++;
+          else {
+            const by = resolvedBy?.parsed;
+            const parsed = by && event.hostname && by.kind !== null ? { ...event.parsed, addr: by.addr, kind: by.kind } : event.parsed;
+            print(parsed, event.lineNumber);
+          }
+        },
+        () => {},
+        () => null,
+      );
+  let lastTime = 0;
   const read = await readLines(stream, {
     line(text, lineNumber) {
-      const event = parser.parse(text, false); // formatted at once, nothing kept
+      // without correlation an event is formatted at once and nothing is kept; held events need their banner
+      const event = parser.parse(text, correlator !== null);
       if (event === null) {
         totals.unmatched++;
         return;
@@ -75,17 +110,31 @@ async function parseInput(
       totals.events += event.count;
       totals.perRule.set(event.rule, (totals.perRule.get(event.rule) ?? 0) + event.count);
       if (event.kind === null) totals.hostnames += event.count;
-      if (event.event === 'login') {
-        totals.logins += event.count;
-        if (!all || format === 'sshguard') return;
-      } else {
-        totals.attacks += event.count;
+      if (event.event === 'login') totals.logins += event.count;
+      else totals.attacks += event.count;
+      const connection = correlator === null ? null : connectionOf(event);
+      if (connection === null) {
+        print(event, lineNumber);
+        return;
       }
-      if (format === 'sshguard' && event.kind === null) return;
-      out.write(formatEvent(format, event, name, lineNumber, time));
+      const at = bannerTime(event.banner, time);
+      if (at !== null && Number.isFinite(at)) lastTime = at;
+      correlator!.expire(lastTime);
+      const attempt: Attempt = {
+        event: event.event,
+        correlation: event.correlation,
+        address: event.addr,
+        hostname: event.kind === null,
+        time: lastTime,
+        connection,
+        parsed: { ...event, count: 1 },
+        lineNumber,
+      };
+      for (let i = 0; i < event.count; i++) correlator!.push(attempt);
     },
     chunkDone: () => out.flushIfFull(),
   });
+  correlator?.flush();
   totals.read.lines += read.lines;
   totals.read.bytes += read.bytes;
   totals.read.overlong += read.overlong;
@@ -98,6 +147,7 @@ function printStats(totals: ParseTotals, seconds: number): void {
   const lines = [
     `lines read: ${read.lines} (${(read.bytes / 1e6).toFixed(1)} MB) in ${seconds.toFixed(3)} s, ${rate} lines/s`,
     `attacks: ${totals.attacks}, logins: ${totals.logins}, hostnames (not resolved): ${totals.hostnames}`,
+    `lines of an attempt already counted: ${totals.joined}, failed keys forgiven by a login: ${totals.forgiven}`,
     `lines no rule matched: ${totals.unmatched}`,
     `lines skipped as too long: ${read.overlong}, NUL bytes removed: ${read.nulBytes}`,
     'events per rule:',
@@ -118,6 +168,8 @@ export const parseCommand: Command = {
     const totals: ParseTotals = {
       read: { lines: 0, bytes: 0, overlong: 0, nulBytes: 0 },
       events: 0,
+      joined: 0,
+      forgiven: 0,
       attacks: 0,
       logins: 0,
       hostnames: 0,
