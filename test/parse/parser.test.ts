@@ -124,26 +124,4 @@ describe('robustness', () => {
       { numRuns: 5000 },
     );
   });
-
-  it('every rule finishes quickly on long adversarial lines (no catastrophic backtracking)', () => {
-    const pieces = [' from ', ' port 1', '[', ']', ' user ', 'a', '1.', ':', ' rhost=', '(', ')', ',', '"', ' - - '];
-    for (const rule of rules) {
-      for (const piece of pieces) {
-        const body = piece.repeat(Math.ceil(15_000 / piece.length));
-        for (const line of [...(rule.startsWith ?? ['']), ...rule.contains].map((prefix) => prefix + body + rule.contains.join(' '))) {
-          const started = performance.now();
-          rule.regex.exec(line);
-          // a catastrophic pattern takes seconds to hours here; linear ones take well under this
-          expect(performance.now() - started, `${rule.id} on ${JSON.stringify(piece)}`).toBeLessThan(500);
-        }
-      }
-    }
-  });
-
-  it('patterns have no nested quantifiers', () => {
-    for (const rule of rules) {
-      // a quantified group whose body itself contains an unbounded quantifier
-      expect(rule.regex.source, rule.id).not.toMatch(/\((?:[^()]|\\\(|\\\))*[+*](?:[^()]|\\\(|\\\))*\)[+*{]/);
-    }
-  });
 });
