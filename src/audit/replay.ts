@@ -4,6 +4,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { Engine, itemOf, type Item } from '../engine/engine.js';
+import type { HostnameResolver } from '../resolve/hostnames.js';
 import { LineSplitter, openLogFile } from '../input/lines.js';
 import { type Banner, TimeFormat } from '../parse/banner.js';
 import type { Parser } from '../parse/parser.js';
@@ -22,6 +23,8 @@ export interface ReplayOptions {
   year?: number;
   timezone?: string;
   now: number;
+  /** Opt-in resolution of attackers known by host name only */
+  resolver?: HostnameResolver | null;
   onProgress?: (bytes: number, lines: number) => void;
   onReadError?: (file: string, error: Error) => void;
 }
@@ -157,6 +160,7 @@ export async function replay(files: string[], options: ReplayOptions): Promise<R
     store: null,
     now: () => options.now,
     onBlock: (decision) => blocks.push({ decision }),
+    resolver: options.resolver,
   });
   const addresses = new Set<string>();
   let attacks = 0;
@@ -190,7 +194,9 @@ export async function replay(files: string[], options: ReplayOptions): Promise<R
       progress();
     }
   }
+  await engine.settle();
   engine.finish();
+  await engine.settle(); // lines held to the end may name hosts too
   blocks.sort((a, b) => a.decision.at - b.decision.at);
   const lines = inputs.reduce((n, input) => n + input.stats.lines, 0);
   return { blocks, lines, attacks, addresses: addresses.size, failedFiles, stats: engine.stats };

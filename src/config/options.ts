@@ -119,6 +119,13 @@ export const OPTIONS = {
     sshguardKey: 'IPV6_SUBNET',
     commands: POLICY_COMMANDS,
   },
+  'resolve-hostnames': {
+    type: 'boolean',
+    describe:
+      'Resolve the host names some lines give instead of an address (when no line of the same connection gives it): forward-confirmed, cached, at most 5 lookups a second, off the parsing path',
+    default: false,
+    commands: POLICY_COMMANDS,
+  },
   'trust-time': {
     type: 'number',
     describe: 'Seconds a successful login exempts its address from scoring (its attacks are still recorded)',

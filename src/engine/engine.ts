@@ -16,6 +16,7 @@ import {
   prune,
 } from '../policy/policy.js';
 import { networkText } from '../policy/network.js';
+import type { HostnameResolver, ResolvedHost } from '../resolve/hostnames.js';
 import type { Store } from '../store/store.js';
 import { boundHeapGrowth } from './memory.js';
 
@@ -52,8 +53,12 @@ export function itemOf(parsed: ParsedEvent, time: number, source: string, lineNo
 
 /** A line that named its client by host name, attributed to the address its connection's other line gives. */
 function resolved(item: Item, by: Item | undefined): Item {
-  if (by === undefined || !item.hostname || by.hostname) return item;
-  const parsed = { ...item.parsed, addr: by.parsed.addr, kind: by.parsed.kind };
+  if (by === undefined || !item.hostname || by.hostname || by.parsed.kind === null) return item;
+  return withAddress(item, { addr: by.parsed.addr, kind: by.parsed.kind });
+}
+
+function withAddress(item: Item, host: ResolvedHost): Item {
+  const parsed = { ...item.parsed, addr: host.addr, kind: host.kind };
   return { ...item, parsed, address: parsed.addr, hostname: false };
 }
 
@@ -78,6 +83,8 @@ export interface EngineOptions {
   now: () => number;
   onBlock: (block: BlockDecision, trigger: Item) => void;
   correlator?: CorrelatorOptions;
+  /** Opt-in: attempts known by host name only are resolved (forward-confirmed) and then scored */
+  resolver?: HostnameResolver | null;
 }
 
 /**
@@ -117,6 +124,7 @@ export class Engine {
   private lastPrune = -Infinity;
   /** offender key → [its block count, evidence stored during that block] */
   private readonly storedWhileBlocked = new Map<string, [number, number]>();
+  private readonly lookups = new Set<Promise<void>>();
 
   constructor(private readonly options: EngineOptions) {
     boundHeapGrowth();
@@ -148,6 +156,11 @@ export class Engine {
     }
   }
 
+  /** Waits for the host-name lookups under way (their attacks are scored when they answer). */
+  async settle(): Promise<void> {
+    while (this.lookups.size > 0) await Promise.all(this.lookups);
+  }
+
   /** End of input: held lines are scored, and everything is written. */
   finish(): void {
     this.correlator.flush();
@@ -156,6 +169,20 @@ export class Engine {
 
   private step({ event, disposition, resolvedBy }: Step<Item>): void {
     const item = resolved(event, resolvedBy);
+    const resolver = this.options.resolver;
+    if (resolver && item.hostname && disposition === 'score') {
+      const lookup = resolver.resolve(item.address).then((hosts) => {
+        this.lookups.delete(lookup);
+        if (hosts.length === 0) this.apply(item, disposition);
+        for (const host of hosts) this.apply(withAddress(item, host), disposition);
+      });
+      this.lookups.add(lookup);
+      return;
+    }
+    this.apply(item, disposition);
+  }
+
+  private apply(item: Item, disposition: Step<Item>['disposition']): void {
     const { parsed } = item;
     const store = this.options.store;
     // with a store, windows keep evidence ids (small numbers) instead of lines

@@ -7,6 +7,8 @@ import { checkTimezone } from '../../parse/time.js';
 import { readBlacklist } from '../../policy/blacklist.js';
 import { networkText } from '../../policy/network.js';
 import { Whitelist } from '../../policy/whitelist.js';
+import { plainLogger } from '../../log/logger.js';
+import { HostnameResolver } from '../../resolve/hostnames.js';
 import { type AuditBlock, replay, type ReplayResult } from '../../audit/replay.js';
 import type { Args, Command } from '../command.js';
 import { Progress } from '../progress.js';
@@ -17,6 +19,7 @@ interface AuditArgs extends PolicyArgs {
   year?: number;
   timezone?: string;
   'rules-dir'?: string;
+  'resolve-hostnames'?: boolean;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -111,6 +114,7 @@ export const auditCommand: Command = {
       year: args.year,
       timezone: args.timezone,
       now: Date.now(),
+      resolver: args['resolve-hostnames'] ? new HostnameResolver({ log: plainLogger('info') }) : null,
       onProgress: (bytes, lines) => progress.update(bytes, lines),
       onReadError: (file, error) => process.stderr.write(`logwarden: cannot read ${file}: ${error.message}\n`),
     });
