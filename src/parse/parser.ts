@@ -66,6 +66,8 @@ export class Parser {
   readonly rules: readonly CompiledRule[];
   private readonly exact = new Map<string, CompiledRule[]>();
   private readonly prefixes: { prefix: string; rules: CompiledRule[] }[] = [];
+  /** Rules for every program (`*`): after a known program's own rules, so they never hide them */
+  private readonly everywhere: CompiledRule[] = [];
   private readonly cache = new Map<string, Dispatch | null>();
   private readonly all: Dispatch;
   private readonly none: Dispatch = buildDispatch([]);
@@ -75,10 +77,13 @@ export class Parser {
 
   constructor(rules: readonly CompiledRule[]) {
     this.rules = rules;
-    this.all = buildDispatch(rules);
+    // lines of unknown programs (or none) meet every rule but those that need their own program's tag
+    this.all = buildDispatch(rules.filter((r) => !r.ownProgramsOnly));
     for (const rule of rules) {
       for (const program of rule.programs) {
-        if (program.endsWith('/*')) {
+        if (program === '*') {
+          this.everywhere.push(rule);
+        } else if (program.endsWith('/*')) {
           const prefix = program.slice(0, -1);
           let entry = this.prefixes.find((p) => p.prefix === prefix);
           if (!entry) this.prefixes.push((entry = { prefix, rules: [] }));
@@ -100,8 +105,8 @@ export class Parser {
         if (tag.startsWith(prefix)) rules = rules ? [...rules, ...list] : list;
       }
     }
-    if (rules === null && QUIET_PROGRAMS.has(tag)) rules = [];
-    return rules;
+    if (rules === null) return QUIET_PROGRAMS.has(tag) ? [] : null;
+    return this.everywhere.length === 0 ? rules : [...rules, ...this.everywhere.filter((r) => !rules!.includes(r))];
   }
 
   private dispatchFor(tag: string): Dispatch | null {

@@ -52,6 +52,11 @@ export interface RuleSpec {
   origin: 'sshguard-2.4.2' | 'sshguard-upstream' | 'logwarden';
   correlation?: CorrelationRole;
   /**
+   * Tried only on lines whose program tag is one of the file's programs: for messages whose wording many
+   * daemons share, which would otherwise be blamed on this service when the tag is unknown or missing.
+   */
+  ownProgramsOnly?: boolean;
+  /**
    * Service code by the text the pattern captures as `service` (a generic PAM line names its service);
    * a name not listed gets the rule's own code.
    */
@@ -69,7 +74,10 @@ export interface RuleExamples {
 export interface ServiceFile {
   service: number;
   name: string;
-  /** Program tags routed to these rules; `prefix/*` matches any tag starting with `prefix/`. */
+  /**
+   * Program tags routed to these rules; `prefix/*` matches any tag starting with `prefix/`, and `*` every tag
+   * (for messages that name their service themselves, as generic PAM lines do).
+   */
   programs: string[];
   /** The daemon forks one process per client connection, so host+program+pid names a connection (OpenSSH) */
   connectionPerPid?: boolean;
@@ -85,6 +93,7 @@ export interface CompiledRule {
   danger: number;
   origin: RuleSpec['origin'];
   correlation: CorrelationRole | null;
+  ownProgramsOnly: boolean;
   serviceCodes: ReadonlyMap<string, number> | null;
   /** Prefixes, one of which the message must start with; null when the rule has none */
   startsWith: string[] | null;
@@ -117,7 +126,7 @@ export class RuleError extends Error {}
 
 const RULE_KEYS = new Set([
   'id', 'description', 'event', 'danger', 'service', 'startsWith', 'contains', 'pattern', 'flags', 'origin', 'examples',
-  'correlation', 'serviceCodes',
+  'correlation', 'serviceCodes', 'ownProgramsOnly',
 ]);
 const ID = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
@@ -174,6 +183,9 @@ function compileFile(file: string, data: unknown): CompiledRule[] {
     if (rule.correlation !== undefined && !CORRELATION_ROLES.includes(rule.correlation)) {
       fail(file, `${where}.correlation`, `expected one of ${CORRELATION_ROLES.join(', ')}`);
     }
+    if (rule.ownProgramsOnly !== undefined && typeof rule.ownProgramsOnly !== 'boolean') {
+      fail(file, `${where}.ownProgramsOnly`, 'expected true or false');
+    }
     let serviceCodes: Map<string, number> | null = null;
     if (rule.serviceCodes !== undefined) {
       const codes = rule.serviceCodes;
@@ -205,6 +217,7 @@ function compileFile(file: string, data: unknown): CompiledRule[] {
       danger: rule.danger ?? (rule.event === 'login' ? 0 : 10),
       origin: rule.origin,
       correlation: rule.correlation ?? null,
+      ownProgramsOnly: rule.ownProgramsOnly === true,
       serviceCodes,
       startsWith: prefixes,
       contains,

@@ -1,12 +1,42 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Parser } from '../../src/parse/parser.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadRules } from '../../src/parse/rules.js';
 
 const rules = loadRules();
 const parser = new Parser(rules);
 const REAL = '203.0.113.5';
 const FAKE = '198.51.100.9';
+
+function ruleFile(service: number, programs: string[], rule: Record<string, unknown>) {
+  return { service, name: `s${service}`, programs, rules: [{ description: 'test', origin: 'logwarden', examples: { match: [{ line: 'x', addr: '192.0.2.1' }], ignore: [] }, ...rule }] };
+}
+
+describe('routing by program tag', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'logwarden-rules-'));
+  writeFileSync(join(dir, 'a.json'), JSON.stringify(ruleFile(200, ['imapd'], { id: 'a-login', startsWith: 'Login failed ', pattern: '^Login failed \\[%ADDR%\\]$' })));
+  writeFileSync(join(dir, 'b.json'), JSON.stringify(ruleFile(220, ['cyrus/*'], { id: 'b-badlogin', startsWith: 'badlogin: ', pattern: '^badlogin: \\[%ADDR%\\]$' })));
+  writeFileSync(join(dir, 'c.json'), JSON.stringify(ruleFile(990, ['*'], { id: 'c-generic', startsWith: 'pam(', pattern: '^pam\\((?<service>\\w+)\\) rhost=%ADDR%$', serviceCodes: { imap: 200 } })));
+  writeFileSync(join(dir, 'd.json'), JSON.stringify(ruleFile(100, ['sshd'], { id: 'd-shared', startsWith: 'auth failure ', pattern: '^auth failure %ADDR%$', ownProgramsOnly: true })));
+  const p = new Parser(loadRules(dir));
+
+  it('tries rules for every program (`*`) after a known program\'s own, with the service the message names', () => {
+    expect(p.parse('May  1 10:00:00 web imapd[1]: pam(imap) rhost=192.0.2.7')).toMatchObject({ rule: 'c-generic', service: 200 });
+    expect(p.parse('May  1 10:00:00 web imapd[1]: pam(smtp) rhost=192.0.2.7')).toMatchObject({ rule: 'c-generic', service: 990 });
+    expect(p.parse('May  1 10:00:00 web imapd[1]: Login failed [192.0.2.7]')?.rule).toBe('a-login');
+    expect(p.parse('May  1 10:00:00 web imapd[1]: badlogin: [192.0.2.7]')).toBeNull();
+    expect(p.parse('May  1 10:00:00 web cyrus/imap[1]: badlogin: [192.0.2.7]')?.rule).toBe('b-badlogin');
+  });
+
+  it('keeps a rule of shared wording to its own programs: an unknown or missing tag is not blamed on it', () => {
+    expect(p.parse('May  1 10:00:00 web sshd[1]: auth failure 192.0.2.7')?.rule).toBe('d-shared');
+    expect(p.parse('May  1 10:00:00 web myapp[1]: auth failure 192.0.2.7')).toBeNull();
+    expect(p.parse('auth failure 192.0.2.7')).toBeNull();
+  });
+});
 
 describe('routing', () => {
   it('gives lines of quiet programs no rule at all', () => {
