@@ -99,10 +99,11 @@ async function parseInput(
         () => null,
       );
   let lastTime = 0;
+  let lastTimeText = '';
+  let lastExpire = -Infinity;
   const read = await readLines(stream, {
     line(text, lineNumber) {
-      // without correlation an event is formatted at once and nothing is kept; held events need their banner
-      const event = parser.parse(text, correlator !== null);
+      const event = parser.parse(text, false); // formatted at once and nothing kept, unless correlation holds it
       if (event === null) {
         totals.unmatched++;
         return;
@@ -117,9 +118,21 @@ async function parseInput(
         print(event, lineNumber);
         return;
       }
-      const at = bannerTime(event.banner, time);
-      if (at !== null && Number.isFinite(at)) lastTime = at;
-      correlator!.expire(lastTime);
+      const banner = event.banner.clone();
+      const { timeStart, timeEnd } = banner;
+      // lines of one second share a timestamp: read it once
+      if (timeEnd - timeStart !== lastTimeText.length || !text.startsWith(lastTimeText, timeStart)) {
+        lastTimeText = text.slice(timeStart, timeEnd);
+        const at = bannerTime(banner, time);
+        if (at !== null && Number.isFinite(at)) lastTime = at;
+      }
+      if (lastTime - lastExpire >= 1000) {
+        lastExpire = lastTime;
+        correlator!.expire(lastTime);
+      }
+      event.banner = banner;
+      const count = event.count;
+      event.count = 1;
       const attempt: Attempt = {
         event: event.event,
         correlation: event.correlation,
@@ -127,10 +140,10 @@ async function parseInput(
         hostname: event.kind === null,
         time: lastTime,
         connection,
-        parsed: { ...event, count: 1 },
+        parsed: event,
         lineNumber,
       };
-      for (let i = 0; i < event.count; i++) correlator!.push(attempt);
+      for (let i = 0; i < count; i++) correlator!.push(attempt);
     },
     chunkDone: () => out.flushIfFull(),
   });
