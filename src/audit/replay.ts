@@ -184,7 +184,7 @@ export async function replay(files: string[], options: ReplayOptions): Promise<R
     }
     const input = open[best];
     const item = input.batch[input.pos++];
-    if (item.event === 'attack') {
+    if (item.event === 'attack' && item.parsed.addr !== '') {
       attacks += item.parsed.count;
       addresses.add(item.parsed.addr);
     }

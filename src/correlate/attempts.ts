@@ -4,19 +4,21 @@
  * same address are forgiven. A connection is identified by host, program and pid, for daemons that fork one
  * process per client (rules declare it, and what each line takes part in: src/parse/rules.ts).
  *
- * A line that names its client by host name only (pam_unix's `rhost=` under sshd's UseDNS) is resolved by the
+ * A line that names its client by host name only (pam_unix's `rhost=` under sshd's UseDNS), or not at all (a
+ * daemon that names the address on a session's first line only, as OpenSMTPD does), is resolved by the
  * connection's own address-bearing lines: the attempt counts once, against the address.
  */
-import type { CorrelationRole } from '../parse/rules.js';
+import type { CorrelationRole, EventType } from '../parse/rules.js';
 
 /** What the correlator needs to know of an event (it passes the rest through untouched). */
 export interface AttemptEvent {
-  event: 'attack' | 'login';
+  /** `connect` lines only tell the session's address: they are remembered, never emitted */
+  event: EventType;
   /** From the rule's data: what the line takes part in (null: an attempt of its own) */
   correlation: CorrelationRole | null;
-  /** The client as the line names it: a canonical address, or a host name */
+  /** The client as the line names it: a canonical address, a host name, or '' when only its session is named */
   address: string;
-  /** True when `address` is a host name, not an address */
+  /** True when `address` is not an address (a host name, or nothing) */
   hostname: boolean;
   /** ms */
   time: number;
@@ -92,6 +94,10 @@ export class AttemptCorrelator<E extends AttemptEvent, K = E> {
     c.lastSeen = Math.max(c.lastSeen, e.time);
     this.connections.set(e.connection, c);
 
+    if (e.event === 'connect') {
+      if (!e.hostname) c.addressed = e;
+      return;
+    }
     const via = e.hostname ? c.addressed : null;
     if (!e.hostname) {
       c.addressed = e;

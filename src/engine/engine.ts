@@ -23,7 +23,7 @@ import { boundHeapGrowth } from './memory.js';
 /** A parsed line on its way through the engine. */
 export interface Item {
   parsed: ParsedEvent;
-  event: 'attack' | 'login';
+  event: ParsedEvent['event'];
   correlation: ParsedEvent['correlation'];
   address: string;
   hostname: boolean;
@@ -72,6 +72,8 @@ export interface EngineStats {
   alreadyBlocked: number;
   logins: number;
   hostnames: number;
+  /** Lines that name only a session whose address no line gave */
+  unattributed: number;
   blocks: number;
 }
 
@@ -99,10 +101,12 @@ const PRUNE_EVERY_MS = 10 * 60_000;
 /** Held lines are released at most this often. */
 const EXPIRE_EVERY_MS = 1_000;
 
-/** host|program|pid of a line of a daemon that forks per connection: one connection. */
+/** host|program|session, or host|program|pid of a daemon that forks per connection: one connection. */
 export function connectionOf(e: ParsedEvent): string | null {
   const b = e.banner;
-  if (b.pid === null || b.tag === null || !e.connectionPerPid) return null;
+  if (b.tag === null) return null;
+  if (e.session !== null) return `${b.host ?? ''}|${b.tag}|s${e.session}`;
+  if (b.pid === null || !e.connectionPerPid) return null;
   return `${b.host ?? ''}|${b.tag}|${b.pid}`;
 }
 
@@ -117,6 +121,7 @@ export class Engine {
     alreadyBlocked: 0,
     logins: 0,
     hostnames: 0,
+    unattributed: 0,
     blocks: 0,
   };
   private readonly correlator: AttemptCorrelator<Item, PolicyEvent | null>;
@@ -170,7 +175,7 @@ export class Engine {
   private step({ event, disposition, resolvedBy }: Step<Item>): void {
     const item = resolved(event, resolvedBy);
     const resolver = this.options.resolver;
-    if (resolver && item.hostname && disposition === 'score') {
+    if (resolver && item.hostname && item.address !== '' && disposition === 'score') {
       const lookup = resolver.resolve(item.address).then((hosts) => {
         this.lookups.delete(lookup);
         if (hosts.length === 0) this.apply(item, disposition);
@@ -184,6 +189,11 @@ export class Engine {
 
   private apply(item: Item, disposition: Step<Item>['disposition']): void {
     const { parsed } = item;
+    if (parsed.event === 'connect') return;
+    if (parsed.addr === '') {
+      this.stats.unattributed++; // its session's address was never seen (the log began after it)
+      return;
+    }
     const store = this.options.store;
     // with a store, windows keep evidence ids (small numbers) instead of lines
     const evidenceId = store ? store.reserveEvidenceId() : undefined;
@@ -271,7 +281,7 @@ function detach(line: string): string {
 
 function policyEvent(item: Item, evidence: Evidence | undefined): PolicyEvent | null {
   const p = item.parsed;
-  if (p.kind === null) return null;
+  if (p.kind === null || p.event === 'connect') return null;
   return {
     event: p.event,
     time: item.time,

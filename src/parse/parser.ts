@@ -14,10 +14,15 @@ export interface ParsedEvent {
   /** The rule's daemon forks one process per connection: host+program+pid names the connection */
   connectionPerPid: boolean;
   danger: number;
-  /** Canonical IP address, or a hostname when kind is null (never resolved on this path) */
+  /**
+   * Canonical IP address, or a hostname when kind is null (never resolved on this path); '' for a line that
+   * names only its session (the session's `connect` line gives the address)
+   */
   addr: string;
   kind: AddressKind | null;
   user: string | null;
+  /** The daemon's session id, for daemons that write the client's address only on a session's first line */
+  session: string | null;
   /** How many identical events the line stands for (`message repeated N times`) */
   count: number;
   banner: Banner;
@@ -159,7 +164,7 @@ export class Parser {
       const m = rule.regex.exec(msg);
       if (m === null) continue;
       const groups = m.groups!;
-      const address = parseAddress(groups.addr);
+      const address = groups.addr === undefined ? SESSION_ONLY : parseAddress(groups.addr);
       if (address === null) continue;
       const resolved = 'addr' in address;
       return {
@@ -172,6 +177,7 @@ export class Parser {
         addr: resolved ? address.addr : address.hostname,
         kind: resolved ? address.kind : null,
         user: groups.user ?? null,
+        session: groups.session ?? null,
         count: banner.repeat,
         banner: this.keepBanner ? banner.clone() : banner,
       };
@@ -179,6 +185,9 @@ export class Parser {
     return null;
   }
 }
+
+/** What a line that names only its session has for an address */
+const SESSION_ONLY = { hostname: '' } as const;
 
 /** Space, tab, CR, and the vertical blanks some writers leave */
 function isBlank(c: number): boolean {

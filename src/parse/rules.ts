@@ -6,7 +6,11 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export type EventType = 'attack' | 'login';
+/**
+ * `attack` and `login` are what the policy scores and trusts; `connect` only tells which address a session
+ * (captured as `session`) belongs to, for later lines of the session that do not repeat it.
+ */
+export type EventType = 'attack' | 'login' | 'connect';
 
 /**
  * What a line takes part in when attempts are correlated on one connection (src/correlate): `opens` is the
@@ -153,8 +157,8 @@ function compileFile(file: string, data: unknown): CompiledRule[] {
     for (const key of Object.keys(rule)) if (!RULE_KEYS.has(key)) fail(file, `${where}.${key}`, 'unknown key');
     if (typeof rule.id !== 'string' || !ID.test(rule.id)) fail(file, `${where}.id`, 'expected a lower-case-dashed id');
     if (typeof rule.description !== 'string') fail(file, `${where}.description`, 'expected a string');
-    if (rule.event !== undefined && rule.event !== 'attack' && rule.event !== 'login') {
-      fail(file, `${where}.event`, "expected 'attack' or 'login'");
+    if (rule.event !== undefined && !['attack', 'login', 'connect'].includes(rule.event)) {
+      fail(file, `${where}.event`, "expected 'attack', 'login' or 'connect'");
     }
     if (rule.danger !== undefined && !(Number.isInteger(rule.danger) && rule.danger >= 0)) {
       fail(file, `${where}.danger`, 'expected a non-negative integer');
@@ -179,7 +183,13 @@ function compileFile(file: string, data: unknown): CompiledRule[] {
     } catch (error) {
       fail(file, `${where}.pattern`, (error as Error).message);
     }
-    if (!regex.source.includes('(?<addr>')) fail(file, `${where}.pattern`, 'must capture the address with %ADDR%');
+    const session = regex.source.includes('(?<session>');
+    if (!regex.source.includes('(?<addr>') && !session) {
+      fail(file, `${where}.pattern`, 'must capture the address with %ADDR% (or a (?<session>...) that an earlier line of the session names)');
+    }
+    if (rule.event === 'connect' && !(session && regex.source.includes('(?<addr>'))) {
+      fail(file, `${where}.pattern`, "a 'connect' line must capture both the session and its address");
+    }
     if (rule.correlation !== undefined && !CORRELATION_ROLES.includes(rule.correlation)) {
       fail(file, `${where}.correlation`, `expected one of ${CORRELATION_ROLES.join(', ')}`);
     }
@@ -214,7 +224,7 @@ function compileFile(file: string, data: unknown): CompiledRule[] {
       event: rule.event ?? 'attack',
       service: rule.service ?? spec.service,
       serviceName: spec.name,
-      danger: rule.danger ?? (rule.event === 'login' ? 0 : 10),
+      danger: rule.danger ?? ((rule.event ?? 'attack') === 'attack' ? 10 : 0),
       origin: rule.origin,
       correlation: rule.correlation ?? null,
       ownProgramsOnly: rule.ownProgramsOnly === true,

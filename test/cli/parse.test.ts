@@ -50,6 +50,18 @@ describe('logwarden parse', () => {
     );
   });
 
+  it('attributes a line that names only its session to the address of the session\'s first line', () => {
+    const smtpd = [
+      'May  1 10:00:04 mail smtpd[2705]: 9b1d2e3f4a5b6c7d smtp connected address=203.0.113.92 host=unknown',
+      'May  1 10:00:04 mail smtpd[2705]: 1111111111111111 smtp connected address=192.0.2.10 host=client.example',
+      'May  1 10:00:05 mail smtpd[2705]: 9b1d2e3f4a5b6c7d smtp failed-command command="AUTH LOGIN (password)" result="535 Authentication failed"',
+      'May  1 10:00:06 mail smtpd[2705]: 2222222222222222 smtp failed-command command="AUTH LOGIN (password)" result="535 Authentication failed"',
+      '',
+    ].join('\n');
+    expect(run(['parse'], smtpd).stdout).toBe('270 203.0.113.92 4 10\n');
+    expect(run(['parse', '--every-line'], smtpd).stdout).toBe('');
+  });
+
   it('reads standard input with no file or with -', () => {
     expect(run(['parse'], AUTH).stdout.split('\n')[0]).toBe('100 203.0.113.5 4 10');
     expect(run(['parse', '-'], AUTH).stdout.split('\n')[0]).toBe('100 203.0.113.5 4 10');

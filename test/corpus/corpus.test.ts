@@ -2,15 +2,20 @@
 // SOURCE.log, grouped by daemon and version. Every log line is preceded by an annotation of what it must give:
 //   #> attack ADDR [service=N]   an attack attributed to ADDR (and to service N)
 //   #> login ADDR                a successful login from ADDR
+//   #> connect ADDR              a line that only tells which address its session belongs to
 //   #> none                      no event at all
 //   #> miss ADDR REASON          a known miss: an attack logwarden does not recognise yet (counted against recall)
-// Other `#` lines are comments. The test fails on any line that does not give what its annotation says, and
+// Other `#` lines are comments. Each file is read as a log: its lines go through attempt correlation in order,
+// so a line that names its client by host name or by session only is attributed to the address its connection
+// gives, as the engine does. The test fails on any line that does not give what its annotation says, and
 // prints recall per daemon (annotated attacks found / annotated attacks).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Parser } from '../../src/parse/parser.js';
+import { AttemptCorrelator, type AttemptEvent } from '../../src/correlate/attempts.js';
+import { connectionOf } from '../../src/engine/engine.js';
+import { type ParsedEvent, Parser } from '../../src/parse/parser.js';
 import { loadRules } from '../../src/parse/rules.js';
 
 const parser = new Parser(loadRules());
@@ -20,7 +25,7 @@ interface Case {
   file: string;
   lineNo: number;
   line: string;
-  expect: 'attack' | 'login' | 'none' | 'miss';
+  expect: 'attack' | 'login' | 'connect' | 'none' | 'miss';
   addr: string | null;
   service: number | null;
 }
@@ -33,7 +38,7 @@ export function readCorpus(path: string): Case[] {
     if (text.startsWith('#>')) {
       if (pending) throw new Error(`${path}:${i + 1}: two annotations in a row`);
       const [kind, addr, ...rest] = text.slice(2).trim().split(/\s+/);
-      if (!['attack', 'login', 'none', 'miss'].includes(kind)) throw new Error(`${path}:${i + 1}: unknown annotation ${kind}`);
+      if (!['attack', 'login', 'connect', 'none', 'miss'].includes(kind)) throw new Error(`${path}:${i + 1}: unknown annotation ${kind}`);
       if (kind !== 'none' && !addr) throw new Error(`${path}:${i + 1}: ${kind} needs an address`);
       const service = rest.map((r) => /^service=(\d+)$/.exec(r)).find(Boolean);
       pending = { file: path, expect: kind as Case['expect'], addr: addr ?? null, service: service ? Number(service[1]) : null };
@@ -47,6 +52,35 @@ export function readCorpus(path: string): Case[] {
   return cases;
 }
 
+interface Seen extends AttemptEvent {
+  parsed: ParsedEvent;
+  index: number;
+}
+
+/** What each line of a file gives, its address resolved by its connection's other lines. */
+function outcomes(cases: Case[]): (ParsedEvent | null)[] {
+  const results: (ParsedEvent | null)[] = cases.map(() => null);
+  const correlator = new AttemptCorrelator<Seen, null>(
+    ({ event, resolvedBy }) => {
+      const by = resolvedBy?.parsed;
+      results[event.index] = by && event.hostname ? { ...event.parsed, addr: by.addr, kind: by.kind } : event.parsed;
+    },
+    () => {},
+    () => null,
+  );
+  cases.forEach((c, index) => {
+    const parsed = parser.parse(c.line);
+    if (parsed === null) return;
+    results[index] = parsed;
+    const connection = connectionOf(parsed);
+    if (connection === null) return;
+    const seen = { event: parsed.event, correlation: parsed.correlation, address: parsed.addr, hostname: parsed.kind === null, time: index, connection, parsed, index };
+    correlator.push(seen);
+  });
+  correlator.flush();
+  return results;
+}
+
 const daemons = readdirSync(here).filter((d) => statSync(join(here, d)).isDirectory()).sort();
 const recall = new Map<string, { attacks: number; found: number }>();
 
@@ -58,8 +92,9 @@ describe.each(daemons)('%s', (daemon) => {
     recall.set(daemon, r);
     for (const c of cases) if (c.expect === 'attack' || c.expect === 'miss') r.attacks++;
     for (const c of cases) if (c.expect === 'attack') r.found++;
-    it.each(cases.map((c) => [`${file}:${c.lineNo}`, c] as const))('%s', (_where, c) => {
-      const event = parser.parse(c.line);
+    const results = outcomes(cases);
+    it.each(cases.map((c, i) => [`${file}:${c.lineNo}`, c, i] as const))('%s', (_where, c, i) => {
+      const event = results[i];
       if (c.expect === 'none') {
         expect(event, `gave ${event?.event} ${event?.addr} by ${event?.rule}`).toBeNull();
       } else if (c.expect === 'miss') {

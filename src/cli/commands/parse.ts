@@ -78,6 +78,7 @@ async function parseInput(
   const time: TimeContext = { now: Date.now() };
   const { format, all } = args;
   const print = (event: ParsedEvent, lineNumber: number) => {
+    if (event.event === 'connect' || event.addr === '') return; // no attack, or no address to print
     if (event.event === 'login' && (!all || format === 'sshguard')) return;
     if (format === 'sshguard' && event.kind === null) return;
     out.write(formatEvent(format, event, name, lineNumber, time));
@@ -112,7 +113,7 @@ async function parseInput(
       totals.perRule.set(event.rule, (totals.perRule.get(event.rule) ?? 0) + event.count);
       if (event.kind === null) totals.hostnames += event.count;
       if (event.event === 'login') totals.logins += event.count;
-      else totals.attacks += event.count;
+      else if (event.event === 'attack') totals.attacks += event.count;
       const connection = correlator === null ? null : connectionOf(event);
       if (connection === null) {
         print(event, lineNumber);
