@@ -1,7 +1,8 @@
 /**
  * Attempt correlation, between the parser and the policy: one failed attempt is one attack, whatever number
  * of lines the daemon writes for it, and failures on a connection that then logs a successful login from the
- * same address are forgiven. A connection is identified by host, program and pid, for daemons that fork one
+ * same address are forgiven. The first line of an attempt waits for its last (a few ms later, or until the
+ * connection ends or goes quiet for `holdMs`), so the attempt is counted once, by the line that ends it. A connection is identified by host, program and pid, for daemons that fork one
  * process per client (rules declare it, and what each line takes part in: src/parse/rules.ts).
  *
  * A line that names its client by host name only (pam_unix's `rhost=` under sshd's UseDNS), or not at all (a
@@ -56,7 +57,7 @@ const MAX_REMEMBERED = 32;
 interface Connection<E, K> {
   open: boolean;
   held: E[];
-  /** The first line of the open attempt when it names a host name only: scored once its address is known */
+  /** The first line of the open attempt: joined by the line that ends it, scored if none does */
   pending: E | null;
   /** The latest line of the connection that names an address */
   addressed: E | null;
@@ -98,43 +99,25 @@ export class AttemptCorrelator<E extends AttemptEvent, K = E> {
       if (!e.hostname) c.addressed = e;
       return;
     }
-    const via = e.hostname ? c.addressed : null;
-    if (!e.hostname) {
-      c.addressed = e;
-      if (c.pending !== null) {
-        const first = c.pending;
-        c.pending = null;
-        if (e.correlation === 'ends') {
-          // the attempt's two lines: the address-bearing one is scored, the host-name one is its evidence
-          c.open = false;
-          this.emit({ event: first, disposition: 'joined', resolvedBy: e });
-          this.score(c, e);
-          return;
-        }
-        this.score(c, first, e);
-      }
-    } else if (via === null && e.correlation === 'opens' && !c.open) {
-      c.open = true;
-      c.pending = e;
-      return;
-    }
-    this.handle(c, e, via ?? undefined);
+    const via = e.hostname ? (c.addressed ?? undefined) : undefined;
+    if (!e.hostname) c.addressed = e;
+    this.handle(c, e, via);
     if (e.correlation === 'closes') this.connections.delete(e.connection);
   }
 
   private handle(c: Connection<E, K>, e: E, via: E | undefined): void {
     if (e.event === 'login') {
       // only failures from the address that logged in are forgiven: a pid is reused, an address is not
-      const held = c.held;
+      const held = c.pending === null ? c.held : [c.pending, ...c.held];
+      c.pending = null;
       c.held = [];
       for (const h of held) {
-        if (h.address === e.address) this.emit({ event: h, disposition: 'forgiven' });
-        else this.score(c, h);
+        if (this.addressOf(c, h) === e.address) this.emit({ event: h, disposition: 'forgiven', resolvedBy: this.via(c, h) });
+        else this.score(c, h, this.via(c, h));
       }
       for (const s of c.scored) if (s.address === e.address) this.forgive(s.kept);
       c.scored = [];
       c.open = false;
-      this.releasePending(c);
       this.emit({ event: e, disposition: 'score', resolvedBy: via });
       return;
     }
@@ -144,17 +127,29 @@ export class AttemptCorrelator<E extends AttemptEvent, K = E> {
         if (c.held.length > MAX_REMEMBERED) this.score(c, c.held.shift()!);
         return;
       case 'opens':
-        if (c.open) this.emit({ event: e, disposition: 'joined', resolvedBy: via });
+        if (c.open) this.emit({ event: e, disposition: 'joined', resolvedBy: via ?? this.via(c, e) });
         else {
           c.open = true;
-          this.score(c, e, via);
+          c.pending = e;
         }
         return;
       case 'ends':
         if (c.open) {
           c.open = false;
-          this.releasePending(c);
-          this.emit({ event: e, disposition: 'joined', resolvedBy: via });
+          const first = c.pending;
+          c.pending = null;
+          if (first !== null) {
+            // the attempt is counted once: by the line that ends it, or by its first if only that names an address
+            if (e.hostname && !first.hostname) {
+              this.emit({ event: e, disposition: 'joined', resolvedBy: first });
+              this.score(c, first);
+              return;
+            }
+            this.emit({ event: first, disposition: 'joined', resolvedBy: first.hostname && !e.hostname ? e : this.via(c, first) });
+            this.score(c, e, via);
+          } else {
+            this.emit({ event: e, disposition: 'joined', resolvedBy: via });
+          }
         } else {
           this.score(c, e, via);
         }
@@ -167,6 +162,15 @@ export class AttemptCorrelator<E extends AttemptEvent, K = E> {
       default:
         this.score(c, e, via);
     }
+  }
+
+  /** The line of the connection that gives a host-name line its address, if any. */
+  private via(c: Connection<E, K>, e: E): E | undefined {
+    return e.hostname && c.addressed !== null ? c.addressed : undefined;
+  }
+
+  private addressOf(c: Connection<E, K>, e: E): string {
+    return this.via(c, e)?.address ?? e.address;
   }
 
   /** Releases what has waited long enough by `now` (ms) and forgets idle connections. */
@@ -196,12 +200,13 @@ export class AttemptCorrelator<E extends AttemptEvent, K = E> {
     for (const e of held) this.score(c, e);
   }
 
-  /** An attempt known by host name only, whose connection gave no address: scored as it is. */
+  /** An attempt whose last line never came: counted by its first. */
   private releasePending(c: Connection<E, K>): void {
     if (c.pending === null) return;
     const first = c.pending;
     c.pending = null;
-    this.score(c, first);
+    c.open = false;
+    this.score(c, first, this.via(c, first));
   }
 
   private score(c: Connection<E, K>, e: E, via?: E): void {

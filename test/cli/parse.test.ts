@@ -28,7 +28,7 @@ writeFileSync(authFile, AUTH);
 
 describe('logwarden parse', () => {
   it('prints sshg-parser lines by default, one per attack', () => {
-    const { code, stdout } = run(['parse', authFile]);
+    const { code, stdout } = run(['parse', '--every-line', authFile]);
     expect(code).toBe(0);
     expect(stdout).toBe('100 203.0.113.5 4 10\n100 2001:db8::7 6 10\n100 198.51.100.20 4 10\n100 198.51.100.20 4 10\n');
   });
@@ -63,12 +63,12 @@ describe('logwarden parse', () => {
   });
 
   it('reads standard input with no file or with -', () => {
-    expect(run(['parse'], AUTH).stdout.split('\n')[0]).toBe('100 203.0.113.5 4 10');
-    expect(run(['parse', '-'], AUTH).stdout.split('\n')[0]).toBe('100 203.0.113.5 4 10');
+    expect(run(['parse', '--every-line'], AUTH).stdout.split('\n')[0]).toBe('100 203.0.113.5 4 10');
+    expect(run(['parse', '--every-line', '-'], AUTH).stdout.split('\n')[0]).toBe('100 203.0.113.5 4 10');
   });
 
   it('prints NDJSON with file, 1-based line, time, rule and canonical address', () => {
-    const { stdout } = run(['parse', '--format', 'json', authFile]);
+    const { stdout } = run(['parse', '--format', 'json', '--every-line', authFile]);
     const records = stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(records).toHaveLength(4);
     expect(records[0]).toEqual({
@@ -93,7 +93,7 @@ describe('logwarden parse', () => {
   });
 
   it('prints a readable line per event in text format', () => {
-    const { stdout } = run(['parse', '--format', 'text', authFile]);
+    const { stdout } = run(['parse', '--format', 'text', '--every-line', authFile]);
     expect(stdout.split('\n')[0]).toMatch(/auth\.log:2 \S+ attack ssh-invalid-user 203\.0\.113\.5 service=100 danger=10 user="admin"/);
   });
 

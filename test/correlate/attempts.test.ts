@@ -48,7 +48,8 @@ describe('attempt correlation', () => {
     push('failed', 'ssh-failed-password', 1);
     push('pam2', 'ssh-pam-unix-failure', 2);
     push('failed2', 'ssh-failed-password', 3);
-    expect(steps).toEqual([['pam', 'score'], ['failed', 'joined'], ['pam2', 'score'], ['failed2', 'joined']]);
+    // counted once, by the line that ends the attempt
+    expect(steps).toEqual([['pam', 'joined'], ['failed', 'score'], ['pam2', 'joined'], ['failed2', 'score']]);
   });
 
   it('joins Invalid user, its pam failure and its Failed line', () => {
@@ -57,7 +58,7 @@ describe('attempt correlation', () => {
     push('pam', 'ssh-pam-unix-failure', 0);
     push('failed', 'ssh-failed-password', 2);
     push('failed2', 'ssh-failed-password', 4); // a second attempt on the same connection without PAM
-    expect(steps).toEqual([['invalid', 'score'], ['pam', 'joined'], ['failed', 'joined'], ['failed2', 'score']]);
+    expect(steps).toEqual([['pam', 'joined'], ['invalid', 'joined'], ['failed', 'score'], ['failed2', 'score']]);
   });
 
   it('keeps connections apart', () => {
@@ -65,7 +66,7 @@ describe('attempt correlation', () => {
     push('pam-a', 'ssh-pam-unix-failure', 0, 'h|sshd|1');
     push('failed-b', 'ssh-failed-password', 1, 'h|sshd|2');
     push('failed-a', 'ssh-failed-password', 1, 'h|sshd|1');
-    expect(steps).toEqual([['pam-a', 'score'], ['failed-b', 'score'], ['failed-a', 'joined']]);
+    expect(steps).toEqual([['failed-b', 'score'], ['pam-a', 'joined'], ['failed-a', 'score']]);
   });
 
   it('forgives wrong keys offered before the right one', () => {
@@ -131,12 +132,14 @@ describe('attempt correlation', () => {
   });
 
   it('resolves a later host-name line by the address its connection already gave', () => {
-    const { steps, push, resolvedBy } = harness();
+    const { c, steps, push, resolvedBy } = harness();
     push('invalid', 'ssh-invalid-user', 0, 'h|sshd|1', '203.0.113.5');
     push('pam', 'ssh-pam-unix-failure', 0, 'h|sshd|1', 'scanner.example.net');
     push('failed', 'ssh-failed-password', 1, 'h|sshd|1', '203.0.113.5');
     push('pam2', 'ssh-pam-unix-failure', 2, 'h|sshd|1', 'scanner.example.net');
-    expect(steps).toEqual([['invalid', 'score'], ['pam', 'joined'], ['failed', 'joined'], ['pam2', 'score']]);
+    c.flush();
+    expect(steps).toEqual([['pam', 'joined'], ['invalid', 'joined'], ['failed', 'score'], ['pam2', 'score']]);
+    expect(resolvedBy.get('pam')).toBe('invalid');
     expect(resolvedBy.get('pam2')).toBe('failed');
   });
 
@@ -154,6 +157,23 @@ describe('attempt correlation', () => {
     push('typo-other', 'ssh-failed-password', 0, 'h|sshd|1', '198.51.100.9');
     push('ok', 'ssh-login', 1, 'h|sshd|1', '203.0.113.5');
     expect(steps).toEqual([['typo-other', 'score'], ['k-other', 'score'], ['ok', 'score']]);
+    expect(forgiven).toEqual([]);
+  });
+
+  it('counts an attempt whose last line never comes by its first, once the connection is quiet', () => {
+    const { c, steps, push } = harness();
+    push('invalid', 'ssh-invalid-user', 0);
+    c.expire(4000);
+    expect(steps).toEqual([]);
+    c.expire(5000);
+    expect(steps).toEqual([['invalid', 'score']]);
+  });
+
+  it('forgives the first line of an attempt when the connection then logs in (a typo, then the password)', () => {
+    const { steps, forgiven, push } = harness();
+    push('pam', 'ssh-pam-unix-failure', 0);
+    push('ok', 'ssh-login', 1);
+    expect(steps).toEqual([['pam', 'forgiven'], ['ok', 'score']]);
     expect(forgiven).toEqual([]);
   });
 });
