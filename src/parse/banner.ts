@@ -286,7 +286,7 @@ function socklogPrefixEnd(s: string, pos: number, colon: boolean): number {
 // The facility and level names syslog(3) writers print (`authpriv.notice`, `local7.warn`)
 const FACILITIES = new Set([
   'kern', 'user', 'mail', 'daemon', 'auth', 'syslog', 'lpr', 'news', 'uucp', 'cron', 'authpriv', 'ftp', 'ntp',
-  'security', 'console', 'audit', 'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7',
+  'security', 'console', 'audit', 'mark', 'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7',
 ]);
 const LEVELS = new Set(['emerg', 'panic', 'alert', 'crit', 'err', 'error', 'warn', 'warning', 'notice', 'info', 'debug']);
 
