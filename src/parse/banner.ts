@@ -283,6 +283,33 @@ function socklogPrefixEnd(s: string, pos: number, colon: boolean): number {
   return s.charCodeAt(i) === 32 ? i + 1 : -1; // OpenWrt logread: `authpriv.warn TAG[PID]: `
 }
 
+// The facility and level names syslog(3) writers print (`authpriv.notice`, `local7.warn`)
+const FACILITIES = new Set([
+  'kern', 'user', 'mail', 'daemon', 'auth', 'syslog', 'lpr', 'news', 'uucp', 'cron', 'authpriv', 'ftp', 'ntp',
+  'security', 'console', 'audit', 'mark', 'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7',
+]);
+const LEVELS = new Set(['emerg', 'panic', 'alert', 'crit', 'err', 'error', 'warn', 'warning', 'notice', 'info', 'debug']);
+
+/**
+ * busybox syslogd's `facility.level ` between the host and the tag, with known names only (a host's message
+ * must not lose its first word to a guess); returns the position after it or -1.
+ */
+function facilityLevelEnd(s: string, pos: number): number {
+  const end = socklogPrefixEnd(s, pos, false);
+  if (end < 0) return -1;
+  const dot = s.indexOf('.', pos);
+  return FACILITIES.has(s.slice(pos, dot)) && LEVELS.has(s.slice(dot + 1, end - 1)) ? end : -1;
+}
+
+/** The BSD time that syslog(3) puts before the tag, kept by socklog after its `facility.level: ` (bare or in brackets) */
+function innerTimeEnd(s: string, pos: number): number {
+  const bracket = s.charCodeAt(pos) === 91;
+  const end = monthDayClockEnd(s, bracket ? pos + 1 : pos);
+  if (end < 0) return pos;
+  if (bracket) return s.charCodeAt(end) === 93 && s.charCodeAt(end + 1) === 32 ? end + 2 : pos;
+  return s.charCodeAt(end) === 32 ? end + 1 : pos;
+}
+
 /** Fills in the tag found by scanTag and the message after it. */
 function takeTag(b: Banner, line: string, pos: number): void {
   b.tag = line.slice(pos, scannedTagEnd);
@@ -349,9 +376,19 @@ function afterTimestamp(b: Banner, line: string, pos: number): void {
       return;
     }
   }
+  if (space > p && space - p <= 255) {
+    const facility = facilityLevelEnd(line, space + 1);
+    if (facility > 0 && scanTag(line, facility)) {
+      b.hostStart = p;
+      b.hostEnd = space;
+      takeTag(b, line, facility);
+      return;
+    }
+  }
   const sock = socklogPrefixEnd(line, p, true);
   if (sock > 0) {
-    if (scanTag(line, sock)) takeTag(b, line, sock);
+    const tag = innerTimeEnd(line, sock);
+    if (scanTag(line, tag)) takeTag(b, line, tag);
     else setMessage(b, sock);
     return;
   }
@@ -385,6 +422,61 @@ function skipSpace(line: string, pos: number): number {
   return line.charCodeAt(pos) === 32 ? pos + 1 : -1;
 }
 
+/**
+ * End of the SD-ELEMENT `[ID NAME="VALUE" ...]` at pos (just after its `]`), or -1. Read by the grammar, so a
+ * `]` inside a quoted value (which some writers leave unescaped) does not end it; when the element does not
+ * follow the grammar, it ends at the first unescaped `]`, as RFC 5424 escaping implies.
+ */
+function sdElementEnd(line: string, pos: number): number {
+  const n = line.length;
+  let i = pos + 1;
+  let grammar = true;
+  // SD-ID, then ` NAME="VALUE"` pairs
+  while (i < n) {
+    const c = line.charCodeAt(i);
+    if (c === 93) return i + 1;
+    if (c === 32 || c === 61 || c === 34) break;
+    i++;
+  }
+  while (grammar && i < n && line.charCodeAt(i) === 32) {
+    i++;
+    const name = i;
+    while (i < n) {
+      const c = line.charCodeAt(i);
+      if (c === 61 || c === 32 || c === 93 || c === 34) break;
+      i++;
+    }
+    if (i === name || line.charCodeAt(i) !== 61 || line.charCodeAt(i + 1) !== 34) {
+      grammar = false;
+      break;
+    }
+    i += 2;
+    while (i < n) {
+      const c = line.charCodeAt(i);
+      if (c === 92) i += 2;
+      else if (c === 34) break;
+      else i++;
+    }
+    if (i >= n) {
+      grammar = false;
+      break;
+    }
+    i++;
+    const after = line.charCodeAt(i);
+    if (after === 93) return i + 1;
+    if (after !== 32) grammar = false;
+  }
+  // not the grammar: the first unescaped `]`
+  i = pos + 1;
+  while (i < n) {
+    const c = line.charCodeAt(i);
+    if (c === 92) i += 2;
+    else if (c === 93) return i + 1;
+    else i++;
+  }
+  return -1;
+}
+
 /** RFC 5424: `<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD MSG`, each field '-' when absent. */
 function rfc5424(line: string, pos: number): Banner | null {
   const starts: number[] = [];
@@ -397,20 +489,14 @@ function rfc5424(line: string, pos: number): Banner | null {
     ends.push(space);
     p = space + 1;
   }
-  // structured data: '-' or one or more [id k="v" ...] with \] escapes
+  // structured data: '-' or one or more [id k="v" ...]
   if (line.charCodeAt(p) === 45) {
     p++;
   } else {
     while (line.charCodeAt(p) === 91) {
-      let i = p + 1;
-      while (i < line.length) {
-        const c = line.charCodeAt(i);
-        if (c === 92) i += 2;
-        else if (c === 93) break;
-        else i++;
-      }
-      if (i >= line.length) return null;
-      p = i + 1;
+      const end = sdElementEnd(line, p);
+      if (end < 0) return null;
+      p = end;
     }
   }
   if (p < line.length && line.charCodeAt(p) === 32) p++;
@@ -447,6 +533,10 @@ export function parseBanner(line: string, into?: Banner): Banner {
         if (parsed) return parsed;
       }
     }
+  } else if (line.charCodeAt(0) === 49 && line.charCodeAt(1) === 32 && isoEnd(line, 2) > 0) {
+    // RFC 5424 as written to files without the PRI: `1 2026-05-01T10:00:00Z HOST APP ...`
+    const parsed = rfc5424(line, 2);
+    if (parsed) return parsed;
   }
   let b: Banner;
   if (into === undefined) b = new Banner(line);
@@ -485,24 +575,37 @@ export function parseBanner(line: string, into?: Banner): Banner {
 /** Lines with no timestamp: `HOST TAG[PID]: MSG`, `TAG[PID]: MSG`, socklog `fac.lvl: ...`, or a bare message. */
 function noTimestamp(b: Banner, line: string, pos: number): void {
   const sock = socklogPrefixEnd(line, pos, true);
-  if (sock > 0 && scanTag(line, sock)) {
-    takeTag(b, line, sock);
-    return;
+  if (sock > 0) {
+    const tag = innerTimeEnd(line, sock);
+    if (scanTag(line, tag)) {
+      takeTag(b, line, tag);
+      return;
+    }
   }
   if (scanTag(line, pos) && scannedPidStart >= 0) {
     takeTag(b, line, pos);
     return;
   }
   const space = line.indexOf(' ', pos);
-  if (space > pos && space - pos <= 255 && line.charCodeAt(space - 1) !== 58 && scanTag(line, space + 1)) {
-    b.hostStart = pos;
-    b.hostEnd = space;
-    if (scannedPidStart < 0) {
-      b.guessed = true;
-      b.wholeStart = pos;
+  if (space > pos && space - pos <= 255 && line.charCodeAt(space - 1) !== 58) {
+    if (scanTag(line, space + 1)) {
+      b.hostStart = pos;
+      b.hostEnd = space;
+      if (scannedPidStart < 0) {
+        b.guessed = true;
+        b.wholeStart = pos;
+      }
+      takeTag(b, line, space + 1);
+      return;
     }
-    takeTag(b, line, space + 1);
-    return;
+    // `HOST facility.level TAG[PID]: MSG` (busybox syslogd, routers)
+    const facility = facilityLevelEnd(line, space + 1);
+    if (facility > 0 && scanTag(line, facility)) {
+      b.hostStart = pos;
+      b.hostEnd = space;
+      takeTag(b, line, facility);
+      return;
+    }
   }
   setMessage(b, pos);
 }

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseBanner, TimeFormat } from '../../src/parse/banner.js';
 import { bannerTime, isoTime } from '../../src/parse/time.js';
@@ -31,6 +32,17 @@ describe('parseBanner', () => {
     ['host and tag, no time', `web sshd[42]: ${MSG}`, { timeFormat: TimeFormat.None, host: 'web', tag: 'sshd', guessed: false }],
     ['tag, no host, no time', `sshd[42]: ${MSG}`, { host: null, tag: 'sshd' }],
     ['bare message', MSG, { timeFormat: TimeFormat.None, host: null, tag: null }],
+    ['busybox syslogd facility.level', `May  1 10:00:00 router authpriv.info dropbear[42]: ${MSG}`, { timeFormat: TimeFormat.Bsd, host: 'router', tag: 'dropbear', pid: '42' }],
+    ['busybox syslogd facility.level, ISO time', `2026-05-01T10:00:00+02:00 router auth.warn sshd[42]: ${MSG}`, { host: 'router', tag: 'sshd' }],
+    ['router: host facility.level, no time', `router local7.notice sshd[42]: ${MSG}`, { timeFormat: TimeFormat.None, host: 'router', tag: 'sshd', guessed: false }],
+    ['router: host facility.level, no time, no pid', `router auth.err sshd: ${MSG}`, { host: 'router', tag: 'sshd', pid: null }],
+    ['socklog with the BSD time syslog(3) wrote', `2026-05-01_10:00:00.12345 auth.info: May  1 10:00:00 sshd[42]: ${MSG}`, { timeFormat: TimeFormat.Iso, timeText: '2026-05-01_10:00:00.12345', host: null, tag: 'sshd' }],
+    ['socklog with a bracketed BSD time', `2026-05-01_10:00:00.12345 auth.info: [May  1 10:00:00] sshd[42]: ${MSG}`, { timeFormat: TimeFormat.Iso, tag: 'sshd', pid: '42' }],
+    ['socklog, no time of its own, BSD time', `auth.info: May  1 10:00:00 sshd[42]: ${MSG}`, { timeFormat: TimeFormat.None, tag: 'sshd' }],
+    ['RFC 5424 without PRI', `1 2026-05-01T10:00:00.123Z web sshd 42 - - ${MSG}`, { timeFormat: TimeFormat.Iso, timeText: '2026-05-01T10:00:00.123Z', host: 'web', tag: 'sshd', pid: '42' }],
+    ['RFC 5424, `]` unescaped inside a quoted value', `<38>1 2026-05-01T10:00:00Z web sshd 42 - [a b="x]y"] ${MSG}`, { tag: 'sshd' }],
+    ['RFC 5424, escapes and `]` in values of several elements', `<38>1 2026-05-01T10:00:00Z web sshd 42 - [a b="x\\"]y" c="\\\\"][e@1 f="]" g="[]"] ${MSG}`, { tag: 'sshd' }],
+    ['RFC 5424, unterminated value: the first `]` ends the element', `<38>1 2026-05-01T10:00:00Z web sshd 42 - [a b="x] ${MSG}`, { tag: 'sshd' }],
   ])('%s', (_name, line, expected) => {
     const banner = parseBanner(line);
     expect(banner).toMatchObject(expected);
@@ -74,6 +86,39 @@ describe('parseBanner', () => {
   it('reads `last message repeated` as a message without a tag', () => {
     const banner = parseBanner('May  1 10:00:00 web last message repeated 3 times');
     expect(banner).toMatchObject({ host: 'web', tag: null, msg: 'last message repeated 3 times', repeat: 1 });
+  });
+
+  it('keeps an unknown word before the tag in the message (only facility.level names are skipped)', () => {
+    const banner = parseBanner(`May  1 10:00:00 web foo.bar sshd[42]: ${MSG}`);
+    expect(banner).toMatchObject({ host: 'web', tag: null, msg: `foo.bar sshd[42]: ${MSG}` });
+    expect(parseBanner(`web user.nosuchlevel sshd[42]: ${MSG}`).tag).toBeNull();
+  });
+
+  it('never lets message text become banner: the message starts where the writer put it', () => {
+    const banners = [
+      'May  1 10:00:00 web sshd[42]: ', 'May  1 10:00:00 router auth.info sshd[42]: ', 'router auth.info sshd[42]: ',
+      '2026-05-01_10:00:00.12345 auth.info: sshd[42]: ', '2026-05-01_10:00:00.12345 auth.info: May  1 10:00:00 sshd[42]: ',
+      '<38>1 2026-05-01T10:00:00Z web sshd 42 - - ', '1 2026-05-01T10:00:00Z web sshd 42 - - ',
+      '<38>1 2026-05-01T10:00:00Z web sshd 42 - [a b="x]y"] ', '<38>1 2026-05-01T10:00:00Z web sshd 42 - [a b="\\"]"] ',
+    ];
+    const text = fc.string({ unit: fc.constantFrom('a', ' ', ':', '[', ']', '"', '\\', '=', '1', '.', 'M', 'May  1 10:00:00 ', 'auth.info '), maxLength: 40 });
+    fc.assert(
+      fc.property(fc.constantFrom(...banners), text, (head, rest) => {
+        const msg = `x${rest}`.trimEnd();
+        expect(parseBanner(head + msg).msg).toBe(msg);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('reads escaped structured data values, whatever they contain', () => {
+    const value = fc.string({ unit: fc.constantFrom('a', ' ', ']', '"', '\\', '=', '['), maxLength: 16 }).map((v) => v.replace(/["\\\]]/g, '\\$&'));
+    fc.assert(
+      fc.property(value, value, (v, w) => {
+        expect(parseBanner(`<38>1 2026-05-01T10:00:00Z web sshd 42 - [a@1 k="${v}" l="${w}"][b@2 m="${w}"] ${MSG}`).msg).toBe(MSG);
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('does not mistake a month-like word for a timestamp', () => {
