@@ -53,6 +53,8 @@ export interface CorrelatorOptions {
 export const DEFAULT_CORRELATOR: CorrelatorOptions = { holdMs: 5_000, idleMs: 30_000 };
 
 const MAX_REMEMBERED = 32;
+/** The empty list every connection starts with (most never hold or remember anything): never written to */
+const NONE = Object.freeze([]) as unknown as never[];
 
 interface Connection<E, K> {
   open: boolean;
@@ -72,11 +74,13 @@ interface Connection<E, K> {
  */
 export class AttemptCorrelator<E extends AttemptEvent, K = E> {
   private readonly connections = new Map<string, Connection<E, K>>();
+  /** The connection of the last line pushed: already the newest in the map */
+  private latest: string | null = null;
 
   constructor(
     private readonly emit: (step: Step<E>) => void,
-    /** Called with failures already scored whose connection then succeeded */
-    private readonly forgive: (scored: K) => void,
+    /** Called with failures already scored whose connection then succeeded; null: nothing is remembered */
+    private readonly forgive: ((scored: K) => void) | null,
     private readonly remember: (event: E, resolvedBy: E | undefined) => K = (event) => event as unknown as K,
     private readonly options: CorrelatorOptions = DEFAULT_CORRELATOR,
   ) {}
@@ -88,12 +92,15 @@ export class AttemptCorrelator<E extends AttemptEvent, K = E> {
     }
     let c = this.connections.get(e.connection);
     if (c === undefined) {
-      c = { open: false, held: [], pending: null, addressed: null, scored: [], lastSeen: e.time };
-    } else {
-      this.connections.delete(e.connection); // re-insert: the map stays in least-recently-seen order
+      c = { open: false, held: NONE, pending: null, addressed: null, scored: NONE, lastSeen: e.time };
+      this.connections.set(e.connection, c);
+    } else if (e.connection !== this.latest) {
+      // re-insert: the map stays in least-recently-seen order (lines of one connection come in runs)
+      this.connections.delete(e.connection);
+      this.connections.set(e.connection, c);
     }
+    this.latest = e.connection;
     c.lastSeen = Math.max(c.lastSeen, e.time);
-    this.connections.set(e.connection, c);
 
     if (e.event === 'connect') {
       if (!e.hostname) c.addressed = e;
@@ -110,19 +117,20 @@ export class AttemptCorrelator<E extends AttemptEvent, K = E> {
       // only failures from the address that logged in are forgiven: a pid is reused, an address is not
       const held = c.pending === null ? c.held : [c.pending, ...c.held];
       c.pending = null;
-      c.held = [];
+      c.held = NONE;
       for (const h of held) {
         if (this.addressOf(c, h) === e.address) this.emit({ event: h, disposition: 'forgiven', resolvedBy: this.via(c, h) });
         else this.score(c, h, this.via(c, h));
       }
-      for (const s of c.scored) if (s.address === e.address) this.forgive(s.kept);
-      c.scored = [];
+      for (const s of c.scored) if (s.address === e.address) this.forgive!(s.kept);
+      c.scored = NONE;
       c.open = false;
       this.emit({ event: e, disposition: 'score', resolvedBy: via });
       return;
     }
     switch (e.correlation) {
       case 'held':
+        if (c.held === NONE) c.held = [];
         c.held.push(e);
         if (c.held.length > MAX_REMEMBERED) this.score(c, c.held.shift()!);
         return;
@@ -196,7 +204,7 @@ export class AttemptCorrelator<E extends AttemptEvent, K = E> {
     this.releasePending(c);
     if (c.held.length === 0) return;
     const held = c.held;
-    c.held = [];
+    c.held = NONE;
     for (const e of held) this.score(c, e);
   }
 
@@ -210,8 +218,11 @@ export class AttemptCorrelator<E extends AttemptEvent, K = E> {
   }
 
   private score(c: Connection<E, K>, e: E, via?: E): void {
-    c.scored.push({ address: via?.address ?? e.address, kept: this.remember(e, via) });
-    if (c.scored.length > MAX_REMEMBERED) c.scored.shift();
+    if (this.forgive !== null) {
+      if (c.scored === NONE) c.scored = [];
+      c.scored.push({ address: via?.address ?? e.address, kept: this.remember(e, via) });
+      if (c.scored.length > MAX_REMEMBERED) c.scored.shift();
+    }
     this.emit({ event: e, disposition: 'score', resolvedBy: via });
   }
 }

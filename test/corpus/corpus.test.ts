@@ -65,8 +65,7 @@ function outcomes(cases: Case[]): (ParsedEvent | null)[] {
       const by = resolvedBy?.parsed;
       results[event.index] = by && event.hostname ? { ...event.parsed, addr: by.addr, kind: by.kind } : event.parsed;
     },
-    () => {},
-    () => null,
+    null,
   );
   cases.forEach((c, index) => {
     const parsed = parser.parse(c.line);

@@ -3,6 +3,7 @@ import { connectionOf } from '../../engine/engine.js';
 import { openLogFile, readLines, type ReadStats } from '../../input/lines.js';
 import { type ParsedEvent, Parser } from '../../parse/parser.js';
 import { loadRules } from '../../parse/rules.js';
+import { type Banner, TimeFormat } from '../../parse/banner.js';
 import { bannerTime, type TimeContext } from '../../parse/time.js';
 import type { Args, Command } from '../command.js';
 import { OutputBuffer } from '../output.js';
@@ -61,6 +62,31 @@ function formatEvent(format: Format, event: ParsedEvent, file: string, line: num
   return text.repeat(event.count);
 }
 
+/**
+ * Event times for correlation, cheaply: lines of one minute share the reading of their BSD timestamp
+ * (`Mmm dd hh:mm:` is read once, the seconds are added), other formats are read per distinct timestamp.
+ */
+class EventClock {
+  private key = '';
+  private base = 0;
+
+  constructor(private readonly context: TimeContext) {}
+
+  time(banner: Banner): number | null {
+    const { line, timeStart, timeEnd } = banner;
+    const bsd = banner.timeFormat === TimeFormat.Bsd && line.charCodeAt(timeEnd - 3) === 58;
+    const keyEnd = bsd ? timeEnd - 2 : timeEnd;
+    const seconds = bsd ? (line.charCodeAt(timeEnd - 2) - 48) * 10 + line.charCodeAt(timeEnd - 1) - 48 : 0;
+    if (keyEnd - timeStart !== this.key.length || !line.startsWith(this.key, timeStart)) {
+      const at = bannerTime(banner, this.context);
+      if (at === null || !Number.isFinite(at)) return null;
+      this.key = line.slice(timeStart, keyEnd);
+      this.base = at - seconds * 1000;
+    }
+    return this.base + seconds * 1000;
+  }
+}
+
 /** An event on its way through attempt correlation, with what printing it needs. */
 interface Attempt extends AttemptEvent {
   parsed: ParsedEvent;
@@ -96,11 +122,10 @@ async function parseInput(
             print(parsed, event.lineNumber);
           }
         },
-        () => {},
-        () => null,
+        null, // what is printed stays printed: nothing to take back
       );
+  const clock = new EventClock(time);
   let lastTime = 0;
-  let lastTimeText = '';
   let lastExpire = -Infinity;
   const read = await readLines(stream, {
     line(text, lineNumber) {
@@ -114,19 +139,15 @@ async function parseInput(
       if (event.kind === null) totals.hostnames += event.count;
       if (event.event === 'login') totals.logins += event.count;
       else if (event.event === 'attack') totals.attacks += event.count;
-      const connection = correlator === null ? null : connectionOf(event);
+      // an attack that names its address and takes part in no attempt is printed as it comes
+      const alone = event.correlation === null && event.event === 'attack' && event.kind !== null;
+      const connection = correlator === null || alone ? null : connectionOf(event);
       if (connection === null) {
         print(event, lineNumber);
         return;
       }
       const banner = event.banner.clone();
-      const { timeStart, timeEnd } = banner;
-      // lines of one second share a timestamp: read it once
-      if (timeEnd - timeStart !== lastTimeText.length || !text.startsWith(lastTimeText, timeStart)) {
-        lastTimeText = text.slice(timeStart, timeEnd);
-        const at = bannerTime(banner, time);
-        if (at !== null && Number.isFinite(at)) lastTime = at;
-      }
+      lastTime = clock.time(banner) ?? lastTime;
       if (lastTime - lastExpire >= 1000) {
         lastExpire = lastTime;
         correlator!.expire(lastTime);
