@@ -177,3 +177,56 @@ export function wallTime(
   const first = guess - zoneOffset(timezone, guess);
   return guess - zoneOffset(timezone, first);
 }
+
+/**
+ * Event times for correlation, cheaply: lines of one minute share the reading of their timestamp (BSD
+ * `Mmm dd hh:mm:` and ISO `yyyy-mm-ddThh:mm:` with its zone are read once a minute, the seconds and their
+ * fraction are added); other formats are read per distinct timestamp.
+ */
+export class EventClock {
+  private minute = '';
+  private zone = '';
+  private base = 0;
+
+  constructor(private readonly context: TimeContext) {}
+
+  time(banner: Banner): number | null {
+    const { line, timeStart, timeEnd } = banner;
+    let minuteEnd = timeEnd;
+    let zoneStart = timeEnd;
+    let offset = 0;
+    if (banner.timeFormat === TimeFormat.Bsd && line.charCodeAt(timeEnd - 3) === 58) {
+      minuteEnd = timeEnd - 2;
+      offset = twoDigits(line, minuteEnd) * 1000;
+    } else if (banner.timeFormat === TimeFormat.Iso && timeEnd - timeStart >= 19 && line.charCodeAt(timeStart + 16) === 58) {
+      minuteEnd = timeStart + 17;
+      offset = twoDigits(line, minuteEnd) * 1000;
+      zoneStart = minuteEnd + 2;
+      const c = line.charCodeAt(zoneStart);
+      if (c === 46 || c === 44) {
+        let digits = 0;
+        let ms = 0;
+        for (zoneStart++; zoneStart < timeEnd && isDigitCode(line.charCodeAt(zoneStart)); zoneStart++) {
+          if (digits++ < 3) ms = ms * 10 + line.charCodeAt(zoneStart) - 48;
+        }
+        offset += digits >= 3 ? ms : ms * 10 ** (3 - digits);
+      }
+    }
+    const same =
+      minuteEnd - timeStart === this.minute.length &&
+      timeEnd - zoneStart === this.zone.length &&
+      line.startsWith(this.minute, timeStart) &&
+      line.startsWith(this.zone, zoneStart);
+    if (!same) {
+      const at = bannerTime(banner, this.context);
+      if (at === null || !Number.isFinite(at)) return null;
+      this.minute = line.slice(timeStart, minuteEnd);
+      this.zone = line.slice(zoneStart, timeEnd);
+      this.base = at - offset;
+    }
+    return this.base + offset;
+  }
+}
+
+const isDigitCode = (c: number) => c >= 48 && c <= 57;
+const twoDigits = (line: string, at: number) => (line.charCodeAt(at) - 48) * 10 + line.charCodeAt(at + 1) - 48;

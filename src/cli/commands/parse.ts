@@ -3,8 +3,7 @@ import { connectionOf } from '../../engine/engine.js';
 import { openLogFile, readLines, type ReadStats } from '../../input/lines.js';
 import { type ParsedEvent, Parser } from '../../parse/parser.js';
 import { loadRules } from '../../parse/rules.js';
-import { type Banner, TimeFormat } from '../../parse/banner.js';
-import { bannerTime, type TimeContext } from '../../parse/time.js';
+import { bannerTime, EventClock, type TimeContext } from '../../parse/time.js';
 import type { Args, Command } from '../command.js';
 import { OutputBuffer } from '../output.js';
 
@@ -60,31 +59,6 @@ function formatEvent(format: Format, event: ParsedEvent, file: string, line: num
   const user = event.user !== null ? ` user=${JSON.stringify(event.user)}` : '';
   const text = `${file}:${line} ${iso ?? '-'} ${event.event} ${event.rule} ${who} service=${event.service} danger=${event.danger}${user}\n`;
   return text.repeat(event.count);
-}
-
-/**
- * Event times for correlation, cheaply: lines of one minute share the reading of their BSD timestamp
- * (`Mmm dd hh:mm:` is read once, the seconds are added), other formats are read per distinct timestamp.
- */
-class EventClock {
-  private key = '';
-  private base = 0;
-
-  constructor(private readonly context: TimeContext) {}
-
-  time(banner: Banner): number | null {
-    const { line, timeStart, timeEnd } = banner;
-    const bsd = banner.timeFormat === TimeFormat.Bsd && line.charCodeAt(timeEnd - 3) === 58;
-    const keyEnd = bsd ? timeEnd - 2 : timeEnd;
-    const seconds = bsd ? (line.charCodeAt(timeEnd - 2) - 48) * 10 + line.charCodeAt(timeEnd - 1) - 48 : 0;
-    if (keyEnd - timeStart !== this.key.length || !line.startsWith(this.key, timeStart)) {
-      const at = bannerTime(banner, this.context);
-      if (at === null || !Number.isFinite(at)) return null;
-      this.key = line.slice(timeStart, keyEnd);
-      this.base = at - seconds * 1000;
-    }
-    return this.base + seconds * 1000;
-  }
 }
 
 /** An event on its way through attempt correlation, with what printing it needs. */
@@ -146,7 +120,8 @@ async function parseInput(
         print(event, lineNumber);
         return;
       }
-      const banner = event.banner.clone();
+      // sshguard's format prints no time: the event may keep the parser's scratch banner while it is held
+      const banner = format === 'sshguard' ? event.banner : event.banner.clone();
       lastTime = clock.time(banner) ?? lastTime;
       if (lastTime - lastExpire >= 1000) {
         lastExpire = lastTime;
