@@ -175,8 +175,15 @@ export class Parser {
       const rule = rules[i];
       if (rule.startsWith !== null && !startsWithAny(line, msgStart, msgEnd, rule.startsWith)) continue;
       if (rule.contains.length > 0 && !containsAll(line, msgStart, msgEnd, rule.contains)) continue;
-      if (msg === null) msg = banner.msg;
-      const m = rule.regex.exec(msg);
+      let m: RegExpExecArray | null;
+      if (rule.sticky !== null && msgEnd === line.length) {
+        // a message that runs to the end of the line is matched in place
+        rule.sticky.lastIndex = msgStart;
+        m = rule.sticky.exec(line);
+      } else {
+        if (msg === null) msg = banner.msg;
+        m = rule.regex.exec(msg);
+      }
       if (m === null) continue;
       const groups = m.groups!;
       const address = groups.addr === undefined ? SESSION_ONLY : this.address(groups.addr);

@@ -103,6 +103,12 @@ export interface CompiledRule {
   startsWith: string[] | null;
   contains: string[];
   regex: RegExp;
+  /**
+   * The same pattern without its leading `^`, sticky: run on the whole line from the message's start, so the
+   * message need not be cut out first. Null for patterns it would not be the same for (lookbehinds, which
+   * would see the banner, or alternatives outside any group).
+   */
+  sticky: RegExp | null;
   programs: string[];
   connectionPerPid: boolean;
   file: string;
@@ -232,12 +238,29 @@ function compileFile(file: string, data: unknown): CompiledRule[] {
       startsWith: prefixes,
       contains,
       regex,
+      sticky: stickyOf(regex),
       programs: spec.programs,
       connectionPerPid: spec.connectionPerPid === true,
       file,
       examples,
     };
   });
+}
+
+function stickyOf(regex: RegExp): RegExp | null {
+  const source = regex.source;
+  if (!source.startsWith('^') || source.includes('(?<=') || source.includes('(?<!')) return null;
+  let depth = 0;
+  for (let i = 1; i < source.length; i++) {
+    const c = source[i];
+    if (c === '\\') i++;
+    else if (c === '[') {
+      for (i++; i < source.length && source[i] !== ']'; i++) if (source[i] === '\\') i++;
+    } else if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if ((c === '|' && depth === 0) || c === '^') return null;
+  }
+  return new RegExp(source.slice(1), `${regex.flags}y`);
 }
 
 export const DEFAULT_RULES_DIR = fileURLToPath(new URL('../../rules/', import.meta.url));
