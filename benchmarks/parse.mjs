@@ -20,7 +20,7 @@ import {
   machineInfo, median, parseArgs, ruleFileCount, sshguardVersion, timeCommand, warmCache,
 } from './lib.mjs';
 
-const USAGE = `usage: node benchmarks/parse.mjs [--file F] [--runs N] [--fail2ban-lines N|0] [--no-fail2ban] [--no-sshguard] [--build] [--json OUT] [--wait-idle SECONDS] [--max-foreign CORES] [--retries N]`;
+const USAGE = `usage: node benchmarks/parse.mjs [--file F] [--runs N] [--fail2ban-lines N|0] [--no-fail2ban] [--no-sshguard] [--build] [--json OUT] [--wait-idle SECONDS] [--max-foreign CORES] [--retries N] [--every-line]`;
 
 const opts = parseArgs(process.argv.slice(2), {
   file: join(DATA, 'mixed-1m.log'),
@@ -33,6 +33,8 @@ const opts = parseArgs(process.argv.slice(2), {
   waitIdle: 180,
   maxForeign: 0.15,
   retries: 3,
+  // sshg-parser prints every matching line; logwarden by default prints each attempt once (correlation)
+  everyLine: false,
 }, USAGE);
 
 function fileInfo(file) {
@@ -60,8 +62,9 @@ async function main() {
   const info = fileInfo(file);
   const machine = machineInfo();
   const commit = logwardenCommit();
-  const lwArgs = [LOGWARDEN, 'parse', '--format', 'sshguard', file];
-  const lwCmd = `node ${relative(ROOT, LOGWARDEN)} parse --format sshguard ${relative(ROOT, file)}`;
+  const mode = opts.everyLine ? ['--every-line'] : [];
+  const lwArgs = [LOGWARDEN, 'parse', '--format', 'sshguard', ...mode, file];
+  const lwCmd = `node ${relative(ROOT, LOGWARDEN)} parse --format sshguard ${[...mode, relative(ROOT, file)].join(' ')}`;
   log(`input: ${relative(ROOT, file)}: ${fmtInt(info.lines)} lines, ${(info.bytes / 1e6).toFixed(1)} MB`);
   log(`machine: ${machine.nproc} cores, ${machine.cpu}, node ${machine.node}; logwarden ${commit}, ${ruleFileCount()} rule files`);
 
@@ -154,7 +157,7 @@ async function main() {
     const processed = /\[processed in ([\d.]+) sec\]/.exec(r.stdout);
     log(`  fail2ban-regex ${r.seconds.toFixed(3)} s, ${fmtMB(r.maxRssKB)} MB RSS`);
     // the same prefix through the other two, untimed, for the SSH attack counts
-    const lwSub = subset === file ? lwCount : countSshguardOutput((await timeCommand(process.execPath, [LOGWARDEN, 'parse', '--format', 'sshguard', subset], { capture: true })).stdout);
+    const lwSub = subset === file ? lwCount : countSshguardOutput((await timeCommand(process.execPath, [LOGWARDEN, 'parse', '--format', 'sshguard', ...mode, subset], { capture: true })).stdout);
     const sgSub = !opts.sshguard ? null : subset === file ? sgCount : countSshguardOutput((await timeCommand(SSHG_PARSER, [], { stdinFile: subset, capture: true })).stdout);
     results.tools.fail2ban = {
       version: fail2banVersion(),
