@@ -40,9 +40,6 @@ const QUIET_PROGRAMS = new Set([
   'unattended-upgrade', 'apt', 'tailscaled', 'zed', 'lvm', 'mdadm', 'audit', 'auditd',
 ]);
 
-/** Address texts whose canonical form is kept (the cache is emptied when full: cheap, and bounded) */
-const ADDRESS_CACHE_LIMIT = 8192;
-
 /** Tags cached per routing decision; bounded because tags of untagged input can be arbitrary. */
 const ROUTE_CACHE_LIMIT = 4096;
 
@@ -82,7 +79,6 @@ export class Parser {
   /** Lines without an event are scanned into this one banner; an event gets a copy of its own */
   private readonly scratch = new Banner('');
   private keepBanner = true;
-  private readonly addresses = new Map<string, ReturnType<typeof parseAddress>>();
 
   constructor(rules: readonly CompiledRule[]) {
     this.rules = rules;
@@ -149,17 +145,6 @@ export class Parser {
     return this.match(this.all, banner);
   }
 
-  /** Attackers repeat themselves: the canonical form of a recent address text is kept. */
-  private address(text: string): ReturnType<typeof parseAddress> {
-    let address = this.addresses.get(text);
-    if (address === undefined) {
-      address = parseAddress(text);
-      if (this.addresses.size >= ADDRESS_CACHE_LIMIT) this.addresses.clear();
-      this.addresses.set(text, address);
-    }
-    return address;
-  }
-
   private match(dispatch: Dispatch, banner: Banner): ParsedEvent | null {
     if (dispatch === this.none) return null;
     // pre-filters read the line in place: the message is cut out only for a line that reaches a regex
@@ -186,7 +171,7 @@ export class Parser {
       }
       if (m === null) continue;
       const groups = m.groups!;
-      const address = groups.addr === undefined ? SESSION_ONLY : this.address(groups.addr);
+      const address = groups.addr === undefined ? SESSION_ONLY : parseAddress(groups.addr);
       if (address === null) continue;
       const resolved = 'addr' in address;
       return {
