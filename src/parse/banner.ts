@@ -340,6 +340,16 @@ function unwrapRepeat(b: Banner): void {
   b.repeat = n;
 }
 
+/** `HOST facility.level TAG[PID]: MSG` (busybox syslogd, routers), HOST ending at `space`: true when taken. */
+function takeFacilityTag(b: Banner, line: string, hostStart: number, space: number): boolean {
+  const facility = facilityLevelEnd(line, space + 1);
+  if (facility <= 0 || !scanTag(line, facility)) return false;
+  b.hostStart = hostStart;
+  b.hostEnd = space;
+  takeTag(b, line, facility);
+  return true;
+}
+
 /** Everything after a timestamp (and its separating space): `[<fac.lvl>] HOST TAG[PID]: MSG` and variants. */
 function afterTimestamp(b: Banner, line: string, pos: number): void {
   let p = pos;
@@ -376,15 +386,7 @@ function afterTimestamp(b: Banner, line: string, pos: number): void {
       return;
     }
   }
-  if (space > p && space - p <= 255) {
-    const facility = facilityLevelEnd(line, space + 1);
-    if (facility > 0 && scanTag(line, facility)) {
-      b.hostStart = p;
-      b.hostEnd = space;
-      takeTag(b, line, facility);
-      return;
-    }
-  }
+  if (space > p && space - p <= 255 && takeFacilityTag(b, line, p, space)) return;
   const sock = socklogPrefixEnd(line, p, true);
   if (sock > 0) {
     const tag = innerTimeEnd(line, sock);
@@ -598,14 +600,7 @@ function noTimestamp(b: Banner, line: string, pos: number): void {
       takeTag(b, line, space + 1);
       return;
     }
-    // `HOST facility.level TAG[PID]: MSG` (busybox syslogd, routers)
-    const facility = facilityLevelEnd(line, space + 1);
-    if (facility > 0 && scanTag(line, facility)) {
-      b.hostStart = pos;
-      b.hostEnd = space;
-      takeTag(b, line, facility);
-      return;
-    }
+    if (takeFacilityTag(b, line, pos, space)) return;
   }
   setMessage(b, pos);
 }
