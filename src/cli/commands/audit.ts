@@ -74,7 +74,8 @@ export function auditTable(result: ReplayResult): string {
     `${result.lines} lines, ${result.attacks} attacks from ${result.addresses} addresses: ${result.blocks.length} blocks (${permanent} permanent).`,
     `Not scored: ${s.whitelisted} whitelisted, ${s.trusted} from trusted addresses, ${s.alreadyBlocked} while already blocked, ` +
       `${s.joined} joined to an attempt already counted, ${s.forgiven} forgiven by a login on the same connection, ` +
-      `${s.hostnames} with an unresolved hostname.`,
+      `${s.hostnames} with an unresolved hostname` +
+      (s.unattributed > 0 ? `, ${s.unattributed} naming only a session whose address the logs do not give.` : '.'),
     'Dry run: no firewall, database or file was changed.',
   );
   return `${lines.join('\n')}\n`;
