@@ -106,7 +106,7 @@ export class AttemptCorrelator<E extends AttemptEvent, K = E> {
       if (!e.hostname) c.addressed = e;
       return;
     }
-    const via = e.hostname ? (c.addressed ?? undefined) : undefined;
+    const via = this.via(c, e);
     if (!e.hostname) c.addressed = e;
     this.handle(c, e, via);
     if (e.correlation === 'closes') this.connections.delete(e.connection);
@@ -135,7 +135,7 @@ export class AttemptCorrelator<E extends AttemptEvent, K = E> {
         if (c.held.length > MAX_REMEMBERED) this.score(c, c.held.shift()!);
         return;
       case 'opens':
-        if (c.open) this.emit({ event: e, disposition: 'joined', resolvedBy: via ?? this.via(c, e) });
+        if (c.open) this.emit({ event: e, disposition: 'joined', resolvedBy: via });
         else {
           c.open = true;
           c.pending = e;

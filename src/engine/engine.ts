@@ -3,7 +3,7 @@
  * both feed it parsed lines; what they do with block decisions (report, or apply) is theirs.
  */
 import { AttemptCorrelator, type CorrelatorOptions, DEFAULT_CORRELATOR, type Step } from '../correlate/attempts.js';
-import type { ParsedEvent } from '../parse/parser.js';
+import { attributed, type ParsedEvent } from '../parse/parser.js';
 import {
   applyEvent,
   type BlockDecision,
@@ -53,13 +53,12 @@ export function itemOf(parsed: ParsedEvent, time: number, source: string, lineNo
 
 /** A line that named its client by host name, attributed to the address its connection's other line gives. */
 function resolved(item: Item, by: Item | undefined): Item {
-  if (by === undefined || !item.hostname || by.hostname || by.parsed.kind === null) return item;
-  return withAddress(item, { addr: by.parsed.addr, kind: by.parsed.kind });
+  return withAddress(item, by?.parsed);
 }
 
-function withAddress(item: Item, host: ResolvedHost): Item {
-  const parsed = { ...item.parsed, addr: host.addr, kind: host.kind };
-  return { ...item, parsed, address: parsed.addr, hostname: false };
+function withAddress(item: Item, host: ResolvedHost | ParsedEvent | undefined): Item {
+  const parsed = attributed(item.parsed, host);
+  return parsed === item.parsed ? item : { ...item, parsed, address: parsed.addr, hostname: false };
 }
 
 export interface EngineStats {

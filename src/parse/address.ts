@@ -32,34 +32,6 @@ export function parseIPv4Octets(s: string, start = 0, end = s.length): number[] 
   return octets.length === 4 ? octets : null;
 }
 
-/** Decimal text of each octet: addresses are built from these, never sliced from the line (see parseAddress) */
-const OCTETS = Array.from({ length: 256 }, (_, i) => String(i));
-
-/** The canonical text of a dotted-quad IPv4 address, or null; the same rules as parseIPv4Octets, no array. */
-function canonicalIPv4(s: string): string | null {
-  let text = '';
-  let value = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = 0; i <= s.length; i++) {
-    const c = i < s.length ? s.charCodeAt(i) : 46;
-    if (c >= 48 && c <= 57) {
-      if (digits === 1 && value === 0) return null;
-      value = value * 10 + (c - 48);
-      if (++digits > 3 || value > 255) return null;
-    } else if (c === 46) {
-      if (digits === 0 || dots === 4) return null;
-      text = dots === 0 ? OCTETS[value] : `${text}.${OCTETS[value]}`;
-      dots++;
-      value = 0;
-      digits = 0;
-    } else {
-      return null;
-    }
-  }
-  return dots === 4 ? text : null;
-}
-
 /** Parses an IPv6 address into eight 16-bit groups (embedded IPv4 tail allowed). */
 export function parseIPv6Groups(s: string): number[] | null {
   if (s.length < 2 || s.length > 45) return null;
@@ -145,11 +117,11 @@ export function formatIPv6(groups: number[]): string {
     }
     i = j;
   }
-  const hex = (from: number, to: number) => {
-    let text = '';
-    for (let i = from; i < to; i++) text += i === from ? groups[i].toString(16) : `:${groups[i].toString(16)}`;
-    return text;
-  };
+  const hex = (from: number, to: number) =>
+    groups
+      .slice(from, to)
+      .map((g) => g.toString(16))
+      .join(':');
   if (bestStart < 0) return hex(0, 8);
   return `${hex(0, bestStart)}::${hex(bestStart + bestLength, 8)}`;
 }
@@ -181,8 +153,8 @@ export function parseAddress(text: string): ParsedAddress | null {
   const first = s.charCodeAt(0);
   if (first >= 48 && first <= 57 && s.indexOf(':') < 0) {
     // a fresh string: a slice of the log line would keep the whole read chunk alive as long as the address
-    const addr = canonicalIPv4(s);
-    if (addr !== null) return { addr, kind: 4 };
+    const o = parseIPv4Octets(s);
+    if (o) return { addr: `${o[0]}.${o[1]}.${o[2]}.${o[3]}`, kind: 4 };
   }
   if (s.indexOf(':') >= 0) {
     const zone = s.indexOf('%');

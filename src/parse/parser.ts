@@ -193,6 +193,15 @@ export class Parser {
   }
 }
 
+/**
+ * A line that names its client by host name or session only, attributed to the address another line of its
+ * connection gives (`by`); unchanged when there is nothing to attribute.
+ */
+export function attributed(event: ParsedEvent, by: { addr: string; kind: AddressKind | null } | undefined): ParsedEvent {
+  if (by === undefined || event.kind !== null || by.kind === null) return event;
+  return { ...event, addr: by.addr, kind: by.kind };
+}
+
 /** What a line that names only its session has for an address */
 const SESSION_ONLY = { hostname: '' } as const;
 

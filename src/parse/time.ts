@@ -197,20 +197,12 @@ export class EventClock {
     let offset = 0;
     if (banner.timeFormat === TimeFormat.Bsd && line.charCodeAt(timeEnd - 3) === 58) {
       minuteEnd = timeEnd - 2;
-      offset = twoDigits(line, minuteEnd) * 1000;
+      offset = num(line, minuteEnd, timeEnd) * 1000;
     } else if (banner.timeFormat === TimeFormat.Iso && timeEnd - timeStart >= 19 && line.charCodeAt(timeStart + 16) === 58) {
       minuteEnd = timeStart + 17;
-      offset = twoDigits(line, minuteEnd) * 1000;
-      zoneStart = minuteEnd + 2;
-      const c = line.charCodeAt(zoneStart);
-      if (c === 46 || c === 44) {
-        let digits = 0;
-        let ms = 0;
-        for (zoneStart++; zoneStart < timeEnd && isDigitCode(line.charCodeAt(zoneStart)); zoneStart++) {
-          if (digits++ < 3) ms = ms * 10 + line.charCodeAt(zoneStart) - 48;
-        }
-        offset += digits >= 3 ? ms : ms * 10 ** (3 - digits);
-      }
+      const [ms, end] = fraction(line, minuteEnd + 2);
+      offset = num(line, minuteEnd, minuteEnd + 2) * 1000 + ms;
+      zoneStart = end;
     }
     const same =
       minuteEnd - timeStart === this.minute.length &&
@@ -228,5 +220,3 @@ export class EventClock {
   }
 }
 
-const isDigitCode = (c: number) => c >= 48 && c <= 57;
-const twoDigits = (line: string, at: number) => (line.charCodeAt(at) - 48) * 10 + line.charCodeAt(at + 1) - 48;

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AttemptCorrelator, type AttemptEvent } from '../../src/correlate/attempts.js';
 import { connectionOf } from '../../src/engine/engine.js';
-import { type ParsedEvent, Parser } from '../../src/parse/parser.js';
+import { attributed, type ParsedEvent, Parser } from '../../src/parse/parser.js';
 import { loadRules } from '../../src/parse/rules.js';
 
 const parser = new Parser(loadRules());
@@ -62,8 +62,7 @@ function outcomes(cases: Case[]): (ParsedEvent | null)[] {
   const results: (ParsedEvent | null)[] = cases.map(() => null);
   const correlator = new AttemptCorrelator<Seen, null>(
     ({ event, resolvedBy }) => {
-      const by = resolvedBy?.parsed;
-      results[event.index] = by && event.hostname ? { ...event.parsed, addr: by.addr, kind: by.kind } : event.parsed;
+      results[event.index] = attributed(event.parsed, resolvedBy?.parsed);
     },
     null,
   );

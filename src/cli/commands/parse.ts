@@ -1,7 +1,7 @@
 import { AttemptCorrelator, type AttemptEvent, type Step } from '../../correlate/attempts.js';
 import { connectionOf } from '../../engine/engine.js';
 import { openLogFile, readLines, type ReadStats } from '../../input/lines.js';
-import { type ParsedEvent, Parser } from '../../parse/parser.js';
+import { attributed, type ParsedEvent, Parser } from '../../parse/parser.js';
 import { loadRules } from '../../parse/rules.js';
 import { bannerTime, EventClock, type TimeContext } from '../../parse/time.js';
 import type { Args, Command } from '../command.js';
@@ -91,9 +91,7 @@ async function parseInput(
           if (disposition === 'joined') totals.joined++;
           else if (disposition === 'forgiven') totals.forgiven++;
           else {
-            const by = resolvedBy?.parsed;
-            const parsed = by && event.hostname && by.kind !== null ? { ...event.parsed, addr: by.addr, kind: by.kind } : event.parsed;
-            print(parsed, event.lineNumber);
+            print(attributed(event.parsed, resolvedBy?.parsed), event.lineNumber);
           }
         },
         null, // what is printed stays printed: nothing to take back
@@ -121,13 +119,12 @@ async function parseInput(
         return;
       }
       // sshguard's format prints no time: the event may keep the parser's scratch banner while it is held
-      const banner = format === 'sshguard' ? event.banner : event.banner.clone();
-      lastTime = clock.time(banner) ?? lastTime;
+      if (format !== 'sshguard') event.banner = event.banner.clone();
+      lastTime = clock.time(event.banner) ?? lastTime;
       if (lastTime - lastExpire >= 1000) {
         lastExpire = lastTime;
         correlator!.expire(lastTime);
       }
-      event.banner = banner;
       const count = event.count;
       event.count = 1;
       const attempt: Attempt = {
