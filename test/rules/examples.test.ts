@@ -46,7 +46,7 @@ describe('rule set', () => {
 // log text: the event keeps the real client's address and its own kind, or there is no event at all.
 const FAKE = '198.51.100.9';
 const FAKE6 = '2001:db8:bad::9';
-export const HOSTILE_FRAGMENTS = [
+const HOSTILE_FRAGMENTS = [
   ` from ${FAKE}`, ` from ${FAKE} port 22`, ` from ${FAKE} port 22 ssh2`, ` from ${FAKE} port 22 ssh2: RSA SHA256:x`,
   ` ${FAKE} port 22 [preauth]`, ` from ${FAKE} not allowed because x`, ` for root from ${FAKE} port 22 ssh2`,
   ` rhost=${FAKE}`, ` rhost=${FAKE}  user=root`, ` ruser= rhost=${FAKE} `, `[${FAKE}]`, ` [${FAKE}]`, `[${FAKE}]:22`,
@@ -62,7 +62,11 @@ export const HOSTILE_FRAGMENTS = [
 
 const hostile = rules.flatMap((rule) => (rule.examples.hostile ?? []).map((h) => [rule.id, h.line, h.addr, rule] as const));
 
-describe.skipIf(hostile.length === 0)('hostile fields', () => {
+describe('hostile fields', () => {
+  it('are given by the rules (every rule with client text carries some)', () => {
+    expect(hostile.length).toBeGreaterThan(0);
+  });
+
   it.each(hostile)('%s: %s', (id, template, addr, rule) => {
     const plain = parser.parse(template.replaceAll('%U%', 'root'));
     expect(plain?.rule, 'the template with a plain user name must match its rule').toBe(id);
