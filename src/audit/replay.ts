@@ -4,6 +4,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { Engine, itemOf, type Item } from '../engine/engine.js';
+import { linesInWindows } from '../engine/evidence.js';
 import type { HostnameResolver } from '../resolve/hostnames.js';
 import { LineSplitter, openLogFile } from '../input/lines.js';
 import { type Banner, TimeFormat } from '../parse/banner.js';
@@ -157,7 +158,7 @@ export async function replay(files: string[], options: ReplayOptions): Promise<R
   const engine = new Engine({
     policy: options.policy,
     state,
-    store: null,
+    evidence: linesInWindows,
     now: () => options.now,
     onBlock: (decision) => blocks.push({ decision }),
     resolver: options.resolver,

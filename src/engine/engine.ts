@@ -17,7 +17,7 @@ import {
 } from '../policy/policy.js';
 import { networkText } from '../policy/network.js';
 import type { HostnameResolver, ResolvedHost } from '../resolve/hostnames.js';
-import type { Store } from '../store/store.js';
+import type { EvidenceLog } from './evidence.js';
 import { boundHeapGrowth } from './memory.js';
 
 /** A parsed line on its way through the engine. */
@@ -79,7 +79,8 @@ export interface EngineStats {
 export interface EngineOptions {
   policy: PolicyConfig;
   state: PolicyState;
-  store: Store | null;
+  /** Where evidence, offenders and blocks go (the store, or nowhere for a dry run) */
+  evidence: EvidenceLog;
   /** The real time (ms): blocks that end before it are recorded, not applied */
   now: () => number;
   onBlock: (block: BlockDecision, trigger: Item) => void;
@@ -150,14 +151,33 @@ export class Engine {
     }
     for (let i = 0; i < item.parsed.count; i++) this.correlator.push(item);
     if (item.time - this.lastPrune >= PRUNE_EVERY_MS) {
-      if (this.lastPrune !== -Infinity) {
-        const removed = prune(this.options.state, this.options.policy, item.time);
-        this.options.store?.forgetOffenders(removed);
-        this.options.store?.expireBlocks(item.time);
-        for (const key of removed) this.storedWhileBlocked.delete(key);
-      }
+      if (this.lastPrune !== -Infinity) this.pruneAt(item.time);
       this.lastPrune = item.time;
     }
+  }
+
+  /**
+   * The wall clock of a live process: on a quiet server, held lines are released, offenders pruned and blocks
+   * expired without waiting for the next log line. Times never go back: a tick behind the last line's time
+   * does nothing that line has not done.
+   */
+  tick(now: number): void {
+    if (now - this.lastExpire >= EXPIRE_EVERY_MS) {
+      this.lastExpire = now;
+      this.correlator.expire(now);
+    }
+    if (now - this.lastPrune >= PRUNE_EVERY_MS) {
+      this.pruneAt(now);
+      this.lastPrune = now;
+    }
+    this.options.evidence.expire(now);
+  }
+
+  private pruneAt(time: number): void {
+    const removed = prune(this.options.state, this.options.policy, time);
+    this.options.evidence.offendersForgotten(removed);
+    this.options.evidence.expire(time);
+    for (const key of removed) this.storedWhileBlocked.delete(key);
   }
 
   /** Waits for the host-name lookups under way (their attacks are scored when they answer). */
@@ -168,7 +188,6 @@ export class Engine {
   /** End of input: held lines are scored, and everything is written. */
   finish(): void {
     this.correlator.flush();
-    this.options.store?.flush();
   }
 
   private step({ event, disposition, resolvedBy }: Step<Item>): void {
@@ -193,15 +212,14 @@ export class Engine {
       this.stats.unattributed++; // its session's address was never seen (the log began after it)
       return;
     }
-    const store = this.options.store;
-    // with a store, windows keep evidence ids (small numbers) instead of lines
-    const evidenceId = store ? store.reserveEvidenceId() : undefined;
+    const log = this.options.evidence;
+    const ref = log.reference(item.line);
     let outcome: string = disposition;
     let key: string | null = null;
     if (disposition === 'joined') this.stats.joined++;
     else if (disposition === 'forgiven') this.stats.forgiven++;
     else {
-      const e = policyEvent(item, evidenceId ?? detach(item.line));
+      const e = policyEvent(item, ref);
       if (e === null) {
         outcome = 'unresolved-hostname';
         this.stats.hostnames++;
@@ -212,30 +230,21 @@ export class Engine {
         this.count(outcome);
         // an attack while blocked changes only counters: not worth rewriting the offender's row for each
         const o = outcome === 'already-blocked' ? undefined : this.options.state.offenders.get(result.key);
-        if (o !== undefined) store?.touchOffender(o);
+        if (o !== undefined) log.offenderChanged(o);
         if (result.block) {
           this.stats.blocks++;
           const b = result.block;
-          if (store) {
-            const earlier = store.evidenceLines(b.evidence.filter((ref) => ref !== evidenceId) as number[]);
-            b.evidence = b.evidence.includes(evidenceId!) ? [...earlier, item.line] : earlier;
-          }
-          store?.addBlock(b.net, b.at, b.permanent ? null : b.until, 'policy', {
-            score: b.score,
-            attacks: b.attacks,
-            services: b.services,
-            rules: b.rules,
-            evidence: b.evidence as string[],
-          });
+          b.evidence = log.linesOf(b.evidence, ref, item.line);
+          log.blockDecided(b, b.evidence as string[]);
           this.options.onBlock(b, item);
         }
       }
     }
-    if (!store) return;
+    if (!log.keepsRows) return;
     key ??= parsed.kind === null ? parsed.addr : networkText(keyOf(parsed.addr, parsed.kind, this.options.policy));
     if (outcome === 'already-blocked' && !this.storeWhileBlocked(key)) return;
-    store.addEvidence({
-      id: evidenceId,
+    log.record({
+      id: ref as number,
       offender: key,
       time: item.time,
       source: item.source,
@@ -268,14 +277,6 @@ export class Engine {
     else if (outcome === 'already-blocked') s.alreadyBlocked++;
     else s.logins++;
   }
-}
-
-/**
- * A copy of a line that does not keep the whole chunk it was cut from alive (V8 substrings point into their
- * parent): what a window keeps should cost its own length.
- */
-function detach(line: string): string {
-  return (` ${line}`).slice(1);
 }
 
 function policyEvent(item: Item, evidence: Evidence | undefined): PolicyEvent | null {

@@ -1,6 +1,7 @@
 // The wiring the daemon uses: correlation → policy → store, with evidence kept as ids in memory.
 import { describe, expect, it } from 'vitest';
 import { Engine, itemOf, type Item } from '../../src/engine/engine.js';
+import { storeEvidence } from '../../src/engine/evidence.js';
 import { Parser } from '../../src/parse/parser.js';
 import { loadRules } from '../../src/parse/rules.js';
 import { DEFAULT_POLICY, newPolicyState } from '../../src/policy/policy.js';
@@ -18,7 +19,7 @@ describe('Engine with a store', () => {
     const store = Store.open(':memory:');
     const state = newPolicyState(new Whitelist(emptyEntries()));
     const blocks: string[][] = [];
-    const engine = new Engine({ policy: DEFAULT_POLICY, state, store, now: () => 0, onBlock: (b) => blocks.push(b.evidence as string[]) });
+    const engine = new Engine({ policy: DEFAULT_POLICY, state, evidence: storeEvidence(store), now: () => 0, onBlock: (b) => blocks.push(b.evidence as string[]) });
     const lines = [0, 1, 2].map((i) => `2026-05-01T10:00:0${i}Z web sshd[${100 + i}]: Failed password for root from 203.0.113.5 port 4242 ssh2`);
     engine.handle(item(lines[0], Date.UTC(2026, 4, 1, 10, 0, 0), 1));
     store.flush(); // the first line is in the database by the time of the block, the others still queued
@@ -36,7 +37,7 @@ describe('Engine with a store', () => {
   it('keeps evidence of a blocked address to a few lines per block, counting every attack', () => {
     const store = Store.open(':memory:');
     const state = newPolicyState(new Whitelist(emptyEntries()));
-    const engine = new Engine({ policy: DEFAULT_POLICY, state, store, now: () => 0, onBlock: () => {} });
+    const engine = new Engine({ policy: DEFAULT_POLICY, state, evidence: storeEvidence(store), now: () => 0, onBlock: () => {} });
     for (let i = 0; i < 40; i++) {
       engine.handle(item(`2026-05-01T10:00:00Z web sshd[${i}]: Failed password for root from 203.0.113.5 port 4242 ssh2`, Date.UTC(2026, 4, 1, 10, 0, 0) + i, i + 1));
     }
@@ -51,7 +52,7 @@ describe('Engine with a store', () => {
     const store = Store.open(':memory:');
     const state = newPolicyState(new Whitelist(emptyEntries()));
     const blocks: string[] = [];
-    const engine = new Engine({ policy: DEFAULT_POLICY, state, store, now: () => 0, onBlock: (b) => blocks.push(b.net.addr) });
+    const engine = new Engine({ policy: DEFAULT_POLICY, state, evidence: storeEvidence(store), now: () => 0, onBlock: (b) => blocks.push(b.net.addr) });
     const t0 = Date.UTC(2026, 4, 1, 10, 0, 0);
     let n = 0;
     for (let i = 0; i < 3; i++) {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Engine, itemOf } from '../../src/engine/engine.js';
+import { linesInWindows } from '../../src/engine/evidence.js';
 import { Parser } from '../../src/parse/parser.js';
 import { loadRules } from '../../src/parse/rules.js';
 import { DEFAULT_POLICY, newPolicyState } from '../../src/policy/policy.js';
@@ -63,7 +64,7 @@ describe('Engine with --resolve-hostnames', () => {
     const engine = new Engine({
       policy: DEFAULT_POLICY,
       state,
-      store: null,
+      evidence: linesInWindows,
       now: () => 0,
       onBlock: (b) => blocks.push(b.net.addr),
       resolver: new HostnameResolver({ dns: fakeDns() }),
