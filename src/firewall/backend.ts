@@ -46,6 +46,8 @@ export interface Backend {
   readonly name: 'nft' | 'iptables' | 'ipset' | 'null';
   /** Whether the kernel expires blocks by itself (set timeouts); otherwise logwarden removes them */
   readonly kernelExpiry: boolean;
+  /** Throws, naming what is wrong, unless every option can be rendered: called before anything is run */
+  validate(options: FirewallOptions): void;
   /** Creates the objects if missing (idempotent: safe after a crash) and makes the allow list exactly `allow` */
   setup(options: FirewallOptions, allow: Network[]): Invocation[];
   /**
@@ -65,8 +67,17 @@ export interface Backend {
   teardown(options: FirewallOptions): Invocation[];
 }
 
-/** The operations that make the kernel's blocks match the store's active blocks. */
-export function syncOperations(desired: BlockEntry[], current: KernelState): Operation[] {
+/**
+ * A kernel timeout this much shorter than the store's remaining time is refreshed by a sync (a block re-made by
+ * hand with a shorter time, or restored from an older state); smaller differences are the time since rendering.
+ */
+export const TIMEOUT_SLACK_S = 30;
+
+/**
+ * The operations that make the kernel's blocks match the store's active blocks. With `kernelExpiry`, an element
+ * whose kernel timeout ends well before the store's block is re-added with the store's remaining time.
+ */
+export function syncOperations(desired: BlockEntry[], current: KernelState, kernelExpiry = false): Operation[] {
   const key = (n: Network) => `${n.addr}/${n.cidr}`;
   const have = new Map(current.blocks.map((b) => [key(b.net), b]));
   const want = new Map(desired.map((b) => [key(b.net), b]));
@@ -74,7 +85,9 @@ export function syncOperations(desired: BlockEntry[], current: KernelState): Ope
   for (const [k, entry] of want) {
     const found = have.get(k);
     // missing, or permanent in the store but expiring in the kernel: (re)block with the right remaining time
-    if (!found || (entry.timeout === null && found.timeout !== null)) ops.push({ op: 'block', entry });
+    const short =
+      kernelExpiry && found !== undefined && found.timeout !== null && (entry.timeout === null || found.timeout < entry.timeout - TIMEOUT_SLACK_S);
+    if (!found || short || (entry.timeout === null && found.timeout !== null)) ops.push({ op: 'block', entry });
   }
   for (const [k, found] of have) if (!want.has(k)) ops.push({ op: 'unblock', net: found.net });
   return ops;

@@ -4,7 +4,7 @@
  */
 import type { Network } from '../policy/network.js';
 import { networkText } from '../policy/network.js';
-import { type Backend, type BlockEntry, type FirewallOptions, type Invocation, type KernelState, type Operation, syncOperations } from './backend.js';
+import type { Backend, FirewallOptions, Invocation, KernelState, Operation } from './backend.js';
 import { execute, type ExecuteOptions } from './executor.js';
 import { OperationBatcher } from './batcher.js';
 import { NftSession } from './session.js';
@@ -20,7 +20,9 @@ export class Firewall {
     readonly options: FirewallOptions,
     private readonly log: (message: string) => void,
     private readonly exec: ExecuteOptions = {},
-  ) {}
+  ) {
+    backend.validate(options);
+  }
 
   /** For a long-running process: later batches go through one kept-open `nft -i` (falling back to `nft -f -`). */
   keepSessionOpen(): void {
@@ -70,15 +72,6 @@ export class Firewall {
   async state(): Promise<KernelState> {
     if (this.backend.name === 'null') return { present: false, blocks: [], allow: [] };
     return this.backend.parseList(this.options, await this.run(this.backend.list(this.options)));
-  }
-
-  /** Makes the kernel hold exactly `desired` (adds what is missing, removes what should not be there). */
-  async sync(desired: BlockEntry[], allow: Network[]): Promise<Operation[]> {
-    await this.setup(allow);
-    const current = await this.state();
-    const ops = syncOperations(desired, current);
-    await this.apply(ops, current);
-    return ops;
   }
 
   async teardown(): Promise<void> {

@@ -151,6 +151,9 @@ function teardown(options: FirewallOptions): Invocation[] {
 export const ipsetBackend: Backend = {
   name: 'ipset',
   kernelExpiry: true,
+  validate: (options) => {
+    checkXtOptions(options, 'ipset');
+  },
   setup,
   apply,
   list,

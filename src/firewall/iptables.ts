@@ -216,6 +216,9 @@ function teardown(options: FirewallOptions): Invocation[] {
 export const iptablesBackend: Backend = {
   name: 'iptables',
   kernelExpiry: false,
+  validate: (options) => {
+    checkXtOptions(options, 'iptables');
+  },
   setup,
   apply,
   list,

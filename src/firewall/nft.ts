@@ -231,6 +231,9 @@ export function nftParseList(options: FirewallOptions, outputs: string[]): Kerne
 export const nftBackend: Backend = {
   name: 'nft',
   kernelExpiry: true,
+  validate: (options) => {
+    checkOptions(options);
+  },
   setup: (options, allow): Invocation[] => [{ argv: ['nft', '-f', '-'], stdin: nftSetupText(options, allow) }],
   apply: (options, ops): Invocation[] => {
     const stdin = nftApplyText(options, ops);

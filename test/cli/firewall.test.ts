@@ -70,3 +70,37 @@ describe('logwarden block / unblock / flush (null backend)', () => {
     expect(r.stderr).toContain('would remove every firewall object named logwarden');
   });
 });
+
+describe('logwarden block / unblock when the firewall refuses: store and kernel agree', () => {
+  const db = join(mkdtempSync(join(tmpdir(), 'logwarden-fw-')), 'state.db');
+  // no nft, iptables or ipset on this PATH: every firewall command fails to start
+  const runWithout = (args: string[]) => {
+    const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, PATH: '/nonexistent' } });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+
+  it('records nothing when nft is missing, and says so in one line', () => {
+    const r = runWithout(['block', '192.0.2.70', '--backend', 'nft', '--db', db]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^logwarden: the firewall refused, nothing was changed: nft .*\n$/);
+    const store = Store.open(db);
+    expect(store.activeBlocks()).toEqual([]);
+    store.close();
+  });
+
+  it('refuses a firewall name the backend cannot use before opening anything', () => {
+    const r = runWithout(['block', '192.0.2.70', '--backend', 'nft', '--fw-name', 'my-fw', '--db', db]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('invalid firewall name "my-fw"');
+  });
+
+  it('keeps an active block recorded when the kernel refuses to lift it', () => {
+    expect(run(['block', '192.0.2.71', '--db', db]).code).toBe(0);
+    const r = runWithout(['unblock', '192.0.2.71', '--backend', 'iptables', '--db', db]);
+    expect(r.code).toBe(1);
+    const store = Store.open(db);
+    expect(store.activeBlocks().map((b) => b.key)).toEqual(['192.0.2.71']);
+    store.close();
+  });
+});

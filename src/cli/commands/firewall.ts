@@ -9,9 +9,12 @@ import { whitelistFromArgs } from '../../config/policy.js';
 import { backendNamed } from '../../firewall/backends.js';
 import { FirewallError } from '../../firewall/executor.js';
 import { Firewall } from '../../firewall/firewall.js';
-import { type Network, NetworkSet, networkText, parseNetwork, width } from '../../policy/network.js';
+import { blockByHand, type BlockingContext, RefusedError, unblockByHand } from '../../control/blocking.js';
+import { Applier } from '../../firewall/applier.js';
+import { plainLogger } from '../../log/logger.js';
+import { type Network, networkText, parseNetwork, width } from '../../policy/network.js';
 import { Whitelist } from '../../policy/whitelist.js';
-import { defaultDbPath, Store } from '../../store/store.js';
+import { defaultDbPath, Store, StoreError } from '../../store/store.js';
 import type { Args, Command } from '../command.js';
 import { UsageError } from '../command.js';
 
@@ -30,13 +33,15 @@ interface FirewallArgs {
 
 const say = (message: string) => process.stderr.write(`logwarden: ${message}\n`);
 
+/** The backend validates its name and options here, before anything is opened or run. */
 function firewallOf(args: FirewallArgs): Firewall {
-  if (!/^[A-Za-z][A-Za-z0-9_-]{0,23}$/.test(args['fw-name'])) {
-    throw new ConfigError(`--fw-name: letters, digits, - and _ only (at most 24), starting with a letter; got ${JSON.stringify(args['fw-name'])}`);
-  }
   const hooks = args.hook.split(',') as ('input' | 'forward')[];
   if (!Number.isInteger(args.priority)) throw new ConfigError(`--priority: expected a whole number, got ${args.priority}`);
-  return new Firewall(backendNamed(args.backend), { name: args['fw-name'], hooks, priority: args.priority }, say);
+  try {
+    return new Firewall(backendNamed(args.backend), { name: args['fw-name'], hooks, priority: args.priority }, say);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
 }
 
 async function whitelistOf(args: FirewallArgs): Promise<Whitelist> {
@@ -45,13 +50,6 @@ async function whitelistOf(args: FirewallArgs): Promise<Whitelist> {
   const whitelist = new Whitelist(entries, async (name) => (await lookup(name, { all: true })).map((a) => a.address));
   for (const p of await whitelist.refresh()) say(`whitelist ${p.source}: ${p.entry}: ${p.message}`);
   return whitelist;
-}
-
-function overlaps(a: Network, b: Network): boolean {
-  if (a.kind !== b.kind) return false;
-  const one = new NetworkSet();
-  one.add(a);
-  return one.intersects(b);
 }
 
 function targetOf(args: FirewallArgs): Network {
@@ -66,17 +64,29 @@ function durationOf(text: string | undefined): number | null {
   return Number(text);
 }
 
-/** Firewall failures are reported with what was recorded, and exit 1. */
-async function applying(what: string, action: () => Promise<void>): Promise<boolean> {
-  try {
-    await action();
-    return true;
-  } catch (error) {
-    if (!(error instanceof FirewallError)) throw error;
-    say(`${what}: the firewall refused: ${error.message}`);
-    process.exitCode = 1;
-    return false;
-  }
+/** Everything is checked (target, options, backend) before the store is opened or a command is run. */
+async function contextOf(args: FirewallArgs): Promise<{ ctx: BlockingContext; whitelist: Whitelist }> {
+  const firewall = firewallOf(args);
+  const whitelist = await whitelistOf(args);
+  const store = Store.open(args.db ?? defaultDbPath());
+  const applier = new Applier(firewall, plainLogger('warn'), () => ({ blocks: [], allow: [] }));
+  const ctx: BlockingContext = {
+    store,
+    applier,
+    whitelistedBy: (net) => (whitelist.has(net.addr, net.kind) ? whitelist.reason(net.addr, net.kind) : null),
+    allow: whitelist.list(),
+    now: Date.now(),
+  };
+  return { ctx, whitelist };
+}
+
+/** What went wrong, in one line, exit 1: the command changed neither the store nor the kernel. */
+function refused(error: unknown): void {
+  if (error instanceof RefusedError) say(error.message);
+  else if (error instanceof FirewallError) say(`the firewall refused, nothing was changed: ${error.message}`);
+  else if (error instanceof StoreError) say(`the store could not be written, the firewall change was undone: ${error.message}`);
+  else throw error;
+  process.exitCode = 1;
 }
 
 export const blockCommand: Command = {
@@ -87,38 +97,20 @@ export const blockCommand: Command = {
     const args = raw as unknown as FirewallArgs;
     const net = targetOf(args);
     const duration = durationOf(args.for);
-    const whitelist = await whitelistOf(args);
+    const { ctx, whitelist } = await contextOf(args);
     const text = networkText(net);
-    const single = net.cidr === width(net.kind);
-    if (single && whitelist.has(net.addr, net.kind)) {
-      say(`${text} is whitelisted (${whitelist.reason(net.addr, net.kind)}): not blocked`);
-      process.exitCode = 1;
-      return;
-    }
-    const firewall = firewallOf(args);
-    const now = Date.now();
-    const store = Store.open(args.db ?? defaultDbPath());
     try {
-      // prefixes share one kernel set, which refuses overlapping ones
-      const overlapping = single ? undefined : store.activeBlocks().find((b) => b.key !== text && b.cidr < width(b.kind) && overlaps(b, net));
-      if (overlapping) {
-        say(`${text} overlaps the active block ${overlapping.key}: unblock that first`);
-        process.exitCode = 1;
-        return;
-      }
-      store.addBlock(net, now, duration === null ? null : now + duration * 1000, 'manual', { text: args.reason ?? 'blocked by hand' });
+      await blockByHand(ctx, net, duration, args.reason ?? 'blocked by hand');
+    } catch (error) {
+      refused(error);
+      return;
     } finally {
-      store.close();
+      ctx.store.close();
     }
-    const ok = await applying(`${text} is recorded as blocked`, async () => {
-      await firewall.setup(whitelist.list());
-      await firewall.apply([{ op: 'block', entry: { net, timeout: duration } }]);
-    });
-    if (!ok) return;
-    if (duration !== null && !firewall.backend.kernelExpiry) {
+    if (duration !== null && !ctx.applier.firewall.backend.kernelExpiry) {
       say(`${args.backend} has no timeouts: the block stays in the kernel until the daemon lifts it or you run unblock`);
     }
-    const inside = !single && whitelist.overlaps(net) ? ' (whitelisted addresses inside it stay reachable)' : '';
+    const inside = net.cidr !== width(net.kind) && whitelist.overlaps(net) ? ' (whitelisted addresses inside it stay reachable)' : '';
     process.stdout.write(`blocked ${text} ${duration === null ? 'until unblocked' : `for ${duration}s`}${inside}\n`);
   },
 };
@@ -131,18 +123,16 @@ export const unblockCommand: Command = {
     const args = raw as unknown as FirewallArgs;
     const net = targetOf(args);
     const text = networkText(net);
-    const firewall = firewallOf(args);
-    const now = Date.now();
-    const store = Store.open(args.db ?? defaultDbPath());
+    const { ctx } = await contextOf(args);
     let wasActive: boolean;
     try {
-      wasActive = store.endBlock(text, 'released', now);
-      store.releaseOffender(text, now);
+      wasActive = await unblockByHand(ctx, net);
+    } catch (error) {
+      refused(error);
+      return;
     } finally {
-      store.close();
+      ctx.store.close();
     }
-    const ok = await applying(`${text} is recorded as released`, () => firewall.apply([{ op: 'unblock', net }]));
-    if (!ok) return;
     process.stdout.write(wasActive ? `unblocked ${text}\n` : `${text} was not blocked in the store; removed from the firewall if it was there\n`);
   },
 };
@@ -163,7 +153,12 @@ export const flushCommand: Command = {
         return;
       }
     }
-    if (!(await applying('flush', () => firewall.teardown()))) return;
+    try {
+      await firewall.teardown();
+    } catch (error) {
+      refused(error);
+      return;
+    }
     process.stdout.write(`removed the ${args.backend} objects named ${args['fw-name']}\n`);
   },
 };

@@ -1,0 +1,73 @@
+/**
+ * Blocking and unblocking by hand, once for every caller (the `block`/`unblock` commands, the daemon when a
+ * whitelist entry appears). The kernel is changed first and the store after: when the kernel refuses, nothing
+ * is recorded; when the store cannot be written, the kernel change is undone. Either way store and kernel agree.
+ */
+import type { Applier } from '../firewall/applier.js';
+import type { BlockEntry } from '../firewall/backend.js';
+import { type Network, NetworkSet, networkText, width } from '../policy/network.js';
+import type { Store } from '../store/store.js';
+
+export class RefusedError extends Error {}
+
+export interface BlockingContext {
+  store: Store;
+  applier: Applier;
+  /** Whether an address is whitelisted, and by what (null: not whitelisted) */
+  whitelistedBy: (net: Network) => string | null;
+  /** The allow list to create the firewall objects with, when they are missing */
+  allow: Network[];
+  now: number;
+}
+
+function overlaps(a: Network, b: Network): boolean {
+  if (a.kind !== b.kind) return false;
+  const one = new NetworkSet();
+  one.add(a);
+  return one.intersects(b);
+}
+
+/** Blocks `net` for `seconds` (null: until unblocked). Throws RefusedError, FirewallError or StoreError. */
+export async function blockByHand(ctx: BlockingContext, net: Network, seconds: number | null, reason: string): Promise<void> {
+  const { store, applier, now } = ctx;
+  const text = networkText(net);
+  const single = net.cidr === width(net.kind);
+  const by = single ? ctx.whitelistedBy(net) : null;
+  if (by !== null) throw new RefusedError(`${text} is whitelisted (${by}): not blocked`);
+  // prefixes share one kernel set, which refuses overlapping ones
+  const overlapping = single ? undefined : store.activeBlocks().find((b) => b.key !== text && b.cidr < width(b.kind) && overlaps(b, net));
+  if (overlapping) throw new RefusedError(`${text} overlaps the active block ${overlapping.key}: unblock that first`);
+  const previous = store.activeBlocks().find((b) => b.key === text);
+  await applier.change([{ op: 'block', entry: { net, timeout: seconds } }], ctx.allow);
+  try {
+    store.addBlock(net, now, seconds === null ? null : now + seconds * 1000, 'manual', { text: reason });
+    store.flushAll();
+  } catch (error) {
+    await applier.change([previous ? { op: 'block', entry: entryOf(previous, now) } : { op: 'unblock', net }], ctx.allow);
+    throw error;
+  }
+}
+
+/** Lifts the block of `net`; returns whether the store had it active. Throws FirewallError or StoreError. */
+export async function unblockByHand(ctx: BlockingContext, net: Network): Promise<boolean> {
+  const { store, applier, now } = ctx;
+  const text = networkText(net);
+  const previous = store.activeBlocks().find((b) => b.key === text);
+  await applier.change([{ op: 'unblock', net }], ctx.allow);
+  try {
+    const wasActive = store.endBlock(text, 'released', now);
+    store.releaseOffender(text, now);
+    return wasActive;
+  } catch (error) {
+    if (previous) await applier.change([{ op: 'block', entry: entryOf(previous, now) }], ctx.allow);
+    throw error;
+  }
+}
+
+/** The kernel element of an active block of the store, with its remaining time. */
+export function entryOf(block: { addr: string; cidr: number; kind: 4 | 6; expires: number | null }, now: number): BlockEntry {
+  return {
+    net: { addr: block.addr, cidr: block.cidr, kind: block.kind },
+    timeout: block.expires === null ? null : Math.max(1, Math.ceil((block.expires - now) / 1000)),
+  };
+}

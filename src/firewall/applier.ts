@@ -1,0 +1,231 @@
+/**
+ * The one owner of firewall effects. It makes the kernel hold the wanted state (the store's active blocks and
+ * allow list), like a controller that reconciles: the daemon's blocks, the commands, the start-up restore and
+ * the periodic sync all go through it. A failure is logged with the command and its output, counted and
+ * retried by reconciling again; it is never fed back into the policy.
+ */
+import type { Logger } from '../log/logger.js';
+import { type Network, networkText } from '../policy/network.js';
+import { type BlockEntry, type KernelState, type Operation, syncOperations } from './backend.js';
+import { ExpiryScheduler } from './expiry.js';
+import { describeOperation, type Firewall } from './firewall.js';
+
+export interface WantedState {
+  blocks: BlockEntry[];
+  allow: Network[];
+}
+
+/** What a reconciliation found different in the kernel, and repaired. */
+export interface Drift {
+  /** Our objects were missing (first start, or flushed by someone) and were created */
+  setUp: boolean;
+  /** The kernel's allow list differed from the wanted one */
+  allowChanged: boolean;
+  /** Blocks (re)added: missing, or with a kernel timeout shorter than the store's */
+  blocked: BlockEntry[];
+  /** Elements removed: in the kernel, not wanted */
+  unblocked: Network[];
+}
+
+export interface ApplierHealth {
+  batches: number;
+  operations: number;
+  failures: number;
+  repairs: number;
+  /** ms since the first failure of the current run of failures; null when healthy */
+  failingSince: number | null;
+  lastError: string | null;
+  /** ms, the last reconciliation that succeeded */
+  lastSyncAt: number | null;
+}
+
+export interface ApplierOptions {
+  /** First retry after a failure (ms); doubles up to maxRetryMs */
+  retryMs?: number;
+  maxRetryMs?: number;
+  now?: () => number;
+}
+
+const sameNetworks = (a: Network[], b: Network[]) => {
+  const key = (n: Network) => networkText(n);
+  const left = new Set(a.map(key));
+  return left.size === new Set(b.map(key)).size && b.every((n) => left.has(key(n)));
+};
+
+export class Applier {
+  readonly health: ApplierHealth = {
+    batches: 0,
+    operations: 0,
+    failures: 0,
+    repairs: 0,
+    failingSince: null,
+    lastError: null,
+    lastSyncAt: null,
+  };
+  /** Backends without kernel timeouts (iptables): their blocks are lifted from here */
+  private readonly expiry: ExpiryScheduler | null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private retryDelay: number;
+  private readonly now: () => number;
+  private pending = new Set<Promise<unknown>>();
+  private stopped = false;
+
+  constructor(
+    readonly firewall: Firewall,
+    private readonly log: Logger,
+    /** Read on every reconciliation: the store is the truth */
+    private readonly wanted: () => WantedState,
+    private readonly options: ApplierOptions = {},
+  ) {
+    this.now = options.now ?? Date.now;
+    this.retryDelay = options.retryMs ?? 1000;
+    this.expiry = firewall.backend.kernelExpiry
+      ? null
+      : new ExpiryScheduler(
+          (net) => this.submit({ op: 'unblock', net }),
+          (net, error) => this.failed(`lifting the expired block of ${networkText(net)}`, error),
+          this.now,
+        );
+  }
+
+  /**
+   * Makes the kernel match the wanted state: creates our objects if missing, sets the allow list exactly, adds
+   * what is missing, refreshes short timeouts, removes what should be lifted. Throws on failure (the caller
+   * decides: fatal at start, retried later); the drift it repaired is logged.
+   */
+  async reconcile(): Promise<Drift> {
+    const wanted = this.wanted();
+    const before = await this.firewall.state();
+    const drift: Drift = { setUp: !before.present, allowChanged: false, blocked: [], unblocked: [] };
+    drift.allowChanged = before.present && !sameNetworks(before.allow, wanted.allow);
+    if (!before.present || drift.allowChanged) await this.firewall.setup(wanted.allow);
+    const current: KernelState = before.present ? before : { present: true, blocks: [], allow: wanted.allow };
+    const ops = syncOperations(wanted.blocks, current, this.firewall.backend.kernelExpiry);
+    if (ops.length > 0) {
+      await this.firewall.apply(ops, current);
+      this.health.batches++;
+      this.health.operations += ops.length;
+    }
+    for (const op of ops) {
+      if (op.op === 'block') drift.blocked.push(op.entry);
+      else drift.unblocked.push(op.net);
+    }
+    if (this.expiry) for (const b of wanted.blocks) this.expiry.schedule(b.net, b.timeout === null ? null : this.now() + b.timeout * 1000);
+    this.health.lastSyncAt = this.now();
+    this.recovered();
+    return drift;
+  }
+
+  /**
+   * The periodic sync: reconciles and logs every repair; a failure is logged and retried, never thrown.
+   * `firstRun` words the log for the start-up restore, where adding everything is expected.
+   */
+  async sync(firstRun = false): Promise<Drift | null> {
+    try {
+      const drift = await this.reconcile();
+      this.report(drift, firstRun);
+      return drift;
+    } catch (error) {
+      this.failed('reconciling the firewall with the store', error as Error);
+      return null;
+    }
+  }
+
+  private report(drift: Drift, firstRun: boolean): void {
+    const repairs = drift.blocked.length + drift.unblocked.length + (drift.setUp ? 1 : 0) + (drift.allowChanged ? 1 : 0);
+    if (firstRun) {
+      this.log.info(
+        { blocks: drift.blocked.length, lifted: drift.unblocked.length, created: drift.setUp },
+        `firewall ready: ${drift.blocked.length} block(s) restored, ${drift.unblocked.length} stale element(s) removed`,
+      );
+      return;
+    }
+    if (repairs === 0) return;
+    this.health.repairs += repairs;
+    if (drift.setUp) this.log.warn({}, `firewall objects of ${this.firewall.options.name} were missing: created them again`);
+    if (drift.allowChanged) this.log.warn({}, 'the kernel allow list differed from the whitelist: set it again');
+    const sample = (list: string[]) => list.slice(0, 10).join(', ') + (list.length > 10 ? `, ... (${list.length} in all)` : '');
+    if (drift.blocked.length > 0) {
+      this.log.warn({ count: drift.blocked.length }, `firewall drift: re-added ${sample(drift.blocked.map((b) => networkText(b.net)))}`);
+    }
+    if (drift.unblocked.length > 0) {
+      this.log.warn({ count: drift.unblocked.length }, `firewall drift: removed ${sample(drift.unblocked.map(networkText))}`);
+    }
+  }
+
+  /**
+   * A one-shot command's change, applied at once: creates our objects first if they are missing (with
+   * `allowIfMissing`), but never rewrites the allow list of objects that exist, which the daemon owns. Throws
+   * when the kernel refuses, so the command can leave the store unchanged and exit non-zero.
+   */
+  async change(ops: Operation[], allowIfMissing: Network[]): Promise<void> {
+    const current = await this.firewall.state();
+    if (!current.present) await this.firewall.setup(allowIfMissing);
+    await this.firewall.apply(ops, current.present ? current : { present: true, blocks: [], allow: allowIfMissing });
+  }
+
+  /** A block decided now: to the kernel within milliseconds (batched with others of the same moment). */
+  block(entry: BlockEntry): Promise<void> {
+    this.expiry?.schedule(entry.net, entry.timeout === null ? null : this.now() + entry.timeout * 1000);
+    return this.submit({ op: 'block', entry });
+  }
+
+  unblock(net: Network): Promise<void> {
+    this.expiry?.cancel(networkText(net));
+    return this.submit({ op: 'unblock', net });
+  }
+
+  /** Resolves whether or not the kernel took it: a failure is logged and retried here, not by the caller. */
+  private submit(op: Operation): Promise<void> {
+    const done = this.firewall.submit(op).then(
+      () => {
+        this.health.batches++;
+        this.health.operations++;
+        this.recovered();
+      },
+      (error: Error) => this.failed(describeOperation(op), error),
+    );
+    this.pending.add(done);
+    void done.finally(() => this.pending.delete(done));
+    return done;
+  }
+
+  /** Waits until what was submitted has been tried. */
+  async settle(): Promise<void> {
+    while (this.pending.size > 0) await Promise.all([...this.pending]);
+  }
+
+  private failed(what: string, error: Error): void {
+    this.health.failures++;
+    this.health.lastError = `${what}: ${error.message}`;
+    this.health.failingSince ??= this.now();
+    this.log.error({ failures: this.health.failures }, `firewall: ${what} failed: ${error.message}`);
+    this.scheduleRetry();
+  }
+
+  private recovered(): void {
+    if (this.health.failingSince === null) return;
+    this.log.info({ failures: this.health.failures }, `firewall: working again after ${Math.round((this.now() - this.health.failingSince) / 1000)} s of failures`);
+    this.health.failingSince = null;
+    this.retryDelay = this.options.retryMs ?? 1000;
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer !== null || this.stopped) return;
+    const delay = this.retryDelay;
+    this.retryDelay = Math.min(this.retryDelay * 2, this.options.maxRetryMs ?? 60_000);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      void this.sync();
+    }, delay);
+    this.retryTimer.unref();
+  }
+
+  /** No more retries or expiry timers (at shutdown; the kernel keeps what it holds). */
+  stop(): void {
+    this.stopped = true;
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.expiry?.stop();
+  }
+}
