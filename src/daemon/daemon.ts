@@ -1,0 +1,236 @@
+/**
+ * The long-running wiring: sources → parser → engine (correlation, policy) → store (wanted state) → applier →
+ * kernel. Start-up restores the store's blocks in one batch before any line is read; a wall-clock tick expires
+ * and prunes on a quiet server; a periodic sync repairs what someone changed in the kernel.
+ */
+import { Engine, itemOf } from '../engine/engine.js';
+import { storeEvidence } from '../engine/evidence.js';
+import { entryOf } from '../control/blocking.js';
+import type { Applier } from '../firewall/applier.js';
+import type { Logger } from '../log/logger.js';
+import type { ParsedEvent, Parser } from '../parse/parser.js';
+import { bannerTime } from '../parse/time.js';
+import { appendBlacklist, type BlacklistEntry, blacklistLine } from '../policy/blacklist.js';
+import { type Network, NetworkSet, networkText } from '../policy/network.js';
+import { type BlockDecision, markBlocked, newPolicyState, type PolicyConfig, type PolicyState, release } from '../policy/policy.js';
+import type { Whitelist } from '../policy/whitelist.js';
+import type { Source, SourceLine, SourceStatus } from '../sources/source.js';
+import type { Store } from '../store/store.js';
+import { BlockWatcher } from '../store/watch.js';
+
+export interface DaemonOptions {
+  sources: Source[];
+  parser: Parser;
+  policy: PolicyConfig;
+  whitelist: Whitelist;
+  /** Addresses blacklisted for good, and the file new permanent blocks are appended to */
+  blacklist: { entries: BlacklistEntry[]; file: string | null };
+  store: Store;
+  /** null in a dry run: nothing reaches the kernel, blocks are recorded as simulated */
+  applier: Applier | null;
+  /** The owner's addresses (interfaces, open SSH sessions): never scored, never blocked, in the allow list */
+  owner: { net: Network; why: string }[];
+  log: Logger;
+  /** ms between reconciliations of the kernel with the store */
+  syncIntervalMs: number;
+  timezone?: string;
+  now?: () => number;
+}
+
+const TICK_MS = 1000;
+const WATCH_MS = 500;
+
+export class Daemon {
+  readonly state: PolicyState;
+  readonly engine: Engine;
+  private readonly owner = new NetworkSet();
+  private readonly now: () => number;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private watcher: BlockWatcher | null = null;
+  private stopping = false;
+  readonly counts = { lines: 0, events: 0, blocks: 0, released: 0 };
+
+  constructor(private readonly options: DaemonOptions) {
+    this.now = options.now ?? Date.now;
+    for (const { net } of options.owner) this.owner.add(net);
+    const whitelist = options.whitelist;
+    this.state = newPolicyState({
+      has: (addr, kind) => whitelist.has(addr, kind) || this.owner.has(addr, kind),
+    });
+    this.engine = new Engine({
+      policy: options.policy,
+      state: this.state,
+      evidence: storeEvidence(options.store, options.applier === null),
+      now: this.now,
+      onBlock: (block, trigger) => this.blocked(block, trigger.parsed, trigger.line),
+    });
+  }
+
+  get dryRun(): boolean {
+    return this.options.applier === null;
+  }
+
+  /** The allow list the kernel must hold: the whitelist's networks and the owner's addresses. */
+  allowList(): Network[] {
+    return [...this.options.whitelist.list(), ...this.options.owner.map((o) => o.net)];
+  }
+
+  /** The wanted state for the applier: the store's real active blocks, with their remaining time. */
+  wanted(): { blocks: ReturnType<typeof entryOf>[]; allow: Network[] } {
+    const now = this.now();
+    return { blocks: this.options.store.activeBlocks().map((b) => entryOf(b, now)), allow: this.allowList() };
+  }
+
+  /**
+   * Restores the policy state and the kernel from the store, then starts the sources. Throws when the
+   * firewall cannot be set up: a blocker that cannot block must not run.
+   */
+  async start(): Promise<void> {
+    const { store, log } = this.options;
+    const now = this.now();
+    for (const { net, why } of this.options.owner) log.info({ addr: networkText(net) }, `never blocked: ${networkText(net)} (${why})`);
+    for (const o of store.loadOffenders()) this.state.offenders.set(o.key, o);
+    this.restoreBlacklist(now);
+    for (const b of store.activeBlocks()) markBlocked(this.state, { addr: b.addr, cidr: b.cidr, kind: b.kind }, b.start, b.expires ?? Infinity);
+    if (this.options.applier) {
+      await this.options.applier.reconcile().then((drift) =>
+        log.info(
+          { restored: drift.blocked.length, removed: drift.unblocked.length },
+          `firewall ${this.options.applier!.firewall.backend.name} ready: ${drift.blocked.length} active block(s) restored`,
+        ),
+      );
+    } else {
+      log.info({}, 'dry run: no firewall is changed; blocks are logged as "would block" and recorded as simulated');
+    }
+    this.watcher = new BlockWatcher(store);
+    this.timers.push(setInterval(() => this.tick(), TICK_MS));
+    this.timers.push(setInterval(() => this.pickUpCommands(), WATCH_MS));
+    if (this.options.applier) this.timers.push(setInterval(() => void this.options.applier!.sync(), this.options.syncIntervalMs));
+    for (const source of this.options.sources) await source.start((lines) => this.lines(source, lines));
+    log.info({ sources: this.options.sources.map((s) => s.name) }, `reading ${this.options.sources.map((s) => s.name).join(', ')}`);
+  }
+
+  /** Blacklisted addresses are blocked for good from the start, and recorded as such. */
+  private restoreBlacklist(now: number): void {
+    const active = new Set(this.options.store.activeBlocks().map((b) => b.key));
+    for (const entry of this.options.blacklist.entries) {
+      markBlocked(this.state, entry.net, entry.time, Infinity);
+      const key = networkText(entry.net);
+      if (!active.has(key)) this.options.store.addBlock(entry.net, now, null, 'blacklist', { text: 'in the blacklist file' });
+    }
+  }
+
+  private lines(source: Source, batch: SourceLine[]): void {
+    const now = this.now();
+    for (const line of batch) {
+      this.counts.lines++;
+      const parsed = this.parse(line);
+      if (parsed === null) continue;
+      this.counts.events++;
+      this.engine.handle(itemOf(parsed, this.timeOf(parsed, line, now), line.source, line.lineNo, line.text));
+    }
+    const last = batch[batch.length - 1];
+    // committed with the effects of these lines: a crash re-reads none of them and skips none
+    if (last?.position) this.options.store.queuePosition(source.name, last.position);
+  }
+
+  private parse(line: SourceLine): ParsedEvent | null {
+    const j = line.journal;
+    if (j === null) return this.options.parser.parse(line.text);
+    return this.options.parser.parseRecord({ tag: j.identifier, pid: j.pid, host: j.host, message: line.text, time: j.time });
+  }
+
+  /** The line's own time when it has one (journal: its realtime stamp), never later than now. */
+  private timeOf(parsed: ParsedEvent, line: SourceLine, now: number): number {
+    const own = line.journal ? line.journal.time : bannerTime(parsed.banner, { now: line.readAt, timezone: this.options.timezone });
+    return Math.min(own ?? line.readAt, now);
+  }
+
+  private blocked(b: BlockDecision, trigger: ParsedEvent, line: string): void {
+    const { log, applier } = this.options;
+    this.counts.blocks++;
+    const key = networkText(b.net);
+    const span = Math.round((b.at - b.firstSeen) / 1000);
+    const fields = { addr: key, duration: b.duration, attacks: b.attacks, score: b.score, rules: b.rules, services: b.services, line };
+    const how = b.permanent ? 'permanently' : `for ${b.duration} s`;
+    const why = `${b.attacks} attack(s) over ${span} s (${b.rules.join(', ')}), score ${b.score}`;
+    if (!b.applied) log.info(fields, `recorded a block of ${key} ${how} that was already over (old log lines): ${why}`);
+    else if (applier === null) log.warn(fields, `would block ${key} ${how}: ${why}; e.g. ${line}`);
+    else {
+      log.warn(fields, `blocked ${key} ${how}: ${why}; e.g. ${line}`);
+      void applier.block({ net: b.net, timeout: b.permanent ? null : Math.max(1, Math.ceil((b.until - this.now()) / 1000)) });
+    }
+    const file = this.options.blacklist.file;
+    if (b.permanent && file !== null && applier !== null) {
+      try {
+        appendBlacklist(file, blacklistLine(b.at, trigger.service, b.net.kind, b.net.addr));
+      } catch (error) {
+        log.error({ file }, `cannot append ${key} to the blacklist ${file}: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  private tick(): void {
+    try {
+      this.engine.tick(this.now());
+    } catch (error) {
+      this.options.log.error({}, `expiry and pruning failed: ${(error as Error).message}`);
+    }
+  }
+
+  /** `block`, `unblock` and whitelisting by other processes: their kernel change is done, the policy learns it. */
+  private pickUpCommands(): void {
+    if (this.watcher === null) return;
+    try {
+      const { added, ended } = this.watcher.poll();
+      for (const b of added) markBlocked(this.state, { addr: b.addr, cidr: b.cidr, kind: b.kind }, b.start, b.expires ?? Infinity);
+      for (const b of ended) if (b.state !== 'expired') release(this.state, b.key, b.endedAt ?? this.now());
+    } catch (error) {
+      this.options.log.error({}, `reading changes made by commands failed: ${(error as Error).message}`);
+    }
+  }
+
+  /** A whitelist entry appeared: lift its blocks at once and clear its window. */
+  async whitelisted(net: Network): Promise<void> {
+    const { store, applier, log } = this.options;
+    const now = this.now();
+    for (const b of store.activeBlocks()) {
+      const blocked: Network = { addr: b.addr, cidr: b.cidr, kind: b.kind };
+      if (!coveredBy(blocked, net)) continue;
+      store.endBlock(b.key, 'whitelisted', now);
+      release(this.state, b.key, now);
+      this.counts.released++;
+      log.info({ addr: b.key, entry: networkText(net) }, `released ${b.key}: whitelisted now (${networkText(net)})`);
+      await applier?.unblock(blocked);
+    }
+  }
+
+  /** The allow list changed (whitelist reloaded): the kernel gets the new one. */
+  async allowChanged(): Promise<void> {
+    await this.options.applier?.sync();
+  }
+
+  status(): SourceStatus[] {
+    return this.options.sources.map((s) => s.status());
+  }
+
+  /** Stops reading, scores what correlation still holds, writes everything. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    for (const t of this.timers) clearInterval(t);
+    await Promise.all(this.options.sources.map((s) => s.stop()));
+    this.engine.finish();
+    await this.options.applier?.settle();
+    this.options.applier?.stop();
+    this.options.store.flushAll();
+  }
+}
+
+/** Whether block `b` is an address or prefix inside `entry` (the whitelist entry that now protects it). */
+function coveredBy(b: Network, entry: Network): boolean {
+  if (b.kind !== entry.kind || b.cidr < entry.cidr) return false;
+  const set = new NetworkSet();
+  set.add(entry);
+  return set.has(b.addr, b.kind);
+}
