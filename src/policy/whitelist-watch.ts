@@ -4,6 +4,7 @@
  * and a removed one stops being protected. A file that cannot be read any more keeps its last good entries and
  * is logged at error: protection is never dropped silently.
  */
+import { dirname, join } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import type { Logger } from '../log/logger.js';
 import { networkText } from './network.js';
@@ -69,13 +70,20 @@ export class WhitelistWatcher {
   /** Starts watching the files (also those that do not exist yet); resolves once the watcher is ready. */
   async start(): Promise<void> {
     if (this.files.length === 0) return;
-    const watcher = watch(
-      this.files.map((f) => f.path),
-      { ignoreInitial: true, persistent: false },
-    );
+    // The folders, not the files: an editor's save renames a new file over the old one, and a file may not exist yet
+    const paths = new Set(this.files.map((f) => f.path));
+    const folders = new Set([...paths].map((p) => dirname(p)));
+    const watcher = watch([...folders], { ignoreInitial: true, depth: 0, ignored: (path) => !folders.has(path) && !paths.has(path) });
     this.watcher = watcher;
-    const schedule = () => this.schedule();
-    watcher.on('add', schedule).on('change', schedule).on('unlink', schedule);
+    watcher.on('all', (_event, path) => {
+      if (paths.has(path)) this.schedule();
+    });
+    // chokidar's own events can miss a rename over a file it watches: the raw ones do not (a reload that finds
+    // nothing new is silent)
+    watcher.on('raw', (_event, name, details) => {
+      const at = (details as { watchedPath?: string } | undefined)?.watchedPath;
+      if (at !== undefined && (paths.has(at) || paths.has(join(at, String(name))))) this.schedule();
+    });
     watcher.on('error', (error) => this.options.log.error({ error: String(error) }, 'whitelist watcher failed: reload with SIGHUP'));
     await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
   }
