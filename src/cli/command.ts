@@ -2,9 +2,11 @@
  * Commands on top of node:util's parseArgs, with every option taken from the one option table
  * (src/config/options.ts). Built in, so a command starts without loading an argument-parsing library.
  */
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { readConfigFile } from '../config/file.js';
-import { type OptionSpec, optionsFor } from '../config/options.js';
+import { type ConfigNote, readConfigFile } from '../config/file.js';
+import { type OptionSpec, optionsFor, outOfRange } from '../config/options.js';
+import { defaultPaths } from '../config/paths.js';
 
 export class UsageError extends Error {}
 
@@ -21,12 +23,23 @@ export type Args = Record<string, unknown> & {
   _: string[];
   /** Options given on the command line (the others hold defaults, which a configuration file may replace) */
   _given: Set<string>;
+  /**
+   * Where each value came from, by option name, for error messages: `--threshold`, or `FILE:LINE: KEY` for a
+   * configuration value; for lists, one per value in order. Defaults have none.
+   */
+  _origins: Record<string, string[]>;
+  /** The configuration file read, if any */
+  _configFile: string | null;
+  /** Configuration keys ignored (unknown, or not used by this command), for the command to log */
+  _warnings: ConfigNote[];
 };
 
 export interface Command {
   name: string;
   describe: string;
   positionals: Positional[];
+  /** The command logs configuration warnings itself (from args._warnings); others get them on stderr at once */
+  logsConfigWarnings?: boolean;
   handler: (args: Args) => void | Promise<void>;
 }
 
@@ -58,7 +71,7 @@ export function commandHelp(c: Command): string {
     ].filter(Boolean);
     return `  ${flag.padEnd(32)} ${spec.describe}${extra.length > 0 ? ` [${extra.join('; ')}]` : ''}`;
   });
-  lines.push(...specs, `  ${'-h, --help'.padEnd(32)} Show this help`, '');
+  lines.push(...specs, '');
   return lines.join('\n');
 }
 
@@ -78,7 +91,7 @@ export function mainHelp(commands: Command[]): string {
 /** Parses a command's arguments: options from the table (typed, checked), positionals in order. */
 export function parseCommandArgs(c: Command, argv: string[]): Args {
   const table = optionsFor(c.name);
-  const config: NonNullable<Parameters<typeof parseArgs>[0]>['options'] = { help: { type: 'boolean', short: 'h' } };
+  const config: NonNullable<Parameters<typeof parseArgs>[0]>['options'] = {};
   for (const [name, spec] of Object.entries(table)) {
     config[name] = {
       type: spec.type === 'boolean' ? 'boolean' : 'string',
@@ -92,10 +105,13 @@ export function parseCommandArgs(c: Command, argv: string[]): Args {
   } catch (error) {
     throw new UsageError((error as Error).message.replace(/\. To specify a positional argument.*$/s, ''));
   }
-  const args: Args = { _: parsed.positionals, _given: new Set() };
-  if (parsed.values.help) {
-    args.help = true;
-    return args;
+  const args: Args = { _: parsed.positionals, _given: new Set(), _origins: {}, _configFile: null, _warnings: [] };
+  // Answered before anything else is checked, as sshguard -h and -v are
+  for (const early of ['help', 'version']) {
+    if (parsed.values[early] && early in table) {
+      args[early] = true;
+      return args;
+    }
   }
   for (const [name, spec] of Object.entries(table) as [string, OptionSpec][]) {
     const raw = parsed.values[name] as string | boolean | string[] | undefined;
@@ -105,11 +121,14 @@ export function parseCommandArgs(c: Command, argv: string[]): Args {
       continue;
     }
     args._given.add(name);
+    args._origins[name] = Array.isArray(raw) ? raw.map(() => `--${name}`) : [`--${name}`];
     if (spec.type === 'number') {
       const n = Number(raw);
       if (typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(n)) {
         throw new UsageError(`--${name}: expected a number, got ${JSON.stringify(raw)}`);
       }
+      const problem = outOfRange(spec, n);
+      if (problem) throw new UsageError(`--${name}: ${problem}`);
       args[name] = n;
     } else {
       if (spec.choices && !spec.choices.includes(raw as string)) {
@@ -138,18 +157,35 @@ export function parseCommandArgs(c: Command, argv: string[]): Args {
     }
   }
   if (rest.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(rest[0])}`);
-  if (typeof args.config === 'string') applyConfigFile(args, c.name, args.config);
+  const file = typeof args.config === 'string' ? args.config : 'config' in table ? existingDefaultConfig() : null;
+  if (file !== null) applyConfigFile(args, c.name, table, file);
+  if (!c.logsConfigWarnings) {
+    for (const w of args._warnings) process.stderr.write(`logwarden: ${w.file}:${w.line}: ${w.key}: ${w.message}\n`);
+  }
   return args;
 }
 
-/** Values from the configuration file fill what the command line left at its default; lists add up. */
-function applyConfigFile(args: Args, command: string, file: string): void {
+function existingDefaultConfig(): string | null {
+  const file = defaultPaths().config;
+  return existsSync(file) ? file : null;
+}
+
+/**
+ * Flags, then the configuration file, then defaults: the file's values fill what the command line left unset.
+ * Lists add up (the file's first) unless the option says the command line's replace them.
+ */
+function applyConfigFile(args: Args, command: string, table: Record<string, OptionSpec>, file: string): void {
   const config = readConfigFile(file, command);
+  args._configFile = file;
+  args._warnings.push(...config.warnings);
   for (const [name, value] of Object.entries(config.values)) {
-    if (Array.isArray(value)) args[name] = [...value, ...((args[name] as string[] | undefined) ?? [])];
-    else if (!args._given.has(name)) args[name] = value;
-  }
-  for (const { key, line } of config.ignored) {
-    process.stderr.write(`logwarden: ${file}:${line}: ${key} is not used by ${command}\n`);
+    const given = args._given.has(name);
+    if (Array.isArray(value) && !(given && table[name].combine === 'replace')) {
+      args[name] = [...value, ...((args[name] as string[] | undefined) ?? [])];
+      args._origins[name] = [...config.origins[name], ...(args._origins[name] ?? [])];
+    } else if (!given) {
+      args[name] = value;
+      args._origins[name] = config.origins[name];
+    }
   }
 }

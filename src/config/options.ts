@@ -13,12 +13,22 @@ export interface OptionSpec {
   repeatable?: boolean;
   /** The sshguard.conf key with the same meaning */
   sshguardKey?: string;
+  /** Bounds of a number, enforced for flags and configuration values alike */
+  range?: { min: number; max?: number; /** default true: whole numbers only */ integer?: boolean };
+  /**
+   * How a repeatable option's configuration values meet the command line's: 'add' (both count, the file's first)
+   * or 'replace' (the command line's, when given, replace the file's). Default 'add'.
+   */
+  combine?: 'add' | 'replace';
+  /** Only on the command line: not a configuration key */
+  cliOnly?: boolean;
   /** Commands that accept it ('*' = all) */
   commands: readonly string[];
 }
 
 const POLICY_COMMANDS = ['audit', 'run'] as const;
 const FIREWALL_COMMANDS = ['block', 'unblock', 'flush'] as const;
+const SECONDS = { min: 1 } as const;
 
 export const OPTIONS = {
   format: {
@@ -50,7 +60,7 @@ export const OPTIONS = {
   'rules-dir': {
     type: 'string',
     describe: 'Folder of rule files (*.json) to use instead of the bundled rules',
-    commands: ['parse', 'rules', 'audit'],
+    commands: ['parse', 'rules', 'audit', 'run'],
   },
   threshold: {
     type: 'number',
@@ -58,6 +68,7 @@ export const OPTIONS = {
     describe: 'Block an address when the danger of its attacks within the detection time reaches this',
     default: 30,
     sshguardKey: 'THRESHOLD',
+    range: { min: 1 },
     commands: POLICY_COMMANDS,
   },
   'block-time': {
@@ -66,6 +77,7 @@ export const OPTIONS = {
     describe: 'Seconds a first block lasts',
     default: 120,
     sshguardKey: 'BLOCK_TIME',
+    range: SECONDS,
     commands: POLICY_COMMANDS,
   },
   'detection-time': {
@@ -74,6 +86,7 @@ export const OPTIONS = {
     describe: "Seconds of an address's score window, counted from the window's first attack",
     default: 1800,
     sshguardKey: 'DETECTION_TIME',
+    range: SECONDS,
     commands: POLICY_COMMANDS,
   },
   'block-time-multiplier': {
@@ -82,18 +95,21 @@ export const OPTIONS = {
     describe: 'Each further block of the same offender lasts this many times longer (decaying with the penalty half-life)',
     default: 2,
     sshguardKey: 'BLOCK_TIME_MULTIPLIER',
+    range: { min: 1, max: 100, integer: false },
     commands: POLICY_COMMANDS,
   },
   'max-block-time': {
     type: 'number',
     describe: 'Upper limit of a temporary block, in seconds',
     default: 30 * 86400,
+    range: SECONDS,
     commands: POLICY_COMMANDS,
   },
   'penalty-half-life': {
     type: 'number',
     describe: "Seconds for an offender's penalty level to halve, so that an address back months later is treated almost as new",
     default: 7 * 86400,
+    range: SECONDS,
     commands: POLICY_COMMANDS,
   },
   blacklist: {
@@ -109,6 +125,7 @@ export const OPTIONS = {
     describe: 'Prefix length that IPv4 attacks are scored and blocked by (32: each address alone)',
     default: 32,
     sshguardKey: 'IPV4_SUBNET',
+    range: { min: 0, max: 32 },
     commands: POLICY_COMMANDS,
   },
   'ipv6-subnet': {
@@ -117,6 +134,7 @@ export const OPTIONS = {
     describe: 'Prefix length that IPv6 attacks are scored and blocked by (64: one end site\'s network)',
     default: 64,
     sshguardKey: 'IPV6_SUBNET',
+    range: { min: 0, max: 128 },
     commands: POLICY_COMMANDS,
   },
   'resolve-hostnames': {
@@ -130,6 +148,7 @@ export const OPTIONS = {
     type: 'number',
     describe: 'Seconds a successful login exempts its address from scoring (its attacks are still recorded)',
     default: 3600,
+    range: { min: 0 },
     commands: POLICY_COMMANDS,
   },
   'no-trust-users': {
@@ -142,13 +161,16 @@ export const OPTIONS = {
     type: 'string',
     alias: 'w',
     repeatable: true,
-    describe: 'Never block this address, CIDR or hostname; a value starting with / or . (or naming a file) is a whitelist file',
+    describe:
+      'Never block this address, CIDR or hostname; a value starting with / or . (or naming a file) is a whitelist file, watched and reloaded by run (WHITELIST_FILE in a configuration file is always a file)',
     sshguardKey: 'WHITELIST_FILE',
     commands: [...POLICY_COMMANDS, ...FIREWALL_COMMANDS],
   },
   config: {
     type: 'string',
-    describe: 'Configuration file (sshguard.conf syntax is accepted as is); options on the command line win',
+    describe:
+      'Configuration file (sshguard.conf syntax is accepted as is); options on the command line win. Default: /etc/logwarden/logwarden.conf as root, else $XDG_CONFIG_HOME/logwarden/logwarden.conf, when it exists',
+    cliOnly: true,
     commands: ['audit', 'run', ...FIREWALL_COMMANDS],
   },
   db: {
@@ -158,9 +180,11 @@ export const OPTIONS = {
   },
   backend: {
     type: 'string',
-    describe: 'Firewall to use: nft (sets with kernel expiry), iptables, ipset, or null (changes nothing, says what it would do)',
+    describe:
+      "Firewall to use: nft (sets with kernel expiry), iptables, ipset, or null (changes nothing, says what it would do). sshguard.conf's BACKEND path maps to these (sshg-fw-nft-sets: nft, sshg-fw-iptables: iptables, sshg-fw-ipset: ipset, sshg-fw-null: null)",
     choices: ['nft', 'iptables', 'ipset', 'null'],
     default: 'nft',
+    sshguardKey: 'BACKEND',
     commands: ['run', 'status', ...FIREWALL_COMMANDS],
   },
   'fw-name': {
@@ -180,7 +204,136 @@ export const OPTIONS = {
     type: 'number',
     describe: "Priority of logwarden's nft base chains (lower runs earlier)",
     default: -10,
+    range: { min: -2147483648, max: 2147483647 },
     commands: ['run', ...FIREWALL_COMMANDS],
+  },
+  journal: {
+    type: 'boolean',
+    describe: "Read the systemd journal (journalctl -f -o json), resuming from the last entry read; the services' identifiers are matched unless --journal-match is given",
+    default: false,
+    commands: ['run'],
+  },
+  'journal-match': {
+    type: 'string',
+    repeatable: true,
+    combine: 'replace',
+    describe: 'Journal entries to read instead of the default services: IDENTIFIER, SYSLOG_IDENTIFIER=IDENTIFIER or _SYSTEMD_UNIT=UNIT',
+    commands: ['run'],
+  },
+  'journal-file': {
+    type: 'string',
+    describe: 'Follow this journal file (journalctl --file) instead of the system journal',
+    commands: ['run'],
+  },
+  logreader: {
+    type: 'string',
+    describe:
+      'A shell command whose standard output is the log (run with /bin/sh -c, as sshguard does); a plain journalctl command is recognised and read natively as with --journal',
+    sshguardKey: 'LOGREADER',
+    commands: ['run'],
+  },
+  source: {
+    type: 'string',
+    alias: 'l',
+    repeatable: true,
+    describe: 'A log file to follow, or - for standard input (as sshguard -l); adds to the FILE arguments',
+    sshguardKey: 'FILES',
+    commands: ['run'],
+  },
+  'pid-file': {
+    type: 'string',
+    alias: 'i',
+    describe: 'Write the process id to this file (default /run/logwarden.pid as root, else $XDG_RUNTIME_DIR/logwarden.pid)',
+    sshguardKey: 'PID_FILE',
+    commands: ['run'],
+  },
+  'service-pid-file': {
+    type: 'string',
+    alias: 'f',
+    repeatable: true,
+    describe:
+      "sshguard 1.x's SERVICE:PID_FILE log authentication: accepted and ignored with a warning; read the journal (--journal), whose trusted fields (_PID, _EXE, _SYSTEMD_UNIT) no client can forge",
+    cliOnly: true,
+    commands: ['run'],
+  },
+  'mask-subnet-by': {
+    type: 'string',
+    describe:
+      'sshguard 2.5 scores by subnet only when this is set; logwarden always scores and blocks by the --ipv4-subnet/--ipv6-subnet prefix, so this is accepted with a warning when it says otherwise',
+    sshguardKey: 'MASK_SUBNET_BY',
+    commands: ['run'],
+  },
+  'dry-run': {
+    type: 'boolean',
+    describe: 'Watch the logs and log each block it would make ("would block"), changing no firewall; such blocks are recorded as simulated',
+    default: false,
+    commands: ['run'],
+  },
+  check: {
+    type: 'boolean',
+    describe: 'Validate the configuration, sources and backend without side effects, say what would be done, and exit',
+    default: false,
+    commands: ['run'],
+  },
+  'keep-on-exit': {
+    type: 'boolean',
+    describe: "Leave logwarden's firewall objects and blocks in place on exit (they expire by themselves)",
+    default: false,
+    commands: ['run'],
+  },
+  'log-level': {
+    type: 'string',
+    describe: 'Lowest level logged',
+    choices: ['debug', 'info', 'warn', 'error'],
+    default: 'info',
+    commands: ['run'],
+  },
+  'sync-interval': {
+    type: 'number',
+    describe: 'Seconds between re-applying the store to the kernel (restoring what was flushed, lifting what expired)',
+    default: 60,
+    range: { min: 1, max: 86400 },
+    commands: ['run'],
+  },
+  parser: {
+    type: 'string',
+    describe:
+      "A shell command that replaces logwarden's parser: log lines on its standard input, sshg-parser lines (SERVICE ADDR KIND DANGER) on its output",
+    sshguardKey: 'PARSER',
+    commands: ['run'],
+  },
+  'post-parser': {
+    type: 'string',
+    describe: "A shell command filtering the parser's SERVICE ADDR KIND DANGER lines before they are scored (e.g. grep -v 192.0.2.1)",
+    sshguardKey: 'POST_PARSER',
+    commands: ['run'],
+  },
+  user: {
+    type: 'string',
+    describe:
+      'Run the PARSER and POST_PARSER commands as this user; logwarden itself keeps the privileges the firewall needs (confine it with the systemd unit instead)',
+    sshguardKey: 'SSHGUARD_USER',
+    commands: ['run'],
+  },
+  'stats-dir': {
+    type: 'string',
+    describe: "sshguard 2.5 writes Prometheus .prom files here; logwarden does not yet, and warns (logwarden status --json gives its counts)",
+    sshguardKey: 'STATS_DIR',
+    commands: ['run'],
+  },
+  help: {
+    type: 'boolean',
+    alias: 'h',
+    describe: 'Show the options of the command and exit',
+    cliOnly: true,
+    commands: ['*'],
+  },
+  version: {
+    type: 'boolean',
+    alias: 'v',
+    describe: 'Print the version and exit (as sshguard -v)',
+    cliOnly: true,
+    commands: ['run'],
   },
   for: {
     type: 'string',
@@ -208,6 +361,7 @@ export const OPTIONS = {
   year: {
     type: 'number',
     describe: 'Year of timestamps that carry none (BSD syslog); by default inferred from the file\'s date, across New Year',
+    range: { min: 1970, max: 9999 },
     commands: ['audit'],
   },
   timezone: {
@@ -228,12 +382,30 @@ export function optionsFor(command: string): Record<string, OptionSpec> {
   return result;
 }
 
+/** `1 to 32`, `>= 0`, for help and errors. */
+export function rangeText(range: NonNullable<OptionSpec['range']>): string {
+  const kind = range.integer === false ? 'a number' : 'a whole number';
+  return range.max === undefined ? `${kind} >= ${range.min}` : `${kind} from ${range.min} to ${range.max}`;
+}
+
+/** Checks a number against its option's range; returns the problem, or null. */
+export function outOfRange(spec: OptionSpec, value: number): string | null {
+  if (!Number.isFinite(value)) return `expected a number, got ${String(value)}`;
+  const range = spec.range;
+  if (!range) return null;
+  const integer = range.integer !== false;
+  if ((integer && !Number.isInteger(value)) || value < range.min || (range.max !== undefined && value > range.max)) {
+    return `expected ${rangeText(range)}, got ${String(value)}`;
+  }
+  return null;
+}
+
 /** The options reference in Markdown (docs/options.md is generated from this). */
 export function optionsMarkdown(): string {
   const rows = (Object.entries(OPTIONS) as [string, OptionSpec][]).map(([name, spec]) => {
     const flag = `\`--${name}\`${spec.alias ? ` / \`-${spec.alias}\`` : ''}`;
     const def = spec.default === undefined ? '' : `\`${String(spec.default)}\``;
-    const values = spec.choices ? ` (${spec.choices.join(', ')})` : '';
+    const values = spec.choices ? ` (${spec.choices.join(', ')})` : spec.range ? ` (${rangeText(spec.range)})` : '';
     return `| ${flag} | ${spec.type}${spec.repeatable ? ', repeatable' : ''} | ${def} | ${spec.sshguardKey ?? ''} | ${spec.commands.join(', ')} | ${spec.describe}${values} |`;
   });
   return [

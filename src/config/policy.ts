@@ -4,6 +4,7 @@ import { DEFAULT_POLICY, type PolicyConfig } from '../policy/policy.js';
 import { addWhitelistArgument, emptyEntries, type WhitelistEntries } from '../policy/whitelist.js';
 
 import { ConfigError } from './errors.js';
+import { OPTIONS, type OptionSpec, outOfRange } from './options.js';
 
 export interface PolicyArgs {
   threshold?: number;
@@ -18,16 +19,21 @@ export interface PolicyArgs {
   'no-trust-users'?: string;
   blacklist?: string;
   whitelist?: string[];
+  /** Where values came from (see Args._origins), so errors name the flag or the file, line and key */
+  _origins?: Record<string, string[]>;
 }
 
-function number(args: PolicyArgs, name: keyof PolicyArgs, fallback: number, min: number, max = Infinity, integer = true): number {
-  const value = args[name] as number | undefined;
+/** Where an option's value (the index-th, for lists) was set: `--name`, or `FILE:LINE: KEY`. */
+export function originOf(args: { _origins?: Record<string, string[]> }, name: string, index = 0): string {
+  return args._origins?.[name]?.[index] ?? `--${name}`;
+}
+
+function number(args: PolicyArgs, name: keyof PolicyArgs & keyof typeof OPTIONS, fallback: number): number {
+  const value = args[name] as unknown;
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || Number.isNaN(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
-    const range = max === Infinity ? `>= ${min}` : `${min} to ${max}`;
-    throw new ConfigError(`--${name}: expected ${integer ? 'a whole number' : 'a number'} ${range}, got ${String(value)}`);
-  }
-  return value;
+  const problem = typeof value === 'number' ? outOfRange(OPTIONS[name] as OptionSpec, value) : `expected a number, got ${JSON.stringify(value)}`;
+  if (problem) throw new ConfigError(`${originOf(args, name)}: ${problem}`);
+  return value as number;
 }
 
 export function policyFromArgs(args: PolicyArgs): { policy: PolicyConfig; blacklist: BlacklistOption | null } {
@@ -37,19 +43,19 @@ export function policyFromArgs(args: PolicyArgs): { policy: PolicyConfig; blackl
     try {
       blacklist = parseBlacklistOption(args.blacklist);
     } catch (error) {
-      throw new ConfigError((error as Error).message);
+      throw new ConfigError(`${originOf(args, 'blacklist')}: ${(error as Error).message.replace(/^--blacklist: /, '')}`);
     }
   }
   const policy: PolicyConfig = {
-    threshold: number(args, 'threshold', d.threshold, 1),
-    blockTime: number(args, 'block-time', d.blockTime, 1),
-    detectionTime: number(args, 'detection-time', d.detectionTime, 1),
-    multiplier: number(args, 'block-time-multiplier', d.multiplier, 1, 100, false),
-    maxBlockTime: number(args, 'max-block-time', d.maxBlockTime, 1),
-    penaltyHalfLife: number(args, 'penalty-half-life', d.penaltyHalfLife, 1),
-    ipv4Subnet: number(args, 'ipv4-subnet', d.ipv4Subnet, 0, 32),
-    ipv6Subnet: number(args, 'ipv6-subnet', d.ipv6Subnet, 0, 128),
-    trustTime: number(args, 'trust-time', d.trustTime, 0),
+    threshold: number(args, 'threshold', d.threshold),
+    blockTime: number(args, 'block-time', d.blockTime),
+    detectionTime: number(args, 'detection-time', d.detectionTime),
+    multiplier: number(args, 'block-time-multiplier', d.multiplier),
+    maxBlockTime: number(args, 'max-block-time', d.maxBlockTime),
+    penaltyHalfLife: number(args, 'penalty-half-life', d.penaltyHalfLife),
+    ipv4Subnet: number(args, 'ipv4-subnet', d.ipv4Subnet),
+    ipv6Subnet: number(args, 'ipv6-subnet', d.ipv6Subnet),
+    trustTime: number(args, 'trust-time', d.trustTime),
     noTrustUsers:
       args['no-trust-users'] === undefined
         ? d.noTrustUsers
@@ -57,7 +63,9 @@ export function policyFromArgs(args: PolicyArgs): { policy: PolicyConfig; blackl
     blacklistThreshold: blacklist?.threshold ?? null,
   };
   if (blacklist && blacklist.threshold < policy.threshold) {
-    throw new ConfigError(`--blacklist: THRESH (${blacklist.threshold}) must be at least --threshold (${policy.threshold})`);
+    throw new ConfigError(
+      `${originOf(args, 'blacklist')}: THRESH (${blacklist.threshold}) must be at least the threshold (${policy.threshold}, ${originOf(args, 'threshold')})`,
+    );
   }
   return { policy, blacklist };
 }

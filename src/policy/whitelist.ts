@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { AddressKind } from '../parse/address.js';
-import { type Network, NetworkSet, parseNetwork } from './network.js';
+import { type Network, NetworkSet, networkText, parseNetwork } from './network.js';
 
 export interface WhitelistProblem {
   source: string;
@@ -47,23 +47,53 @@ export function emptyEntries(): WhitelistEntries {
   return { networks: [], hostnames: [], problems: [] };
 }
 
+/** A `-w` value names a file when it starts with `/` or `.` (sshguard's rule) or names an existing file. */
+export function isWhitelistFile(value: string): boolean {
+  return value.startsWith('/') || value.startsWith('.') || (existsSync(value) && statSync(value).isFile());
+}
+
+/** Reads a whitelist file into `entries`; throws when it cannot be read. */
+export function readWhitelistFile(file: string, entries: WhitelistEntries = emptyEntries()): WhitelistEntries {
+  return parseWhitelistText(readFileSync(file, 'utf8'), file, entries);
+}
+
+/** Adds one entry given on the command line (not a file). */
+export function addWhitelistEntry(entries: WhitelistEntries, value: string, source = '-w'): void {
+  addEntry(entries, value, source, null);
+}
+
 /**
- * A `-w` value: a file when it starts with `/` or `.` (sshguard's rule) or names an existing file,
- * else one entry.
+ * A `-w` value for one-shot commands: a file (an unreadable one becomes a problem, reported and skipped) or one
+ * entry. The daemon is stricter: see config/run.ts.
  */
 export function addWhitelistArgument(entries: WhitelistEntries, value: string): void {
-  if (value.startsWith('/') || value.startsWith('.') || (existsSync(value) && statSync(value).isFile())) {
-    let text: string;
-    try {
-      text = readFileSync(value, 'utf8');
-    } catch (error) {
-      entries.problems.push({ source: value, line: null, entry: value, message: `cannot read: ${(error as Error).message}` });
-      return;
-    }
-    parseWhitelistText(text, value, entries);
-  } else {
+  if (!isWhitelistFile(value)) {
     addEntry(entries, value, '-w', null);
+    return;
   }
+  try {
+    readWhitelistFile(value, entries);
+  } catch (error) {
+    entries.problems.push({ source: value, line: null, entry: value, message: `cannot read: ${(error as Error).message}` });
+  }
+}
+
+/** What entries one whitelist has and another lacks, by network or hostname (wherever each came from). */
+export interface WhitelistDiff {
+  added: { networks: Network[]; hostnames: string[] };
+  removed: { networks: Network[]; hostnames: string[] };
+}
+
+export function diffWhitelist(before: WhitelistEntries, after: WhitelistEntries): WhitelistDiff {
+  const nets = (e: WhitelistEntries) => new Map(e.networks.map(({ net }) => [networkText(net), net]));
+  const names = (e: WhitelistEntries) => new Set(e.hostnames.map((h) => h.name));
+  const [netsBefore, netsAfter] = [nets(before), nets(after)];
+  const [namesBefore, namesAfter] = [names(before), names(after)];
+  const only = <T>(a: Map<string, T>, b: Map<string, T>) => [...a].filter(([key]) => !b.has(key)).map(([, v]) => v);
+  return {
+    added: { networks: only(netsAfter, netsBefore), hostnames: [...namesAfter].filter((n) => !namesBefore.has(n)) },
+    removed: { networks: only(netsBefore, netsAfter), hostnames: [...namesBefore].filter((n) => !namesAfter.has(n)) },
+  };
 }
 
 export type Resolver = (hostname: string) => Promise<string[]>;
@@ -75,9 +105,24 @@ export class Whitelist {
   private resolved = new Map<string, string[]>();
 
   constructor(
-    readonly entries: WhitelistEntries,
+    private current: WhitelistEntries,
     private readonly resolver: Resolver | null = null,
   ) {
+    this.rebuild();
+  }
+
+  get entries(): WhitelistEntries {
+    return this.current;
+  }
+
+  /**
+   * Takes new entries (a reloaded whitelist file) at once; hostnames already resolved keep their addresses, new
+   * ones count from the next refresh().
+   */
+  replace(entries: WhitelistEntries): void {
+    this.current = entries;
+    const names = new Set(entries.hostnames.map((h) => h.name));
+    for (const name of this.resolved.keys()) if (!names.has(name)) this.resolved.delete(name);
     this.rebuild();
   }
 
@@ -123,9 +168,12 @@ export class Whitelist {
     return problems;
   }
 
-  /** Resolves hostnames now and then every `periodMs`, off the parsing path; returns the function that stops it. */
+  /**
+   * Resolves hostnames now and then every `periodMs`, off the parsing path (also those a reload adds later);
+   * returns the function that stops it.
+   */
   startRefresh(periodMs: number, onProblems: (problems: WhitelistProblem[]) => void): () => void {
-    if (!this.resolver || this.entries.hostnames.length === 0) return () => {};
+    if (!this.resolver) return () => {};
     const tick = () => void this.refresh().then((problems) => problems.length > 0 && onProblems(problems));
     tick();
     const timer = setInterval(tick, periodMs);

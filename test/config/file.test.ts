@@ -40,7 +40,10 @@ describe('configuration files', () => {
       'ipv4-subnet': 32,
       whitelist: ['/etc/sshguard/whitelist'],
     });
-    expect(config.ignored.map((i) => i.key)).toEqual(['BACKEND', 'LOGREADER']);
+    expect(config.warnings.map((w) => [w.key, w.message])).toEqual([
+      ['BACKEND', 'not used by audit'],
+      ['LOGREADER', 'not used by audit'],
+    ]);
   });
 
   it('accepts logwarden’s own option names', () => {
@@ -48,8 +51,10 @@ describe('configuration files', () => {
   });
 
   it('names the file, line and key of a mistake', () => {
-    expect(() => parseConfigText('THRESHOLD=30\nTRESHOLD=40\n', '/etc/logwarden/logwarden.conf', 'audit')).toThrow('/etc/logwarden/logwarden.conf:2: unknown key TRESHOLD');
-    expect(() => parseConfigText('\n\nBLOCK_TIME=two minutes\n', 'x.conf', 'audit')).toThrow('x.conf:3: BLOCK_TIME: expected a number, got "two minutes"');
+    expect(parseConfigText('THRESHOLD=30\nTRESHOLD=40\n', '/etc/logwarden/logwarden.conf', 'audit').warnings).toEqual([
+      { file: '/etc/logwarden/logwarden.conf', line: 2, key: 'TRESHOLD', message: 'unknown key, ignored' },
+    ]);
+    expect(() => parseConfigText('\n\nBLOCK_TIME="two minutes"\n', 'x.conf', 'audit')).toThrow('x.conf:3: BLOCK_TIME: expected a number, got "two minutes"');
     expect(() => parseConfigText('just words\n', 'x.conf', 'audit')).toThrow('x.conf:1: expected KEY=value');
   });
 

@@ -9,7 +9,7 @@ describe('option table', () => {
 
   it('derives each command’s options from the one table', () => {
     const parse = optionsFor('parse');
-    expect(Object.keys(parse).sort()).toEqual(['all', 'every-line', 'format', 'rules-dir', 'stats']);
+    expect(Object.keys(parse).sort()).toEqual(['all', 'every-line', 'format', 'help', 'rules-dir', 'stats']);
     expect(parse.format).toMatchObject({ type: 'string', default: 'sshguard', choices: ['sshguard', 'json', 'text'] });
   });
 
@@ -35,5 +35,30 @@ describe('option table', () => {
 
   it('documents every option', () => {
     for (const [name, spec] of Object.entries(OPTIONS)) expect(spec.describe.length, name).toBeGreaterThan(10);
+  });
+});
+
+describe('docs/configuration.md', () => {
+  const doc = readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
+  const rows = new Map(
+    doc
+      .split('\n')
+      .filter((l) => /^\| [A-Z][A-Z0-9_]+ \|/.test(l))
+      .map((l) => [l.split('|')[1].trim(), l]),
+  );
+
+  it('documents every sshguard key of the option table, with its flag', () => {
+    for (const [name, spec] of Object.entries(OPTIONS) as [string, { sshguardKey?: string; alias?: string }][]) {
+      if (!spec.sshguardKey) continue;
+      const row = rows.get(spec.sshguardKey);
+      expect(row, spec.sshguardKey).toBeDefined();
+      expect(row, spec.sshguardKey).toContain(`\`--${name}\``);
+      if (spec.alias) expect(row, spec.sshguardKey).toContain(`\`-${spec.alias}\``);
+    }
+  });
+
+  it('documents no sshguard key the table lacks', () => {
+    const keys = new Set(Object.values(OPTIONS).map((s) => (s as { sshguardKey?: string }).sshguardKey));
+    for (const key of rows.keys()) expect(keys.has(key), key).toBe(true);
   });
 });

@@ -1,0 +1,326 @@
+/**
+ * Everything `logwarden run` needs, from its parsed arguments (the configuration file already applied), checked
+ * once into one typed object: the daemon never looks at raw options. Errors name the flag, or the file, line and
+ * key; what is accepted but not done as sshguard does is returned as warnings to log at start.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { LogLevel } from '../log/logger.js';
+import type { BlacklistOption } from '../policy/blacklist.js';
+import type { PolicyConfig } from '../policy/policy.js';
+import { addWhitelistEntry, emptyEntries, isWhitelistFile, readWhitelistFile, type WhitelistEntries } from '../policy/whitelist.js';
+import { mergeWhitelist, type WhitelistFile, type WhitelistSetup } from '../policy/whitelist-watch.js';
+import { ConfigError } from './errors.js';
+import { journalFromLogreader } from './logreader.js';
+import { defaultPaths, type DefaultPaths } from './paths.js';
+import { originOf, type PolicyArgs, policyFromArgs } from './policy.js';
+
+/** The services' journal identifiers read by --journal when no --journal-match is given. */
+export const DEFAULT_JOURNAL_IDENTIFIERS = [
+  'sshd',
+  'sshd-session',
+  'dropbear',
+  'dovecot',
+  'postfix/smtpd',
+  'postfix/submission/smtpd',
+  'postfix/smtps/smtpd',
+  'postfix/postscreen',
+  'exim',
+  'sendmail',
+  'vsftpd',
+  'proftpd',
+  'pure-ftpd',
+  'cockpit-session',
+] as const;
+
+export type BackendName = 'nft' | 'iptables' | 'ipset' | 'null';
+
+export interface JournalConfig {
+  /** SYSLOG_IDENTIFIER matches (journalctl -t); with `units`, empty for both means every entry */
+  identifiers: string[];
+  /** _SYSTEMD_UNIT matches (journalctl -u) */
+  units: string[];
+  /** A journal file to follow (journalctl --file), or null for the system journal */
+  file: string | null;
+}
+
+export interface RunSources {
+  files: string[];
+  stdin: boolean;
+  journal: JournalConfig | null;
+  /** A LOGREADER that is not a plain journalctl command: run with /bin/sh -c */
+  logreader: string | null;
+}
+
+export interface FirewallConfig {
+  backend: BackendName;
+  name: string;
+  hooks: ('input' | 'forward')[];
+  priority: number;
+}
+
+export interface RunUser {
+  name: string;
+  uid: number;
+  gid: number;
+}
+
+export interface RunWarning {
+  /** The flag, or `FILE:LINE: KEY` */
+  origin: string;
+  message: string;
+}
+
+export interface RunConfig {
+  configFile: string | null;
+  sources: RunSources;
+  policy: PolicyConfig;
+  blacklist: BlacklistOption | null;
+  /** For a WhitelistWatcher; `entries` is everything merged, as read at start */
+  whitelist: WhitelistSetup & { entries: WhitelistEntries };
+  resolveHostnames: boolean;
+  rulesDir: string | null;
+  firewall: FirewallConfig;
+  db: string;
+  pidFile: string;
+  dryRun: boolean;
+  check: boolean;
+  keepOnExit: boolean;
+  logLevel: LogLevel;
+  /** seconds */
+  syncInterval: number;
+  /** Shell commands, as sshguard runs them (they come from root's configuration) */
+  parser: string | null;
+  postParser: string | null;
+  /** The user PARSER and POST_PARSER run as */
+  user: RunUser | null;
+  statsDir: string | null;
+  warnings: RunWarning[];
+}
+
+/** What loadRunConfig reads: the parsed arguments of `run` (see cli/command.ts's Args). */
+export interface RunArgs extends PolicyArgs {
+  files?: string[];
+  _configFile?: string | null;
+  _warnings?: { file: string; line: number; key: string; message: string }[];
+  [option: string]: unknown;
+}
+
+/** Firewall object names: safe in nft, iptables and ipset, short enough for ipset's 31 characters with suffixes. */
+const FIREWALL_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,23}$/;
+/** Journal identifiers and units go to journalctl as arguments: no option look-alikes, no odd characters. */
+const JOURNAL_NAME = /^[A-Za-z0-9_.@:/+][A-Za-z0-9_.@:/+-]{0,127}$/;
+
+export interface RunEnvironment {
+  paths: DefaultPaths;
+  /** Looks a user up: uid and gid, or null when there is none */
+  lookupUser: (name: string) => { uid: number; gid: number } | null;
+}
+
+function getentUser(name: string): { uid: number; gid: number } | null {
+  try {
+    const line = execFileSync('getent', ['passwd', name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const fields = line.trim().split(':');
+    return { uid: Number(fields[2]), gid: Number(fields[3]) };
+  } catch {
+    return null;
+  }
+}
+
+const defaultEnvironment = (): RunEnvironment => ({ paths: defaultPaths(), lookupUser: getentUser });
+
+function str(args: RunArgs, name: string): string | null {
+  const value = args[name];
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
+function list(args: RunArgs, name: string): string[] {
+  const value = args[name];
+  return Array.isArray(value) ? (value as string[]) : [];
+}
+
+const fail = (origin: string, message: string) => new ConfigError(`${origin}: ${message}`);
+
+function journalOf(args: RunArgs, logreaderJournal: { identifiers: string[]; units: string[] } | null): JournalConfig | null {
+  const file = str(args, 'journal-file');
+  const matches = list(args, 'journal-match');
+  if (!args.journal && file === null && logreaderJournal === null) {
+    if (matches.length > 0) throw fail(originOf(args, 'journal-match'), 'needs --journal or --journal-file');
+    return null;
+  }
+  const journal: JournalConfig = { identifiers: [], units: [], file: file === null ? null : resolve(file) };
+  if (matches.length === 0 && logreaderJournal) {
+    journal.identifiers.push(...logreaderJournal.identifiers);
+    journal.units.push(...logreaderJournal.units);
+  } else if (matches.length === 0) {
+    journal.identifiers.push(...DEFAULT_JOURNAL_IDENTIFIERS);
+  }
+  matches.forEach((match, i) => {
+    const m = /^(?:(SYSLOG_IDENTIFIER|_SYSTEMD_UNIT)=)?(.*)$/s.exec(match)!;
+    if (!JOURNAL_NAME.test(m[2])) {
+      throw fail(originOf(args, 'journal-match', i), `expected IDENTIFIER, SYSLOG_IDENTIFIER=IDENTIFIER or _SYSTEMD_UNIT=UNIT, got ${JSON.stringify(match)}`);
+    }
+    (m[1] === '_SYSTEMD_UNIT' ? journal.units : journal.identifiers).push(m[2]);
+  });
+  for (const name of [...journal.identifiers, ...journal.units]) {
+    if (!JOURNAL_NAME.test(name)) throw fail(originOf(args, 'logreader'), `journal match ${JSON.stringify(name)} is not a plain identifier or unit name`);
+  }
+  return journal;
+}
+
+function sourcesOf(args: RunArgs, warnings: RunWarning[]): RunSources {
+  const positional = args.files ?? [];
+  // As sshguard: FILE arguments replace the configuration's FILES and LOGREADER; -l adds to FILES
+  const fromConfig = (name: string, i = 0) => !originOf(args, name, i).startsWith('--');
+  const listed = list(args, 'source').filter((_, i) => positional.length === 0 || !fromConfig('source', i));
+  const logreaderText = positional.length > 0 && fromConfig('logreader') ? null : str(args, 'logreader');
+  const logreaderJournal = logreaderText === null ? null : journalFromLogreader(logreaderText);
+  if (logreaderJournal) {
+    warnings.push({
+      origin: originOf(args, 'logreader'),
+      message: `read natively as the journal (identifiers: ${logreaderJournal.identifiers.join(', ') || 'all'}${logreaderJournal.units.length > 0 ? `; units: ${logreaderJournal.units.join(', ')}` : ''}), resuming from the last entry read, instead of running the command`,
+    });
+  }
+  const sources: RunSources = {
+    files: [],
+    stdin: false,
+    journal: journalOf(args, logreaderJournal),
+    logreader: logreaderJournal ? null : logreaderText,
+  };
+  for (const file of [...positional, ...listed]) {
+    if (file === '-') sources.stdin = true;
+    else if (!sources.files.includes(resolve(file))) sources.files.push(resolve(file));
+  }
+  if (sources.files.length === 0 && !sources.stdin && !sources.journal && sources.logreader === null) {
+    throw new ConfigError('no log to read: give FILE arguments, -l FILE, - (standard input), --journal or --journal-file, or FILES or LOGREADER in the configuration');
+  }
+  return sources;
+}
+
+function whitelistOf(args: RunArgs, paths: DefaultPaths, warnings: RunWarning[]): RunConfig['whitelist'] {
+  const fixed = emptyEntries();
+  const files: WhitelistFile[] = [];
+  const values = list(args, 'whitelist');
+  values.forEach((value, i) => {
+    const origin = originOf(args, 'whitelist', i);
+    if (!isWhitelistFile(value)) {
+      addWhitelistEntry(fixed, value, origin);
+      const problem = fixed.problems.pop();
+      if (problem) throw fail(origin, `${JSON.stringify(value)} is ${problem.message}`);
+      return;
+    }
+    const path = resolve(value);
+    if (files.some((f) => f.path === path)) return;
+    let entries: WhitelistEntries;
+    try {
+      entries = readWhitelistFile(path);
+    } catch (error) {
+      // As sshguard: starting without the whitelist is how an administrator locks himself out
+      throw fail(origin, `cannot read whitelist file ${path}: ${(error as Error).message}`);
+    }
+    files.push({ path, required: true, entries });
+  });
+  if (!files.some((f) => f.path === paths.whitelist)) {
+    let entries = emptyEntries();
+    if (existsSync(paths.whitelist)) {
+      try {
+        entries = readWhitelistFile(paths.whitelist);
+      } catch (error) {
+        throw new ConfigError(`cannot read the default whitelist file ${paths.whitelist}: ${(error as Error).message}`);
+      }
+    }
+    // Watched even while missing, so that creating it takes effect
+    files.push({ path: paths.whitelist, required: false, entries });
+  }
+  for (const file of files) {
+    for (const p of file.entries.problems) {
+      warnings.push({ origin: `${p.source}:${p.line}`, message: `whitelist entry ${JSON.stringify(p.entry)} skipped: ${p.message}` });
+    }
+  }
+  const setup = { fixed, files };
+  return { ...setup, entries: mergeWhitelist(setup) };
+}
+
+function firewallOf(args: RunArgs): FirewallConfig {
+  const name = String(args['fw-name'] ?? 'logwarden');
+  if (!FIREWALL_NAME.test(name)) {
+    throw fail(originOf(args, 'fw-name'), `letters, digits, - and _ only (at most 24), starting with a letter; got ${JSON.stringify(name)}`);
+  }
+  const hook = String(args.hook ?? 'input');
+  if (hook !== 'input' && hook !== 'input,forward') throw fail(originOf(args, 'hook'), `expected input or input,forward, got ${JSON.stringify(hook)}`);
+  const backend = String(args.backend ?? 'nft');
+  if (!['nft', 'iptables', 'ipset', 'null'].includes(backend)) {
+    throw fail(originOf(args, 'backend'), `expected nft, iptables, ipset or null, got ${JSON.stringify(backend)}`);
+  }
+  return { backend: backend as BackendName, name, hooks: hook.split(',') as FirewallConfig['hooks'], priority: Number(args.priority ?? -10) };
+}
+
+/** sshguard settings logwarden accepts but does differently: each says what logwarden does instead. */
+function compatibilityWarnings(args: RunArgs, config: Pick<RunConfig, 'parser' | 'postParser' | 'user' | 'statsDir'>): RunWarning[] {
+  const warnings: RunWarning[] = [];
+  list(args, 'service-pid-file').forEach((_, i) =>
+    warnings.push({
+      origin: originOf(args, 'service-pid-file', i),
+      message:
+        "ignored: logwarden does not check log lines against a service's pid file; read the journal (--journal), whose trusted fields (_PID, _EXE, _SYSTEMD_UNIT) no client can forge",
+    }),
+  );
+  const mask = str(args, 'mask-subnet-by');
+  if (mask !== null) {
+    warnings.push({
+      origin: originOf(args, 'mask-subnet-by'),
+      message: `logwarden always scores and blocks attackers by their IPV4_SUBNET/IPV6_SUBNET prefix (now /${args['ipv4-subnet'] ?? 32} and /${args['ipv6-subnet'] ?? 64}); ${JSON.stringify(mask)} changes nothing`,
+    });
+  }
+  if (config.user && config.parser === null && config.postParser === null) {
+    warnings.push({
+      origin: originOf(args, 'user'),
+      message: 'only PARSER and POST_PARSER commands run as this user, and none is set; logwarden keeps the privileges its firewall needs (the systemd unit confines it)',
+    });
+  }
+  if (config.statsDir !== null) {
+    warnings.push({
+      origin: originOf(args, 'stats-dir'),
+      message: 'logwarden writes no .prom files; `logwarden status --json` gives its counts',
+    });
+  }
+  return warnings;
+}
+
+export function loadRunConfig(args: RunArgs, environment: RunEnvironment = defaultEnvironment()): RunConfig {
+  const warnings: RunWarning[] = (args._warnings ?? []).map((w) => ({ origin: `${w.file}:${w.line}: ${w.key}`, message: w.message }));
+  const { policy, blacklist } = policyFromArgs(args);
+  const sources = sourcesOf(args, warnings);
+  const whitelist = whitelistOf(args, environment.paths, warnings);
+  const userName = str(args, 'user');
+  let user: RunUser | null = null;
+  if (userName !== null) {
+    const found = environment.lookupUser(userName);
+    if (!found) throw fail(originOf(args, 'user'), `no such user ${JSON.stringify(userName)}`);
+    user = { name: userName, ...found };
+  }
+  const parts = { parser: str(args, 'parser'), postParser: str(args, 'post-parser'), user, statsDir: str(args, 'stats-dir') };
+  warnings.push(...compatibilityWarnings(args, parts));
+  const logLevel = String(args['log-level'] ?? 'info');
+  if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) throw fail(originOf(args, 'log-level'), `expected debug, info, warn or error, got ${JSON.stringify(logLevel)}`);
+  return {
+    configFile: args._configFile ?? null,
+    sources,
+    policy,
+    blacklist,
+    whitelist,
+    resolveHostnames: args['resolve-hostnames'] === true,
+    rulesDir: str(args, 'rules-dir'),
+    firewall: firewallOf(args),
+    db: resolve(str(args, 'db') ?? environment.paths.db),
+    pidFile: resolve(str(args, 'pid-file') ?? environment.paths.pidFile),
+    dryRun: args['dry-run'] === true,
+    check: args.check === true,
+    keepOnExit: args['keep-on-exit'] === true,
+    logLevel: logLevel as LogLevel,
+    syncInterval: Number(args['sync-interval'] ?? 60),
+    ...parts,
+    warnings,
+  };
+}
