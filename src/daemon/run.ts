@@ -1,0 +1,144 @@
+/**
+ * `logwarden run`: the daemon's lifecycle. Start: open the store, set up the backend and restore the active
+ * blocks in one batch, protect the owner, then read. Stop (SIGTERM/SIGINT): stop reading, write the store,
+ * remove our firewall objects unless --keep-on-exit, exit 0 within 5 s. Any failure to set up is fatal and
+ * loud: a blocker that cannot block must not run.
+ */
+import { lookup } from 'node:dns/promises';
+import { Applier } from '../firewall/applier.js';
+import { backendNamed } from '../firewall/backends.js';
+import { Firewall } from '../firewall/firewall.js';
+import type { RunConfig } from '../config/run.js';
+import { type DaemonLogger, daemonLogger } from '../log/pino.js';
+import type { Parser } from '../parse/parser.js';
+import { readBlacklist } from '../policy/blacklist.js';
+import { type Network, networkText } from '../policy/network.js';
+import { Whitelist } from '../policy/whitelist.js';
+import { WhitelistWatcher } from '../policy/whitelist-watch.js';
+import type { Source } from '../sources/source.js';
+import { Store } from '../store/store.js';
+import { Daemon } from './daemon.js';
+import { interfaceAddresses, sshSessionClients } from './owner.js';
+import { writePidFile } from './pidfile.js';
+import { onSignals } from './signals.js';
+
+export class FatalError extends Error {}
+
+/** What `run` needs besides its configuration: the parser, and the sources built from the store's positions. */
+export interface DaemonParts {
+  parser: Parser;
+  sources: (store: Store, log: DaemonLogger) => Source[];
+}
+
+/** Ports whose established clients are protected at start */
+const SSH_PORTS = [22];
+
+/** Runs until a signal stops it; resolves with the exit code. */
+export async function runDaemon(config: RunConfig, parts: DaemonParts): Promise<number> {
+  const log = daemonLogger(config.logLevel);
+  for (const w of config.warnings) log.warn({ origin: w.origin }, `${w.origin}: ${w.message}`);
+  const resolve = async (name: string) => (await lookup(name, { all: true })).map((a) => a.address);
+  const whitelist = new Whitelist(config.whitelist.entries, resolve);
+  for (const p of config.whitelist.entries.problems) log.warn({ source: p.source, line: p.line }, `whitelist entry ${JSON.stringify(p.entry)} skipped: ${p.message}`);
+  for (const p of await whitelist.refresh()) log.warn({ source: p.source }, `whitelist ${p.entry}: ${p.message}`);
+  const blacklist = config.blacklist ? readBlacklist(config.blacklist.file) : { entries: [], problems: [] };
+  for (const p of blacklist.problems) log.warn({ file: config.blacklist?.file }, p);
+
+  let removePid: (() => void) | null = null;
+  let store: Store | null = null;
+  let firewall: Firewall | null = null;
+  try {
+    removePid = writePidFile(config.pidFile);
+    store = Store.open(config.db, { log: log.child({ module: 'store' }) });
+    const { backend, ...options } = config.firewall;
+    firewall = config.dryRun ? null : new Firewall(backendNamed(backend), options, (m) => log.info({}, m));
+    let daemon: Daemon | null = null;
+    const applier: Applier | null = firewall ? new Applier(firewall, log.child({ module: 'firewall' }), () => daemon!.wanted()) : null;
+    if (firewall && store.recovered) await adoptKernel(store, firewall, log);
+    daemon = new Daemon({
+      sources: parts.sources(store, log),
+      parser: parts.parser,
+      policy: config.policy,
+      whitelist,
+      blacklist: { entries: blacklist.entries, file: config.blacklist?.file ?? null },
+      store,
+      applier,
+      owner: await ownerAddresses(SSH_PORTS),
+      log,
+      syncIntervalMs: config.syncInterval * 1000,
+    });
+    firewall?.keepSessionOpen();
+    await daemon.start();
+    const running = daemon;
+    const watcher = new WhitelistWatcher(config.whitelist, {
+      log: log.child({ module: 'whitelist' }),
+      onChange: (change) => {
+        whitelist.replace(change.entries);
+        void whitelist.refresh().then(async () => {
+          for (const net of change.added.networks) await running.whitelisted(net);
+          await running.allowChanged();
+        });
+      },
+    });
+    await watcher.start();
+    log.info({ pid: process.pid, dryRun: config.dryRun }, `logwarden running${config.dryRun ? ' (dry run)' : ''}`);
+    return await new Promise<number>((resolve) => {
+      const off = onSignals({
+        stop: async (signal) => {
+          log.info({ signal }, `${signal}: stopping`);
+          await watcher.close();
+          await running.stop();
+          if (firewall && !config.keepOnExit) {
+            await firewall.teardown().catch((error: Error) => log.error({}, `removing our firewall objects failed: ${error.message}`));
+          }
+          firewall?.close();
+          store!.close();
+          removePid?.();
+          log.info({ lines: running.counts.lines, blocks: running.counts.blocks }, 'stopped');
+          await log.flush();
+          off();
+          resolve(0);
+        },
+        reload: () => {
+          log.info({}, 'SIGHUP: reloading the whitelist');
+          watcher.reload();
+        },
+        force: (why) => {
+          log.error({}, `forced exit: ${why}`);
+          void log.flush().finally(() => process.exit(1));
+        },
+      });
+    });
+  } catch (error) {
+    log.error({}, `cannot start: ${(error as Error).message}`);
+    firewall?.close();
+    store?.close();
+    removePid?.();
+    await log.flush();
+    return 1;
+  }
+}
+
+/**
+ * After the store was found corrupt and moved aside, what the kernel holds is the best record of who is
+ * blocked: adopt it, so the start-up sync does not lift every block.
+ */
+async function adoptKernel(store: Store, firewall: Firewall, log: DaemonLogger): Promise<void> {
+  const now = Date.now();
+  const kernel = await firewall.state();
+  const known = new Set(store.activeBlocks().map((b) => b.key));
+  let adopted = 0;
+  for (const b of kernel.blocks) {
+    if (known.has(networkText(b.net))) continue;
+    store.addBlock(b.net, now, b.timeout === null ? null : now + b.timeout * 1000, 'policy', { text: 'adopted from the kernel after the store was recovered' });
+    adopted++;
+  }
+  store.flushAll();
+  log.warn({ adopted }, `the store was recovered from corruption: adopted ${adopted} block(s) the kernel holds`);
+}
+
+async function ownerAddresses(sshPorts: number[]): Promise<{ net: Network; why: string }[]> {
+  const own = interfaceAddresses().map((net) => ({ net, why: 'an address of this host' }));
+  const sessions = (await sshSessionClients(sshPorts)).map((net) => ({ net, why: 'client of an SSH session open at start' }));
+  return [...own, ...sessions];
+}
