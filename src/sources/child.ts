@@ -18,8 +18,9 @@ export interface RunningChild {
   readonly ended: Promise<void>;
 }
 
-export function runChild(file: string, args: string[], handlers: ChildHandlers): RunningChild {
-  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+/** `ownGroup`: the child leads its own process group, so everything a shell command started can be stopped with it */
+export function runChild(file: string, args: string[], handlers: ChildHandlers, ownGroup = false): RunningChild {
+  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: ownGroup });
   const stderr = new LineSplitter((text) => {
     if (text.length > 0) handlers.stderrLine(text);
   });
