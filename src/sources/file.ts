@@ -1,0 +1,460 @@
+/**
+ * Tails one log file through every kind of rotation, resuming exactly at a stored position.
+ *
+ * chokidar (and a short stat poll, for what it misses) only wakes the tailer; the tailer itself compares the path's
+ * inode, size and first-line fingerprint with the file it holds open and decides what happened:
+ * - new inode at the path (rename+create, delete+create): drain the old descriptor to its end, then read the new
+ *   file from 0. The switch waits until the new file has data: until then the writer may still append to the old
+ *   one (rsyslog writes to the renamed file until logrotate's HUP), and an empty new file has nothing to lose.
+ * - same inode, size below what was read (copytruncate), or another first line: start again at 0.
+ * - path gone: keep draining the open descriptor, wait for the path to come back.
+ * Positions always point just after a newline: a partial last line is held until its newline comes.
+ */
+import { createHash } from 'node:crypto';
+import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { watch, type FSWatcher } from 'chokidar';
+import { CHUNK_SIZE, MAX_LINE_LENGTH } from '../input/lines.js';
+import type { Logger } from '../log/logger.js';
+import type { Position, Source, SourceLine, SourceStatus } from './source.js';
+
+export interface FileSourceOptions {
+  path: string;
+  /** The stored position, or null the first time this path is read (then reading starts at its end) */
+  from: Position | null;
+  log: Logger;
+  /** ms between stat polls, the fallback when no file event comes (default 1000) */
+  pollMs?: number;
+  /** Bytes read per wake-up before yielding to the event loop, so one huge file cannot starve the others */
+  maxBytesPerWake?: number;
+}
+
+/** The first line's bytes hashed for the fingerprint are capped: a file without a newline yet has none */
+const FINGERPRINT_BYTES = 4096;
+/** A held partial line longer than this (in bytes: up to 4 per character) is skipped whole, like an overlong line */
+const MAX_PENDING_BYTES = MAX_LINE_LENGTH * 4;
+const NEWLINE = 0x0a;
+
+type FilePosition = Extract<Position, { kind: 'file' }>;
+
+interface OpenFile {
+  handle: FileHandle;
+  dev: number;
+  ino: number;
+  /** Bytes read so far: the held partial line ends here */
+  readOffset: number;
+  /** Offset just after the last complete line: the position handed out */
+  lineOffset: number;
+  /** Bytes since lineOffset that have no newline yet */
+  pending: Buffer;
+  /** Inside an overlong line: drop bytes until its newline */
+  skipping: boolean;
+  fingerprint: string | null;
+  lineNo: number;
+  /** Last known size, for the lag */
+  size: number;
+}
+
+function errorCode(error: unknown): string {
+  return (error as NodeJS.ErrnoException)?.code ?? 'EUNKNOWN';
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** sha256 of the file's first line (with its newline), or null while it has none within FINGERPRINT_BYTES. */
+async function fingerprintOf(handle: FileHandle): Promise<string | null> {
+  const buffer = Buffer.allocUnsafe(FINGERPRINT_BYTES);
+  const { bytesRead } = await handle.read(buffer, 0, FINGERPRINT_BYTES, 0);
+  const nl = buffer.subarray(0, bytesRead).indexOf(NEWLINE);
+  const end = nl >= 0 ? nl + 1 : bytesRead === FINGERPRINT_BYTES ? FINGERPRINT_BYTES : -1;
+  if (end < 0) return null;
+  return createHash('sha256').update(buffer.subarray(0, end)).digest('hex').slice(0, 32);
+}
+
+export class FileSource implements Source {
+  readonly name: string;
+  private readonly log: Logger;
+  private readonly pollMs: number;
+  private readonly maxBytesPerWake: number;
+  private from: FilePosition | null;
+  /** Only the first file seen at the first start is read from its end; one appearing later, or after rotation, from 0 */
+  private fromEnd: boolean;
+  private current: OpenFile | null = null;
+  private onLines: (lines: SourceLine[]) => void = () => {};
+  private watcher: FSWatcher | null = null;
+  private poll: NodeJS.Timeout | null = null;
+  private pumping: Promise<void> | null = null;
+  private wakeAgain = false;
+  private stopped = false;
+  private started = false;
+  private state: SourceStatus['state'] = 'waiting';
+  private lines = 0;
+  private errors = 0;
+  private lastError: string | null = null;
+  /** The error currently preventing reading, logged once when it starts and once when it clears */
+  private failing: string | null = null;
+  private lastLineAt: number | null = null;
+  private overlong = 0;
+  /** Bytes of a rotated file still to read, while draining it */
+  private rotatedLag = 0;
+
+  constructor(options: FileSourceOptions) {
+    this.name = options.path;
+    this.from = options.from && options.from.kind === 'file' ? { ...options.from } : null;
+    this.fromEnd = this.from === null;
+    this.log = options.log;
+    this.pollMs = options.pollMs ?? 1000;
+    this.maxBytesPerWake = options.maxBytesPerWake ?? 16 * CHUNK_SIZE;
+  }
+
+  async start(onLines: (lines: SourceLine[]) => void): Promise<void> {
+    if (this.started) throw new Error(`file source ${this.name} already started`);
+    this.started = true;
+    this.onLines = onLines;
+    const dir = dirname(this.name);
+    // The folder is watched, not the file: the file may not exist yet, and rotation replaces it.
+    this.watcher = watch(dir, {
+      ignoreInitial: true,
+      depth: 0,
+      ignored: (path: string) => path !== dir && path !== this.name,
+    });
+    this.watcher.on('all', () => this.wake());
+    this.watcher.on('error', (error) => this.log.warn({ path: this.name, error: errorText(error) }, 'file watcher error; the stat poll still runs'));
+    this.poll = setInterval(() => this.wake(), this.pollMs);
+    this.wake();
+    await this.pumping;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.poll) clearInterval(this.poll);
+    this.poll = null;
+    await this.watcher?.close();
+    this.watcher = null;
+    while (this.pumping) await this.pumping;
+    await this.current?.handle.close().catch(() => {});
+    this.current = null;
+    this.state = 'stopped';
+  }
+
+  status(): SourceStatus {
+    const file = this.current;
+    return {
+      name: this.name,
+      kind: 'file',
+      state: this.state,
+      lines: this.lines,
+      errors: this.errors,
+      lastError: this.lastError,
+      lastLineAt: this.lastLineAt,
+      lagBytes: file ? Math.max(0, file.size - file.lineOffset) + this.rotatedLag : null,
+    };
+  }
+
+  /** Runs the tailer now, or once more after the current run: runs never overlap. */
+  private wake(): void {
+    if (this.stopped) return;
+    if (this.pumping) {
+      this.wakeAgain = true;
+      return;
+    }
+    this.pumping = this.pump().finally(() => {
+      this.pumping = null;
+      if (this.wakeAgain && !this.stopped) {
+        this.wakeAgain = false;
+        this.wake();
+      }
+    });
+  }
+
+  private async pump(): Promise<void> {
+    try {
+      const more = await this.step();
+      this.recovered();
+      // A bounded read left bytes behind: continue after other sources had their turn.
+      if (more) this.wakeAgain = true;
+    } catch (error) {
+      this.fail(error);
+    }
+    if (this.wakeAgain) await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+
+  /** One look at the path and one bounded read. Returns true when bytes are left to read right away. */
+  private async step(): Promise<boolean> {
+    let atPath: { dev: number; ino: number; size: number } | null;
+    try {
+      atPath = await stat(this.name);
+    } catch (error) {
+      if (errorCode(error) !== 'ENOENT') throw error;
+      atPath = null;
+    }
+    const file = this.current;
+    if (!file) {
+      if (!atPath) {
+        this.fromEnd = false;
+        this.state = 'waiting';
+        // Rotated while stopped and not recreated yet: the old file's rest need not wait for the new one.
+        if (this.from) await this.resumeRotatedWhileStopped(this.from);
+        return false;
+      }
+      await this.openAtPath();
+      return true;
+    }
+    if (atPath && (atPath.dev !== file.dev || atPath.ino !== file.ino)) {
+      // Rotated: finish the old file first; switch once it is drained and the new file has data.
+      const more = await this.readSome(file);
+      this.rotatedLag = Math.max(0, file.size - file.readOffset);
+      if (more || atPath.size === 0) return more;
+      this.flushPartial(file);
+      this.log.info({ path: this.name, oldInode: file.ino, newInode: atPath.ino, lines: file.lineNo }, 'file rotated; reading the new file from its start');
+      await this.closeCurrent();
+      await this.openAtPath();
+      return true;
+    }
+    if (atPath) {
+      const now = await file.handle.stat();
+      if (now.size < file.readOffset || (await this.firstLineChanged(file))) {
+        this.log.info({ path: this.name, inode: file.ino, size: now.size, offset: file.readOffset }, 'file truncated or rewritten in place; reading it again from its start');
+        this.resetTo(file, 0);
+        file.fingerprint = await fingerprintOf(file.handle);
+      }
+    }
+    return this.readSome(file);
+  }
+
+  /** Opens the file now at the path and decides where to start in it. */
+  private async openAtPath(): Promise<void> {
+    const handle = await open(this.name, 'r');
+    let file: OpenFile;
+    try {
+      const info = await handle.stat();
+      const fingerprint = await fingerprintOf(handle);
+      file = {
+        handle, dev: info.dev, ino: info.ino, readOffset: 0, lineOffset: 0, pending: Buffer.alloc(0),
+        skipping: false, fingerprint, lineNo: 0, size: info.size,
+      };
+      const from = this.from;
+      if (from === null) {
+        if (this.fromEnd) await this.startAtEnd(file);
+      } else {
+        if (from.dev === info.dev && from.ino === info.ino) {
+          this.from = null;
+          const reused = from.fingerprint !== null && fingerprint !== null && from.fingerprint !== fingerprint;
+          if (reused || info.size < from.offset) {
+            this.log.warn({ path: this.name, offset: from.offset, size: info.size, reused }, 'file changed in place while stopped; reading it from its start');
+          } else {
+            this.resetTo(file, from.offset);
+          }
+        } else {
+          await handle.close();
+          await this.resumeRotatedWhileStopped(from);
+          return this.openAtPath();
+        }
+      }
+    } catch (error) {
+      await handle.close().catch(() => {});
+      throw error;
+    }
+    this.fromEnd = false;
+    this.current = file;
+    this.rotatedLag = 0;
+    this.state = 'reading';
+  }
+
+  /** First start without a stored position: only lines written from now on. */
+  private async startAtEnd(file: OpenFile): Promise<void> {
+    this.resetTo(file, file.size);
+    if (file.size === 0) return;
+    // Ending inside a line: its start is not ours, skip to its newline so no fragment is read as a line.
+    const last = Buffer.alloc(1);
+    await file.handle.read(last, 0, 1, file.size - 1);
+    if (last[0] !== NEWLINE) file.skipping = true;
+  }
+
+  /**
+   * The path has another inode than the stored position: the file was rotated while logwarden was stopped.
+   * The old file is found by device and inode in the same folder (auth.log.1, ...) and its rest read first.
+   */
+  private async resumeRotatedWhileStopped(from: FilePosition): Promise<void> {
+    this.fromEnd = false;
+    await this.drainRotatedWhileStopped(from);
+    this.from = null;
+  }
+
+  private async drainRotatedWhileStopped(from: FilePosition): Promise<void> {
+    const dir = dirname(this.name);
+    for (const name of await readdir(dir)) {
+      const candidate = join(dir, name);
+      if (candidate === this.name) continue;
+      const info = await stat(candidate).catch(() => null);
+      if (!info || !info.isFile() || info.dev !== from.dev || info.ino !== from.ino) continue;
+      const handle = await open(candidate, 'r');
+      const fingerprint = await fingerprintOf(handle).catch(() => null);
+      if (from.fingerprint !== null && fingerprint !== from.fingerprint) {
+        await handle.close();
+        break;
+      }
+      const old: OpenFile = {
+        handle, dev: info.dev, ino: info.ino, readOffset: 0, lineOffset: 0, pending: Buffer.alloc(0),
+        skipping: false, fingerprint, lineNo: 0, size: info.size,
+      };
+      this.resetTo(old, Math.min(from.offset, info.size));
+      this.log.info({ path: this.name, rotated: candidate, offset: old.lineOffset, size: info.size }, 'file was rotated while stopped; reading the rest of the old file first');
+      this.current = old;
+      this.state = 'reading';
+      try {
+        // Progress is kept in `from`, so a failure half-way resumes where it stopped, not twice.
+        while (!this.stopped && (await this.readSome(old))) from.offset = old.lineOffset;
+        from.offset = old.lineOffset;
+        if (!this.stopped) this.flushPartial(old);
+      } finally {
+        this.current = null;
+        await handle.close();
+      }
+      return;
+    }
+    this.log.warn({ path: this.name, inode: from.ino, offset: from.offset, folder: dir }, 'file was rotated while stopped and the old file is gone: lines written to it after the stored position are lost');
+  }
+
+  private async firstLineChanged(file: OpenFile): Promise<boolean> {
+    const fingerprint = await fingerprintOf(file.handle);
+    if (file.fingerprint === null) {
+      file.fingerprint = fingerprint;
+      return false;
+    }
+    return fingerprint !== null && fingerprint !== file.fingerprint;
+  }
+
+  private resetTo(file: OpenFile, offset: number): void {
+    file.readOffset = offset;
+    file.lineOffset = offset;
+    file.pending = Buffer.alloc(0);
+    file.skipping = false;
+    file.lineNo = 0;
+  }
+
+  /** Reads up to maxBytesPerWake and hands over the complete lines. Returns true when more is there to read. */
+  private async readSome(file: OpenFile): Promise<boolean> {
+    const buffer = Buffer.allocUnsafe(CHUNK_SIZE);
+    const lines: SourceLine[] = [];
+    let budget = this.maxBytesPerWake;
+    let more = false;
+    for (;;) {
+      if (this.stopped) break;
+      if (budget <= 0) {
+        more = true;
+        break;
+      }
+      const { bytesRead } = await file.handle.read(buffer, 0, Math.min(CHUNK_SIZE, budget), file.readOffset);
+      if (bytesRead === 0) break;
+      budget -= bytesRead;
+      this.split(file, buffer.subarray(0, bytesRead), lines);
+    }
+    file.size = Math.max(file.readOffset, (await file.handle.stat()).size);
+    this.emit(lines);
+    return more;
+  }
+
+  /** Splits bytes into lines by their newlines, so every position is an exact byte offset after a newline. */
+  private split(file: OpenFile, bytes: Buffer, out: SourceLine[]): void {
+    let start = 0;
+    const base = file.readOffset;
+    file.readOffset += bytes.length;
+    for (;;) {
+      const nl = bytes.indexOf(NEWLINE, start);
+      if (nl < 0) break;
+      const lineEnd = base + nl + 1;
+      file.lineNo++;
+      if (file.skipping) {
+        file.skipping = false;
+        this.skipOverlong(file);
+      } else {
+        const raw = file.pending.length > 0 ? Buffer.concat([file.pending, bytes.subarray(start, nl)]) : bytes.subarray(start, nl);
+        this.pushLine(file, raw, lineEnd, out);
+      }
+      file.pending = Buffer.alloc(0);
+      file.lineOffset = lineEnd;
+      start = nl + 1;
+    }
+    if (start < bytes.length && !file.skipping) {
+      file.pending = Buffer.concat([file.pending, bytes.subarray(start)]);
+      if (file.pending.length > MAX_PENDING_BYTES) {
+        file.pending = Buffer.alloc(0);
+        file.skipping = true;
+      }
+    }
+  }
+
+  private pushLine(file: OpenFile, raw: Buffer, lineEnd: number, out: SourceLine[]): void {
+    let text = raw.toString('utf8');
+    if (text.includes('\0')) text = text.replaceAll('\0', '');
+    if (text.charCodeAt(text.length - 1) === 13) text = text.slice(0, -1);
+    if (text.length > MAX_LINE_LENGTH) {
+      this.skipOverlong(file);
+      return;
+    }
+    out.push({
+      text,
+      source: this.name,
+      lineNo: file.lineNo,
+      position: { kind: 'file', path: this.name, dev: file.dev, ino: file.ino, offset: lineEnd, fingerprint: file.fingerprint },
+      journal: null,
+      readAt: Date.now(),
+    });
+  }
+
+  /** The last line of a file nobody writes to any more counts even without its newline. */
+  private flushPartial(file: OpenFile): void {
+    if (file.pending.length === 0 && !file.skipping) return;
+    const lines: SourceLine[] = [];
+    file.lineNo++;
+    if (file.skipping) this.skipOverlong(file);
+    else this.pushLine(file, file.pending, file.readOffset, lines);
+    file.pending = Buffer.alloc(0);
+    file.skipping = false;
+    file.lineOffset = file.readOffset;
+    this.emit(lines);
+  }
+
+  private skipOverlong(file: OpenFile): void {
+    this.overlong++;
+    const fields = { path: this.name, line: file.lineNo, maxLength: MAX_LINE_LENGTH, skipped: this.overlong };
+    // Attackers can write long lines at will: say it loudly once, then quietly.
+    if (this.overlong === 1) this.log.warn(fields, 'overlong line skipped whole (later ones are logged at debug level)');
+    else this.log.debug(fields, 'overlong line skipped whole');
+  }
+
+  private emit(lines: SourceLine[]): void {
+    if (lines.length === 0) return;
+    this.lines += lines.length;
+    this.lastLineAt = Date.now();
+    this.onLines(lines);
+  }
+
+  private async closeCurrent(): Promise<void> {
+    const file = this.current;
+    this.current = null;
+    this.rotatedLag = 0;
+    await file?.handle.close().catch(() => {});
+  }
+
+  private fail(error: unknown): void {
+    const text = `${errorCode(error)}: ${errorText(error)}`;
+    this.lastError = text;
+    if (this.failing === text) return;
+    this.failing = text;
+    this.errors++;
+    // Lines written while it could not be read are read once it can: nothing is skipped by an error.
+    this.fromEnd = false;
+    this.state = 'waiting';
+    this.log.error({ path: this.name, error: text }, 'cannot read log file; retrying');
+  }
+
+  private recovered(): void {
+    if (this.failing === null) return;
+    this.log.info({ path: this.name, previousError: this.failing }, 'log file readable again');
+    this.failing = null;
+  }
+}
