@@ -12,27 +12,10 @@ import type { PolicyConfig } from '../policy/policy.js';
 import { addWhitelistEntry, emptyEntries, isWhitelistFile, readWhitelistFile, type WhitelistEntries } from '../policy/whitelist.js';
 import { mergeWhitelist, type WhitelistFile, type WhitelistSetup } from '../policy/whitelist-watch.js';
 import { ConfigError } from './errors.js';
-import { journalFromLogreader } from './logreader.js';
+import { DEFAULT_JOURNAL_IDENTIFIERS } from '../sources/journal.js';
+import { journalReaderOf } from '../sources/command.js';
 import { defaultPaths, type DefaultPaths } from './paths.js';
 import { originOf, type PolicyArgs, policyFromArgs } from './policy.js';
-
-/** The services' journal identifiers read by --journal when no --journal-match is given. */
-export const DEFAULT_JOURNAL_IDENTIFIERS = [
-  'sshd',
-  'sshd-session',
-  'dropbear',
-  'dovecot',
-  'postfix/smtpd',
-  'postfix/submission/smtpd',
-  'postfix/smtps/smtpd',
-  'postfix/postscreen',
-  'exim',
-  'sendmail',
-  'vsftpd',
-  'proftpd',
-  'pure-ftpd',
-  'cockpit-session',
-] as const;
 
 export type BackendName = 'nft' | 'iptables' | 'ipset' | 'null';
 
@@ -43,6 +26,8 @@ export interface JournalConfig {
   units: string[];
   /** A journal file to follow (journalctl --file), or null for the system journal */
   file: string | null;
+  /** journalctl -p, as a LOGREADER gave it */
+  priority?: string;
 }
 
 export interface RunSources {
@@ -142,7 +127,7 @@ function list(args: RunArgs, name: string): string[] {
 
 const fail = (origin: string, message: string) => new ConfigError(`${origin}: ${message}`);
 
-function journalOf(args: RunArgs, logreaderJournal: { identifiers: string[]; units: string[] } | null): JournalConfig | null {
+function journalOf(args: RunArgs, logreaderJournal: { identifiers: string[]; units?: string[]; priority?: string } | null): JournalConfig | null {
   const file = str(args, 'journal-file');
   const matches = list(args, 'journal-match');
   if (!args.journal && file === null && logreaderJournal === null) {
@@ -152,7 +137,8 @@ function journalOf(args: RunArgs, logreaderJournal: { identifiers: string[]; uni
   const journal: JournalConfig = { identifiers: [], units: [], file: file === null ? null : resolve(file) };
   if (matches.length === 0 && logreaderJournal) {
     journal.identifiers.push(...logreaderJournal.identifiers);
-    journal.units.push(...logreaderJournal.units);
+    journal.units.push(...(logreaderJournal.units ?? []));
+    if (logreaderJournal.priority !== undefined) journal.priority = logreaderJournal.priority;
   } else if (matches.length === 0) {
     journal.identifiers.push(...DEFAULT_JOURNAL_IDENTIFIERS);
   }
@@ -175,11 +161,11 @@ function sourcesOf(args: RunArgs, warnings: RunWarning[]): RunSources {
   const fromConfig = (name: string, i = 0) => !originOf(args, name, i).startsWith('--');
   const listed = list(args, 'source').filter((_, i) => positional.length === 0 || !fromConfig('source', i));
   const logreaderText = positional.length > 0 && fromConfig('logreader') ? null : str(args, 'logreader');
-  const logreaderJournal = logreaderText === null ? null : journalFromLogreader(logreaderText);
+  const logreaderJournal = logreaderText === null ? null : journalReaderOf(logreaderText);
   if (logreaderJournal) {
     warnings.push({
       origin: originOf(args, 'logreader'),
-      message: `read natively as the journal (identifiers: ${logreaderJournal.identifiers.join(', ') || 'all'}${logreaderJournal.units.length > 0 ? `; units: ${logreaderJournal.units.join(', ')}` : ''}), resuming from the last entry read, instead of running the command`,
+      message: `read natively as the journal (identifiers: ${logreaderJournal.identifiers.join(', ') || 'all'}${logreaderJournal.units?.length ? `; units: ${logreaderJournal.units.join(', ')}` : ''}), resuming from the last entry read, instead of running the command`,
     });
   }
   const sources: RunSources = {

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseCommandArgs, type Command } from '../../src/cli/command.js';
-import { journalFromLogreader } from '../../src/config/logreader.js';
 import { defaultPaths } from '../../src/config/paths.js';
-import { DEFAULT_JOURNAL_IDENTIFIERS, loadRunConfig, type RunEnvironment } from '../../src/config/run.js';
+import { loadRunConfig, type RunEnvironment } from '../../src/config/run.js';
+import { DEFAULT_JOURNAL_IDENTIFIERS } from '../../src/sources/journal.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'logwarden-run-config-'));
 const RUN: Command = {
@@ -60,8 +60,8 @@ describe('loadRunConfig', () => {
   it('reads a plain journalctl LOGREADER natively, adding sshd-session, and says so', () => {
     const conf = file('logreader.conf', 'LOGREADER="LANG=C journalctl -afb -p info -n1 -t sshd -o cat"\n');
     const c = load('--config', conf);
-    expect(c.sources).toEqual({ files: [], stdin: false, journal: { identifiers: ['sshd', 'sshd-session'], units: [], file: null }, logreader: null });
-    expect(c.warnings).toEqual([{ origin: `${conf}:1: LOGREADER`, message: expect.stringContaining('read natively as the journal (identifiers: sshd, sshd-session)') }]);
+    expect(c.sources).toEqual({ files: [], stdin: false, journal: { identifiers: ['sshd', 'sshd-session', 'sshd-auth'], units: [], file: null, priority: 'info' }, logreader: null });
+    expect(c.warnings).toEqual([{ origin: `${conf}:1: LOGREADER`, message: expect.stringContaining('read natively as the journal (identifiers: sshd, sshd-session, sshd-auth)') }]);
   });
 
   it('names the flag, or the file, line and key, of a value that fails a check across options', () => {
@@ -115,19 +115,6 @@ describe('loadRunConfig', () => {
   it('answers sshguard’s -v and -h before anything else is checked', () => {
     expect(parseCommandArgs(RUN, ['-v', '-n', '99'])).toMatchObject({ version: true });
     expect(parseCommandArgs(RUN, ['-h'])).toMatchObject({ help: true });
-  });
-});
-
-describe('journalFromLogreader', () => {
-  it('recognises plain journalctl commands, and leaves anything else to the shell', () => {
-    expect(journalFromLogreader('LANG=C journalctl -afb -p info -n1 -t sshd -o cat')).toEqual({ identifiers: ['sshd', 'sshd-session'], units: [] });
-    expect(journalFromLogreader('/bin/journalctl -f -u ssh.service --identifier=dovecot --output=cat')).toEqual({ identifiers: ['dovecot'], units: ['ssh.service'] });
-    expect(journalFromLogreader('journalctl -af')).toEqual({ identifiers: [], units: [] });
-    expect(journalFromLogreader('journalctl -af -t sshd | grep -v foo')).toBeNull();
-    expect(journalFromLogreader('journalctl -af --since "1 hour ago"')).toBeNull();
-    expect(journalFromLogreader('journalctl -af -b-1')).toBeNull();
-    expect(journalFromLogreader('tail -F /var/log/auth.log')).toBeNull();
-    expect(journalFromLogreader('journalctl -af -t')).toBeNull();
   });
 });
 
