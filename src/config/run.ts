@@ -95,7 +95,7 @@ export interface RunArgs extends PolicyArgs {
 /** Firewall object names: safe in nft, iptables and ipset, short enough for ipset's 31 characters with suffixes. */
 const FIREWALL_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,23}$/;
 /** Journal identifiers and units go to journalctl as arguments: no option look-alikes, no odd characters. */
-const JOURNAL_NAME = /^[A-Za-z0-9_.@:/+][A-Za-z0-9_.@:/+-]{0,127}$/;
+const JOURNAL_NAME = /^[A-Za-z0-9_.@:/+()][A-Za-z0-9_.@:/+()-]{0,127}$/;
 
 export interface RunEnvironment {
   paths: DefaultPaths;
