@@ -11,6 +11,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   block: async () => (await import('./commands/firewall.js')).blockCommand,
   unblock: async () => (await import('./commands/firewall.js')).unblockCommand,
   flush: async () => (await import('./commands/firewall.js')).flushCommand,
+  run: async () => (await import('./commands/run.js')).runCommand,
 };
 
 const allCommands = () => Promise.all(Object.values(COMMANDS).map((load) => load()));
@@ -26,7 +27,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(mainHelp(await allCommands()));
     return name === undefined ? 2 : 0;
   }
-  if (name === '--version') {
+  if (name === '--version' || name === '-v') {
     process.stdout.write(`${version()}\n`);
     return 0;
   }
@@ -40,6 +41,10 @@ async function main(argv: string[]): Promise<number> {
     const args = parseCommandArgs(command, rest);
     if (args.help) {
       process.stdout.write(commandHelp(command));
+      return 0;
+    }
+    if (args.version) {
+      process.stdout.write(`${version()}\n`);
       return 0;
     }
     await command.handler(args);

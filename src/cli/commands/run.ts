@@ -1,0 +1,97 @@
+/**
+ * `logwarden run`: the daemon. `--check` validates the configuration, the rules, the sources and the backend
+ * without changing anything, and says what the daemon would do.
+ */
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { loadRunConfig, type RunArgs, type RunConfig } from '../../config/run.js';
+import { ConfigError } from '../../config/errors.js';
+import { buildSources } from '../../daemon/sources.js';
+import { runDaemon } from '../../daemon/run.js';
+import { backendNamed } from '../../firewall/backends.js';
+import { execute } from '../../firewall/executor.js';
+import { Parser } from '../../parse/parser.js';
+import { loadRules } from '../../parse/rules.js';
+import type { Args, Command } from '../command.js';
+
+export const runCommand: Command = {
+  name: 'run',
+  describe: 'The daemon: read logs as they are written and block attackers (--dry-run: only say what it would block)',
+  positionals: [{ name: 'files', variadic: true, describe: 'Log files to follow (- for standard input); or --journal' }],
+  logsConfigWarnings: true,
+  handler: async (raw: Args) => {
+    const config = loadRunConfig(raw as unknown as RunArgs);
+    const parser = new Parser(loadRules(config.rulesDir ?? undefined));
+    if (config.parser !== null || config.postParser !== null) {
+      throw new ConfigError('PARSER and POST_PARSER are not supported yet: logwarden parses the logs itself (see docs/configuration.md)');
+    }
+    if (config.check) {
+      process.exitCode = await check(config, parser);
+      return;
+    }
+    process.exitCode = await runDaemon(config, {
+      parser,
+      sources: (store, log) => buildSources(config.sources, (source) => store.position(source), log),
+    });
+  },
+};
+
+/** Says what `run` would do and whether it can; exit 1 when something would stop it. No side effects. */
+async function check(config: RunConfig, parser: Parser): Promise<number> {
+  const problems: string[] = [];
+  const say = (line: string) => process.stdout.write(`${line}\n`);
+  say(`configuration: ${config.configFile ?? 'none (defaults and flags)'}`);
+  for (const w of config.warnings) say(`warning: ${w.origin}: ${w.message}`);
+  say(`rules: ${parser.rules.length} signatures`);
+  const p = config.policy;
+  say(`policy: block at score ${p.threshold} within ${p.detectionTime} s, first block ${p.blockTime} s (x${p.multiplier} per repeat, at most ${p.maxBlockTime} s), keys /${p.ipv4Subnet} and /${p.ipv6Subnet}, trust ${p.trustTime} s after a login`);
+  say(`whitelist: ${config.whitelist.entries.networks.length} network(s), ${config.whitelist.entries.hostnames.length} host name(s), from ${config.whitelist.files.length} file(s), plus loopback, this host's addresses and open SSH sessions`);
+  for (const file of config.sources.files) {
+    if (!existsSync(file)) say(`source ${file}: does not exist yet (it will be read once it appears)`);
+    else {
+      try {
+        accessSync(file, constants.R_OK);
+        say(`source ${file}: readable (${statSync(file).size} bytes; followed from its end the first time)`);
+      } catch (error) {
+        problems.push(`source ${file}: ${(error as Error).message}`);
+      }
+    }
+  }
+  if (config.sources.journal) {
+    const j = config.sources.journal;
+    say(`source journal${j.file ? ` ${j.file}` : ''}: identifiers ${j.identifiers.join(', ') || 'all'}${j.units.length ? `, units ${j.units.join(', ')}` : ''}`);
+    await execute([{ argv: ['journalctl', '--version'] }]).catch((error: Error) => problems.push(`journal: ${error.message}`));
+  }
+  if (config.sources.stdin) say('source: standard input');
+  if (config.sources.logreader !== null) say(`source: the output of ${JSON.stringify(config.sources.logreader)} (run with /bin/sh -c)`);
+  const { backend, ...options } = config.firewall;
+  try {
+    const b = backendNamed(backend);
+    b.validate(options);
+    if (config.dryRun) say(`firewall: none (dry run: blocks are logged as "would block" and recorded as simulated)`);
+    else {
+      // reading the kernel's objects changes nothing, and proves the tool and the permission are there
+      await execute(b.list(options));
+      say(`firewall: ${backend}, objects named ${options.name} on ${options.hooks.join(', ')}${config.keepOnExit ? ', kept on exit' : ', removed on exit'}`);
+    }
+  } catch (error) {
+    problems.push(`firewall ${backend}: ${(error as Error).message}`);
+  }
+  say(`store: ${config.db}${existsSync(config.db) ? '' : ' (will be created)'}`);
+  for (const [what, path] of [['store', config.db], ['PID file', config.pidFile]] as const) {
+    const folder = existsSync(path) ? path : nearestExisting(dirname(path));
+    try {
+      accessSync(folder, constants.W_OK);
+    } catch {
+      problems.push(`${what}: ${folder} is not writable`);
+    }
+  }
+  for (const problem of problems) process.stderr.write(`logwarden run --check: ${problem}\n`);
+  say(problems.length === 0 ? 'ok: logwarden run would start' : `${problems.length} problem(s): logwarden run would not start`);
+  return problems.length === 0 ? 0 : 1;
+}
+
+function nearestExisting(path: string): string {
+  while (!existsSync(path) && dirname(path) !== path) path = dirname(path);
+  return path;
+}
