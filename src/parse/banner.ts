@@ -16,6 +16,8 @@ export const enum TimeFormat {
   Ctime = 4,
   /** BIND's `dd-Mmm-yyyy hh:mm:ss[.mmm]` */
   Bind = 5,
+  /** Not in the text: given with a structured record (a journal entry's own time), in `givenTime` */
+  Given = 6,
 }
 
 export class Banner {
@@ -38,9 +40,27 @@ export class Banner {
   msgEnd = 0;
   /** Set by `message repeated N times: [ MSG]`: the message stands for N identical ones. */
   repeat = 1;
+  /** For a structured record, whose host, pid and time are fields of their own and not in `line` */
+  givenHost: string | null = null;
+  givenPid: string | null = null;
+  givenTime = 0;
 
   constructor(public line: string) {
     this.msgEnd = line.length;
+  }
+
+  /**
+   * The banner of a structured record (a journal entry): `message` is the whole line, the rest is given.
+   * The message is never unwrapped (`message repeated` is rsyslog's, not the program's, and could forge a count).
+   */
+  static ofRecord(tag: string | null, pid: number | null, host: string | null, message: string, time: number): Banner {
+    const b = new Banner(message);
+    b.tag = tag;
+    b.givenHost = host;
+    b.givenPid = pid === null ? null : String(pid);
+    b.timeFormat = TimeFormat.Given;
+    b.givenTime = time;
+    return b;
   }
 
   /** Makes this banner ready to describe another line (the parser reuses one for lines without events). */
@@ -56,6 +76,8 @@ export class Banner {
     this.msgStart = 0;
     this.msgEnd = line.length;
     this.repeat = 1;
+    this.givenHost = this.givenPid = null;
+    this.givenTime = 0;
   }
 
   clone(): Banner {
@@ -73,6 +95,9 @@ export class Banner {
     b.msgStart = this.msgStart;
     b.msgEnd = this.msgEnd;
     b.repeat = this.repeat;
+    b.givenHost = this.givenHost;
+    b.givenPid = this.givenPid;
+    b.givenTime = this.givenTime;
     return b;
   }
 
@@ -87,11 +112,11 @@ export class Banner {
   }
 
   get host(): string | null {
-    return this.hostStart < 0 ? null : this.line.slice(this.hostStart, this.hostEnd);
+    return this.hostStart < 0 ? this.givenHost : this.line.slice(this.hostStart, this.hostEnd);
   }
 
   get pid(): string | null {
-    return this.pidStart < 0 ? null : this.line.slice(this.pidStart, this.pidEnd);
+    return this.pidStart < 0 ? this.givenPid : this.line.slice(this.pidStart, this.pidEnd);
   }
 
   /** The message if the guessed split was wrong (see guessed) */

@@ -28,6 +28,20 @@ export interface ParsedEvent {
   banner: Banner;
 }
 
+/** A log entry whose parts come as fields (journald's), not as one line of text */
+export interface JournalRecord {
+  /** SYSLOG_IDENTIFIER (the program tag), null when absent */
+  tag: string | null;
+  /** _PID */
+  pid: number | null;
+  /** _HOSTNAME */
+  host: string | null;
+  /** MESSAGE */
+  message: string;
+  /** The entry's time, ms since the epoch */
+  time: number;
+}
+
 /**
  * Programs whose lines never report a remote peer's failure. Lines tagged with them skip every rule,
  * which keeps the bulk of a busy syslog cheap; lines of other unknown programs try all rules.
@@ -143,6 +157,24 @@ export class Parser {
     // `TIME WORD MSG`: WORD was not a host but the message's first word
     banner.unguess();
     return this.match(this.all, banner);
+  }
+
+  /**
+   * Parses a structured entry (a journal entry's SYSLOG_IDENTIFIER, _PID, _HOSTNAME, MESSAGE and time): routed
+   * by its own tag, its message matched as it is, with no banner to scan. A message is one message whatever
+   * it contains: a newline in it never starts a line of its own (patterns match across it, and are anchored
+   * at the message's end), so text after it cannot pass for another entry.
+   */
+  parseRecord(record: JournalRecord): ParsedEvent | null {
+    const banner = Banner.ofRecord(record.tag, record.pid, record.host, record.message, record.time);
+    // a trailing newline ends the message, as the end of a syslog line does
+    const line = banner.line;
+    let end = line.length;
+    while (end > 0 && (line.charCodeAt(end - 1) === 10 || isBlank(line.charCodeAt(end - 1)))) end--;
+    banner.msgEnd = end;
+    this.keepBanner = false; // the banner is the event's own already
+    const dispatch = record.tag === null ? this.all : this.dispatchFor(record.tag) ?? this.all;
+    return this.match(dispatch, banner);
   }
 
   private match(dispatch: Dispatch, banner: Banner): ParsedEvent | null {

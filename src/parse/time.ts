@@ -66,6 +66,8 @@ export function bannerTime(banner: Banner, ctx: TimeContext): number | null {
       const year = num(t, clockEnd + 1, clockEnd + 5);
       return wallTime(ctx.timezone, year, month, num(t, p, dayEnd), num(t, dayEnd + 1, dayEnd + 3), num(t, dayEnd + 4, dayEnd + 6), num(t, dayEnd + 7, dayEnd + 9), ms);
     }
+    case TimeFormat.Given:
+      return banner.givenTime;
     case TimeFormat.Bind: {
       // dd-Mmm-yyyy hh:mm:ss[.mmm]
       const [ms] = fraction(t, 20);
@@ -191,6 +193,7 @@ export class EventClock {
   constructor(private readonly context: TimeContext) {}
 
   time(banner: Banner): number | null {
+    if (banner.timeFormat === TimeFormat.Given) return Number.isFinite(banner.givenTime) ? banner.givenTime : null;
     const { line, timeStart, timeEnd } = banner;
     let minuteEnd = timeEnd;
     let zoneStart = timeEnd;
