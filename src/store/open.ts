@@ -103,7 +103,9 @@ function integrity(db: Database.Database, check: OpenCheck): string | null {
     for (const table of WANTED_TABLES) if (tables.has(table)) results.push(String(db.pragma(`quick_check(${table})`, { simple: true })));
   }
   const bad = results.filter((r) => r !== 'ok');
-  return bad.length === 0 ? null : `quick_check: ${bad.join('; ')}`;
+  if (bad.length === 0) return null;
+  const text = bad.join('; ').replace(/\s*\n\s*/g, '; ');
+  return `quick_check: ${text.length > 300 ? `${text.slice(0, 300)}...` : text}`;
 }
 
 export function migrate(db: Database.Database, path: string): void {
