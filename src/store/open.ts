@@ -5,7 +5,7 @@
  * active blocks above all) into a fresh file, and moved aside: protection goes on with what was known.
  */
 import Database from 'better-sqlite3';
-import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from '../log/logger.js';
 import { explain, isCorruption, sqliteCode, StoreError } from './error.js';
@@ -140,20 +140,28 @@ function recover(path: string, db: Database.Database, problem: string, log: Logg
   const fresh = `${path}.salvage-${stamp}`;
   const counts: Record<string, number> = {};
   let salvagedBlocks = 0;
-  const target = new Database(fresh);
   try {
-    migrate(target, fresh);
-    for (const table of SALVAGED_TABLES) {
-      const copied = salvageTable(db, target, table);
-      counts[table] = copied.rows;
-      if (table === 'blocks') salvagedBlocks = copied.active;
+    const target = new Database(fresh);
+    try {
+      migrate(target, fresh);
+      for (const table of SALVAGED_TABLES) {
+        const copied = salvageTable(db, target, table);
+        counts[table] = copied.rows;
+        if (table === 'blocks') salvagedBlocks = copied.active;
+      }
+    } finally {
+      target.close();
     }
-  } finally {
-    target.close();
     db.close();
+    for (const suffix of ['', '-wal', '-shm']) if (existsSync(path + suffix)) renameSync(path + suffix, aside + suffix);
+    renameSync(fresh, path);
+  } catch (error) {
+    if (db.open) db.close();
+    rmSync(fresh, { force: true });
+    const e = explain(path, error);
+    e.message = `${e.message} (while recovering the corrupt database: ${problem})`;
+    throw e;
   }
-  for (const suffix of ['', '-wal', '-shm']) if (existsSync(path + suffix)) renameSync(path + suffix, aside + suffix);
-  renameSync(fresh, path);
   const salvaged = Object.entries(counts).map(([t, n]) => `${n} ${t}`).join(', ');
   log.error(
     { db: path, aside, problem, salvaged: counts, salvagedBlocks },

@@ -162,7 +162,7 @@ export class WriteQueue {
    * queued: a position is only written with everything before it. While writes fail, waits for the retry time.
    */
   flush(): void {
-    if (this.failingSince !== null && Date.now() < this.retryAt) return;
+    if (this.waitingToRetry()) return;
     this.write(Date.now() - this.offendersWrittenAt >= OFFENDER_WRITE_INTERVAL_MS, false);
   }
 
@@ -173,8 +173,16 @@ export class WriteQueue {
 
   /** Writes everything queued before a read, if it can; a failure is reported as by flush. */
   flushForRead(): void {
-    if (this.failingSince !== null && Date.now() < this.retryAt) return;
-    this.write(true, false);
+    if (!this.waitingToRetry()) this.write(true, false);
+  }
+
+  /** While writes fail, true until the retry time (and the retry stays scheduled). */
+  private waitingToRetry(): boolean {
+    if (this.failingSince === null) return false;
+    const wait = this.retryAt - Date.now();
+    if (wait <= 0) return false;
+    if (this.timer === null) this.schedule(wait);
+    return true;
   }
 
   private write(withOffenders: boolean, explicit: boolean): void {
@@ -182,8 +190,9 @@ export class WriteQueue {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    if (this.pending === 0) return;
-    const all = withOffenders || this.positions.size > 0;
+    // a position covers everything before it; a retry writes everything, so that success means all is written
+    const all = withOffenders || this.positions.size > 0 || this.failingSince !== null;
+    if (this.pending - (all ? 0 : this.offenders.size) === 0) return;
     const batch = this.take(all);
     this.setBusyTimeout(explicit ? this.options.busyTimeoutMs : Math.min(BACKGROUND_BUSY_MS, this.options.busyTimeoutMs));
     try {
