@@ -64,4 +64,45 @@ export const MIGRATIONS: readonly string[] = [
     updated_at INTEGER NOT NULL
   ) WITHOUT ROWID;
   `,
+  // 2: the wanted state. Blocks may come from the fleet and be simulated (dry run: recorded, never applied); SQLite
+  // cannot change a CHECK constraint, so the table is rebuilt. Positions keep a source's whole Position. The
+  // allow list the kernel must hold, by origin (config file, interface, session).
+  `
+  CREATE TABLE blocks_v2 (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL,
+    addr TEXT NOT NULL,
+    cidr INTEGER NOT NULL,
+    kind INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    expires INTEGER,                  -- NULL: permanent
+    origin TEXT NOT NULL CHECK (origin IN ('policy', 'blacklist', 'manual', 'fleet')),
+    reason TEXT NOT NULL,             -- JSON: score, attacks, services, rules, evidence lines
+    state TEXT NOT NULL CHECK (state IN ('active', 'expired', 'released', 'whitelisted')),
+    ended_at INTEGER,
+    simulated INTEGER NOT NULL DEFAULT 0 CHECK (simulated IN (0, 1))
+  );
+  INSERT INTO blocks_v2 (id, key, addr, cidr, kind, start, expires, origin, reason, state, ended_at)
+    SELECT id, key, addr, cidr, kind, start, expires, origin, reason, state, ended_at FROM blocks;
+  DROP TABLE blocks;
+  ALTER TABLE blocks_v2 RENAME TO blocks;
+  CREATE INDEX blocks_by_state ON blocks (state, key);
+  CREATE INDEX blocks_by_key ON blocks (key, id);
+
+  -- version 1 kept inode, offset and cursor; a row without kind is one of those (read as well as it can be)
+  ALTER TABLE positions ADD COLUMN kind TEXT CHECK (kind IN ('file', 'journal'));
+  ALTER TABLE positions ADD COLUMN path TEXT;
+  ALTER TABLE positions ADD COLUMN dev INTEGER;
+  ALTER TABLE positions ADD COLUMN fingerprint TEXT;
+  ALTER TABLE positions ADD COLUMN time INTEGER;
+
+  CREATE TABLE allow (
+    id INTEGER PRIMARY KEY,
+    network TEXT NOT NULL,            -- canonical addr/cidr
+    kind INTEGER NOT NULL,
+    origin TEXT NOT NULL,             -- config, interface, session, ...
+    detail TEXT NOT NULL              -- FILE:LINE, -w, the interface, the session
+  );
+  CREATE INDEX allow_by_origin ON allow (origin);
+  `,
 ];

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY, newPolicyState, applyEvent } from '../../src/policy/policy.js';
 import { emptyEntries, Whitelist } from '../../src/policy/whitelist.js';
+import { MIGRATIONS } from '../../src/store/schema.js';
 import { defaultDbPath, type EvidenceRow, Store } from '../../src/store/store.js';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'logwarden-store-'));
@@ -19,11 +20,11 @@ describe('Store', () => {
   it('creates missing folders, the schema and a WAL database', () => {
     const path = join(dir(), 'a', 'b', 'state.db');
     const store = Store.open(path);
-    expect(store.db.pragma('user_version', { simple: true })).toBe(1);
+    expect(store.db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
     expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
     store.close();
     const again = Store.open(path); // idempotent
-    expect(again.db.pragma('user_version', { simple: true })).toBe(1);
+    expect(again.db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
     again.close();
   });
 
@@ -129,18 +130,6 @@ describe('Store', () => {
     store.close();
   });
 
-  it('moves a corrupt file aside, says so, and starts afresh', () => {
-    const d = dir();
-    const path = join(d, 'state.db');
-    writeFileSync(path, 'this is not a database'.repeat(300));
-    const warnings: string[] = [];
-    const store = Store.open(path, { warn: (m) => warnings.push(m) });
-    expect(warnings[0]).toMatch(/state\.db is corrupt .* moved it to .*state\.db\.corrupt-/);
-    expect(readdirSync(d).some((f) => f.startsWith('state.db.corrupt-'))).toBe(true);
-    store.addEvidence(evidence('203.0.113.5', 1));
-    store.close();
-  });
-
   it('moves aside a database whose pages are damaged', () => {
     const d = dir();
     const path = join(d, 'state.db');
@@ -155,9 +144,12 @@ describe('Store', () => {
     writeSync(fd, bytes, 0, bytes.length, 4096 * Math.floor(pages / 2));
     closeSync(fd);
     const warnings: string[] = [];
-    const store = Store.open(path, { warn: (m) => warnings.push(m) });
+    const store = Store.open(path, { warn: (m) => warnings.push(m), check: 'full' });
     expect(warnings).toHaveLength(1);
-    expect(store.evidenceOf('203.0.113.1')).toEqual([]);
+    expect(warnings[0]).toMatch(/state\.db is corrupt .* moved it to .*state\.db\.corrupt-/);
+    expect(readdirSync(d).some((f) => f.startsWith('state.db.corrupt-'))).toBe(true);
+    expect(store.recovered?.aside).toMatch(/state\.db\.corrupt-/);
+    expect(store.db.pragma('integrity_check', { simple: true })).toBe('ok');
     store.close();
   });
 
