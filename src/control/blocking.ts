@@ -15,8 +15,10 @@ export interface BlockingContext {
   applier: Applier;
   /** Whether an address is whitelisted, and by what (null: not whitelisted) */
   whitelistedBy: (net: Network) => string | null;
-  /** The allow list to create the firewall objects with, when they are missing */
+  /** The allow list the kernel must hold: the store's, with the command's own `-w` entries */
   allow: Network[];
+  /** The command's own `-w` entries: recorded in the store's allow list once the kernel has them */
+  ownAllow: Network[];
   now: number;
 }
 
@@ -42,6 +44,7 @@ export async function blockByHand(ctx: BlockingContext, net: Network, seconds: n
   try {
     store.addBlock(net, now, seconds === null ? null : now + seconds * 1000, 'manual', { text: reason });
     store.flushAll();
+    recordOwnAllow(ctx);
   } catch (error) {
     await applier.change([previous ? { op: 'block', entry: entryOf(previous, now) } : { op: 'unblock', net }], ctx.allow);
     throw error;
@@ -57,11 +60,24 @@ export async function unblockByHand(ctx: BlockingContext, net: Network): Promise
   try {
     const wasActive = store.endBlock(text, 'released', now);
     store.releaseOffender(text, now);
+    recordOwnAllow(ctx);
     return wasActive;
   } catch (error) {
     if (previous) await applier.change([{ op: 'block', entry: entryOf(previous, now) }], ctx.allow);
     throw error;
   }
+}
+
+/**
+ * A command's `-w` entries stay in the store's allow list (origin `command`), so the next command or the
+ * daemon keeps them in the kernel instead of wiping them.
+ */
+function recordOwnAllow(ctx: BlockingContext): void {
+  if (ctx.ownAllow.length === 0) return;
+  const mine = new Map<string, { net: Network; detail: string }>();
+  for (const e of ctx.store.allowList()) if (e.origin === 'command') mine.set(networkText(e.net), e);
+  for (const net of ctx.ownAllow) if (!mine.has(networkText(net))) mine.set(networkText(net), { net, detail: `-w, ${new Date(ctx.now).toISOString()}` });
+  ctx.store.replaceAllow('command', [...mine.values()]);
 }
 
 /** The kernel element of an active block of the store, with its remaining time. */

@@ -44,6 +44,9 @@ export class Daemon {
   readonly state: PolicyState;
   readonly engine: Engine;
   private readonly owner = new NetworkSet();
+  /** Entries whitelisted by commands (`-w` of block, `whitelist add`), read from the store's allow list */
+  private byCommands = new NetworkSet();
+  private storeVersion = -1;
   private readonly now: () => number;
   private readonly timers: NodeJS.Timeout[] = [];
   private watcher: BlockWatcher | null = null;
@@ -55,7 +58,7 @@ export class Daemon {
     for (const { net } of options.owner) this.owner.add(net);
     const whitelist = options.whitelist;
     this.state = newPolicyState({
-      has: (addr, kind) => whitelist.has(addr, kind) || this.owner.has(addr, kind),
+      has: (addr, kind) => whitelist.has(addr, kind) || this.owner.has(addr, kind) || this.byCommands.has(addr, kind),
     });
     this.engine = new Engine({
       policy: options.policy,
@@ -70,9 +73,26 @@ export class Daemon {
     return this.options.applier === null;
   }
 
-  /** The allow list the kernel must hold: the whitelist's networks and the owner's addresses. */
+  /** The allow list the kernel must hold: the store's, which the daemon keeps up to date with its whitelist. */
   allowList(): Network[] {
-    return [...this.options.whitelist.list(), ...this.options.owner.map((o) => o.net)];
+    const seen = new Map<string, Network>();
+    for (const { net } of this.options.store.allowList()) seen.set(networkText(net), net);
+    return [...seen.values()];
+  }
+
+  /** Writes the configured whitelist and the owner's addresses to the store's allow list (the wanted state). */
+  recordAllowList(): void {
+    const { store, whitelist, owner } = this.options;
+    const sources = new Map<string, string>();
+    for (const n of whitelist.entries.networks) sources.set(networkText(n.net), n.source);
+    store.replaceAllow('config', whitelist.list().map((net) => ({ net, detail: sources.get(networkText(net)) ?? 'host name' })));
+    store.replaceAllow('owner', owner.map((o) => ({ net: o.net, detail: o.why })));
+  }
+
+  private readAllowOfCommands(): void {
+    const set = new NetworkSet();
+    for (const e of this.options.store.allowList()) if (e.origin !== 'config' && e.origin !== 'owner') set.add(e.net);
+    this.byCommands = set;
   }
 
   /** The wanted state for the applier: the store's real active blocks, with their remaining time. */
@@ -90,6 +110,8 @@ export class Daemon {
     const now = this.now();
     for (const { net, why } of this.options.owner) log.info({ addr: networkText(net) }, `never blocked: ${networkText(net)} (${why})`);
     for (const o of store.loadOffenders()) this.state.offenders.set(o.key, o);
+    this.recordAllowList();
+    this.readAllowOfCommands();
     this.restoreBlacklist(now);
     for (const b of store.activeBlocks()) markBlocked(this.state, { addr: b.addr, cidr: b.cidr, kind: b.kind }, b.start, b.expires ?? Infinity);
     if (this.options.applier) {
@@ -182,6 +204,11 @@ export class Daemon {
   private pickUpCommands(): void {
     if (this.watcher === null) return;
     try {
+      const version = this.options.store.db.pragma('data_version', { simple: true }) as number;
+      if (version !== this.storeVersion) {
+        this.storeVersion = version;
+        this.readAllowOfCommands();
+      }
       const { added, ended } = this.watcher.poll();
       for (const b of added) markBlocked(this.state, { addr: b.addr, cidr: b.cidr, kind: b.kind }, b.start, b.expires ?? Infinity);
       for (const b of ended) if (b.state !== 'expired') release(this.state, b.key, b.endedAt ?? this.now());
@@ -205,8 +232,9 @@ export class Daemon {
     }
   }
 
-  /** The allow list changed (whitelist reloaded): the kernel gets the new one. */
+  /** The allow list changed (whitelist reloaded): the store and the kernel get the new one. */
   async allowChanged(): Promise<void> {
+    this.recordAllowList();
     await this.options.applier?.sync();
   }
 

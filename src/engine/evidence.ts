@@ -55,7 +55,7 @@ export function storeEvidence(store: Store, simulated = false): EvidenceLog {
         rules: b.rules,
         evidence: lines,
         ...(simulated ? { text: 'dry run: not applied' } : {}),
-      });
+      }, { simulated });
     },
     expire: (now) => {
       store.expireBlocks(now);

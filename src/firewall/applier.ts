@@ -154,14 +154,14 @@ export class Applier {
   }
 
   /**
-   * A one-shot command's change, applied at once: creates our objects first if they are missing (with
-   * `allowIfMissing`), but never rewrites the allow list of objects that exist, which the daemon owns. Throws
-   * when the kernel refuses, so the command can leave the store unchanged and exit non-zero.
+   * A one-shot command's change, applied at once: creates our objects if they are missing and sets the allow
+   * list when it differs from `allow` (the store's, which every command and the daemon share). Throws when the
+   * kernel refuses, so the command can leave the store unchanged and exit non-zero.
    */
-  async change(ops: Operation[], allowIfMissing: Network[]): Promise<void> {
+  async change(ops: Operation[], allow: Network[]): Promise<void> {
     const current = await this.firewall.state();
-    if (!current.present) await this.firewall.setup(allowIfMissing);
-    await this.firewall.apply(ops, current.present ? current : { present: true, blocks: [], allow: allowIfMissing });
+    if (!current.present || !sameNetworks(current.allow, allow)) await this.firewall.setup(allow);
+    await this.firewall.apply(ops, current.present ? current : { present: true, blocks: [], allow });
   }
 
   /** A block decided now: to the kernel within milliseconds (batched with others of the same moment). */

@@ -12,7 +12,7 @@ import { Firewall } from '../../firewall/firewall.js';
 import { blockByHand, type BlockingContext, RefusedError, unblockByHand } from '../../control/blocking.js';
 import { Applier } from '../../firewall/applier.js';
 import { plainLogger } from '../../log/logger.js';
-import { type Network, networkText, parseNetwork, width } from '../../policy/network.js';
+import { type Network, NetworkSet, networkText, parseNetwork, width } from '../../policy/network.js';
 import { Whitelist } from '../../policy/whitelist.js';
 import { defaultDbPath, Store, StoreError } from '../../store/store.js';
 import type { Args, Command } from '../command.js';
@@ -70,14 +70,30 @@ async function contextOf(args: FirewallArgs): Promise<{ ctx: BlockingContext; wh
   const whitelist = await whitelistOf(args);
   const store = Store.open(args.db ?? defaultDbPath());
   const applier = new Applier(firewall, plainLogger('warn'), () => ({ blocks: [], allow: [] }));
+  const stored = store.allowList();
+  const inStore = new NetworkSet();
+  for (const e of stored) inStore.add(e.net);
+  const allow = new Map<string, Network>();
+  for (const net of [...stored.map((e) => e.net), ...whitelist.list()]) allow.set(networkText(net), net);
   const ctx: BlockingContext = {
     store,
     applier,
-    whitelistedBy: (net) => (whitelist.has(net.addr, net.kind) ? whitelist.reason(net.addr, net.kind) : null),
-    allow: whitelist.list(),
+    whitelistedBy: (net) => {
+      if (whitelist.has(net.addr, net.kind)) return whitelist.reason(net.addr, net.kind);
+      const entry = stored.find((e) => inStore.has(net.addr, net.kind) && covers(e.net, net));
+      return entry ? `${entry.origin} ${entry.detail}` : null;
+    },
+    allow: [...allow.values()],
+    ownAllow: whitelist.entries.networks.filter((n) => n.source === '-w').map((n) => n.net),
     now: Date.now(),
   };
   return { ctx, whitelist };
+}
+
+function covers(entry: Network, net: Network): boolean {
+  const one = new NetworkSet();
+  one.add(entry);
+  return entry.kind === net.kind && one.has(net.addr, net.kind);
 }
 
 /** What went wrong, in one line, exit 1: the command changed neither the store nor the kernel. */
