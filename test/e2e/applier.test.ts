@@ -1,6 +1,6 @@
 // The applier on a real kernel: it restores the wanted state, repairs drift (a flushed set, a foreign element,
-// a timeout shortened by hand, a deleted table) and logs each repair; a command's change never rewrites the
-// allow list of objects that exist.
+// a timeout shortened by hand, a deleted table) and logs each repair; a command's change sets the store's allow
+// list.
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Applier, type WantedState } from '../../src/firewall/applier.js';
@@ -25,7 +25,13 @@ function collectingLogger(): Logger & { lines: string[] } {
 describe.skipIf(unavailable)(`the applier on a real kernel${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
   const lab = new Lab();
   beforeAll(() => lab.start());
-  afterAll(() => lab.stop());
+  afterAll(async () => {
+    // what a failed test left behind must not make the next one fail
+    for (const backend of [nftBackend, iptablesBackend]) {
+      await new Firewall(backend, { name: 'lwapply', hooks: ['input'], priority: -10 }, () => {}, { prefix: lab.inServer }).teardown().catch(() => {});
+    }
+    lab.stop();
+  });
 
   it('nft: restores, repairs drift and logs it, and tears down', async () => {
     const wanted: WantedState = { blocks: [{ net: n4('192.0.2.66'), timeout: 600 }], allow: [n4('192.0.2.10')] };
@@ -62,9 +68,9 @@ describe.skipIf(unavailable)(`the applier on a real kernel${unavailable ? ` (ski
     expect((await firewall.state()).allow).toEqual([n4('192.0.2.10')]);
     expect(log.lines.some((l) => l.includes('were missing: created them again'))).toBe(true);
 
-    // a command's change: creates nothing new in the allow list of existing objects
-    await applier.change([{ op: 'block', entry: { net: n4('192.0.2.67'), timeout: 60 } }], [n4('192.0.2.99')]);
-    expect((await firewall.state()).allow).toEqual([n4('192.0.2.10')]);
+    // a command's change brings the allow list to the store's (which holds the command's -w entries too)
+    await applier.change([{ op: 'block', entry: { net: n4('192.0.2.67'), timeout: 60 } }], [n4('192.0.2.10'), n4('192.0.2.99')]);
+    expect((await firewall.state()).allow).toEqual([n4('192.0.2.10'), n4('192.0.2.99')]);
     expect(lab.connects('192.0.2.67')).toBe(false);
     await firewall.teardown();
     expect(lab.connects('192.0.2.67')).toBe(true);
