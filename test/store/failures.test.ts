@@ -30,6 +30,9 @@ describe('Store write failures', () => {
     expect(log.said.filter((s) => s.level === 'error')).toHaveLength(1);
     expect(log.said[0].message).toMatch(/cannot write to the store: .*full.*2001 rows are kept and retried/);
     expect(log.said[0].fields).toMatchObject({ code: 'SQLITE_FULL', pending: 2001 });
+    // reads still work (they see what is on disk) and do not throw
+    expect(store.activeBlocks()).toEqual([]);
+    expect(store.evidenceOf('203.0.113.5', 5000)).toHaveLength(1);
     // the queued lines are still there for block reasons
     expect(store.evidenceLines([1, 2000])).toEqual([evidence('x', 0).line, evidence('x', 1999).line]);
 
@@ -97,6 +100,23 @@ describe('Store write failures', () => {
     expect(active).toMatchObject({ reason: { text: 'second' }, start: 2000 }); // written in order: the second ended the first
     expect(store.db.prepare(`SELECT state FROM blocks ORDER BY id`).pluck().all()).toEqual(['expired', 'active']);
     expect(log.said.filter((s) => /succeed again/.test(s.message))).toHaveLength(1);
+    store.close();
+  });
+
+  it('keeps rows queued while the database refuses writes (read-only), and writes them once it accepts them', () => {
+    const log = recordingLogger();
+    const store = Store.open(join(tempDir(), 'state.db'), { log, flushAfterMs: 0 });
+    store.db.pragma('query_only = 1'); // as root a file cannot be made read-only by its mode: SQLite refuses instead
+    store.addBlock(net('203.0.113.5'), 1000, null, 'manual', {});
+    store.queuePosition('journal', { kind: 'journal', cursor: 's=1', time: 5 });
+    store.flush();
+    expect(store.health()).toMatchObject({ pending: 2, failures: 1 });
+    expect(log.said[0].fields).toMatchObject({ code: 'SQLITE_READONLY' });
+    expect(() => store.flushAll()).toThrow(/state\.db is read-only.*2 rows stay queued/);
+    store.db.pragma('query_only = 0');
+    store.flushAll();
+    expect(store.activeBlocks()).toHaveLength(1);
+    expect(store.positions().get('journal')).toEqual({ kind: 'journal', cursor: 's=1', time: 5 });
     store.close();
   });
 
