@@ -131,3 +131,22 @@ describe('Store write failures', () => {
     expect(store.db.open).toBe(false);
   });
 });
+
+describe('Store write-behind of offenders', () => {
+  it('writes an offender held back by the once-a-second rule when its second is up, with nothing else queued', async () => {
+    const path = join(tempDir(), 'state.db');
+    const store = Store.open(path, { flushAfterMs: 20 });
+    const o = { key: '203.0.113.5', net: net('203.0.113.5'), windowStart: 0, score: 10, windowAttacks: 1, windowServices: null, windowRules: null, windowEvidence: null, level: 0, levelAt: 0, blockedDanger: 0, blockedUntil: 0, blocks: 0, attacks: 1, firstSeen: 0, lastSeen: 0 };
+    store.touchOffender(o);
+    await until(() => store.pendingWrites === 0);
+    o.attacks = 2;
+    store.touchOffender(o);
+    const reader = new Database(path, { readonly: true });
+    const attacks = () => reader.prepare('SELECT attacks FROM offenders').pluck().get();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(attacks()).toBe(1); // held back
+    await until(() => attacks() === 2, 2000);
+    reader.close();
+    store.close();
+  });
+});
