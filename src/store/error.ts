@@ -27,7 +27,8 @@ export function explain(path: string, error: unknown): StoreError {
     return new StoreError(`database ${path} is locked by another process (${message})`, code);
   }
   if (code.startsWith('SQLITE_FULL')) return new StoreError(`database ${path}: the disk is full (${message})`, code);
-  if (code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_READONLY') || code === 'EACCES' || code === 'EROFS') {
+  if (code.startsWith('SQLITE_READONLY')) return new StoreError(`database ${path} is read-only (${message})`, code);
+  if (code.startsWith('SQLITE_CANTOPEN') || code === 'EACCES' || code === 'EROFS') {
     return new StoreError(`cannot open database ${path} for writing (${message})`, code);
   }
   return new StoreError(`database ${path}: ${message}`, code || null);

@@ -192,7 +192,10 @@ export class WriteQueue {
     }
     // a position covers everything before it; a retry writes everything, so that success means all is written
     const all = withOffenders || this.positions.size > 0 || this.failingSince !== null;
-    if (this.pending - (all ? 0 : this.offenders.size) === 0) return;
+    if (this.pending - (all ? 0 : this.offenders.size) === 0) {
+      this.scheduleHeldBack();
+      return;
+    }
     const batch = this.take(all);
     this.setBusyTimeout(explicit ? this.options.busyTimeoutMs : Math.min(BACKGROUND_BUSY_MS, this.options.busyTimeoutMs));
     try {
@@ -211,7 +214,11 @@ export class WriteQueue {
     if (all) this.offendersWrittenAt = Date.now();
     this.writer.committed(batch);
     if (this.failingSince !== null) this.recovered();
-    // offenders held back: written when their second is up, even if nothing else comes
+    this.scheduleHeldBack();
+  }
+
+  /** Offenders held back are written when their second is up, even if nothing else comes. */
+  private scheduleHeldBack(): void {
     if (this.offenders.size > 0 && this.timer === null && this.options.flushAfterMs > 0) {
       this.schedule(Math.max(this.options.flushAfterMs, OFFENDER_WRITE_INTERVAL_MS - (Date.now() - this.offendersWrittenAt)));
     }

@@ -30,6 +30,9 @@ describe('Store write failures', () => {
     expect(log.said.filter((s) => s.level === 'error')).toHaveLength(1);
     expect(log.said[0].message).toMatch(/cannot write to the store: .*full.*2001 rows are kept and retried/);
     expect(log.said[0].fields).toMatchObject({ code: 'SQLITE_FULL', pending: 2001 });
+    // reads still work (they see what is on disk) and do not throw
+    expect(store.activeBlocks()).toEqual([]);
+    expect(store.evidenceOf('203.0.113.5', 5000)).toHaveLength(1);
     // the queued lines are still there for block reasons
     expect(store.evidenceLines([1, 2000])).toEqual([evidence('x', 0).line, evidence('x', 1999).line]);
 
@@ -100,6 +103,23 @@ describe('Store write failures', () => {
     store.close();
   });
 
+  it('keeps rows queued while the database refuses writes (read-only), and writes them once it accepts them', () => {
+    const log = recordingLogger();
+    const store = Store.open(join(tempDir(), 'state.db'), { log, flushAfterMs: 0 });
+    store.db.pragma('query_only = 1'); // as root a file cannot be made read-only by its mode: SQLite refuses instead
+    store.addBlock(net('203.0.113.5'), 1000, null, 'manual', {});
+    store.queuePosition('journal', { kind: 'journal', cursor: 's=1', time: 5 });
+    store.flush();
+    expect(store.health()).toMatchObject({ pending: 2, failures: 1 });
+    expect(log.said[0].fields).toMatchObject({ code: 'SQLITE_READONLY' });
+    expect(() => store.flushAll()).toThrow(/state\.db is read-only.*2 rows stay queued/);
+    store.db.pragma('query_only = 0');
+    store.flushAll();
+    expect(store.activeBlocks()).toHaveLength(1);
+    expect(store.positions().get('journal')).toEqual({ kind: 'journal', cursor: 's=1', time: 5 });
+    store.close();
+  });
+
   it('makes a one-shot command fail loudly when its block cannot be written at close', () => {
     const log = recordingLogger();
     const store = Store.open(join(tempDir(), 'state.db'), { log, flushAfterMs: 0 });
@@ -109,5 +129,24 @@ describe('Store write failures', () => {
     expect(() => store.close()).toThrow(StoreError);
     expect(log.said.some((s) => /500 rows that could not be written: they are lost/.test(s.message))).toBe(true);
     expect(store.db.open).toBe(false);
+  });
+});
+
+describe('Store write-behind of offenders', () => {
+  it('writes an offender held back by the once-a-second rule when its second is up, with nothing else queued', async () => {
+    const path = join(tempDir(), 'state.db');
+    const store = Store.open(path, { flushAfterMs: 20 });
+    const o = { key: '203.0.113.5', net: net('203.0.113.5'), windowStart: 0, score: 10, windowAttacks: 1, windowServices: null, windowRules: null, windowEvidence: null, level: 0, levelAt: 0, blockedDanger: 0, blockedUntil: 0, blocks: 0, attacks: 1, firstSeen: 0, lastSeen: 0 };
+    store.touchOffender(o);
+    await until(() => store.pendingWrites === 0);
+    o.attacks = 2;
+    store.touchOffender(o);
+    const reader = new Database(path, { readonly: true });
+    const attacks = () => reader.prepare('SELECT attacks FROM offenders').pluck().get();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(attacks()).toBe(1); // held back
+    await until(() => attacks() === 2, 2000);
+    reader.close();
+    store.close();
   });
 });
