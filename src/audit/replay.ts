@@ -8,6 +8,8 @@ import { linesInWindows } from '../engine/evidence.js';
 import type { HostnameResolver } from '../resolve/hostnames.js';
 import { LineSplitter, openLogFile } from '../input/lines.js';
 import { type Banner, TimeFormat } from '../parse/banner.js';
+import { entryLine } from '../sources/journal.js';
+import { JOURNAL_JSON_LINE, type JournalQuery, type JournalReader, readJournal } from './journal.js';
 import type { Parser } from '../parse/parser.js';
 import { bannerTime } from '../parse/time.js';
 import type { BlacklistEntry } from '../policy/blacklist.js';
@@ -28,6 +30,8 @@ export interface ReplayOptions {
   resolver?: HostnameResolver | null;
   onProgress?: (bytes: number, lines: number) => void;
   onReadError?: (file: string, error: Error) => void;
+  /** Also replay the journal's entries (journalctl) */
+  journal?: JournalQuery | null;
 }
 
 export interface AuditBlock {
@@ -56,6 +60,8 @@ class InputEvents {
   pos = 0;
   private readonly chunks: AsyncIterator<Buffer>;
   private readonly splitter: LineSplitter;
+  /** Reports the end of the input: a failed journalctl run throws here */
+  protected done: () => Promise<void> = async () => {};
   /** Year of the yearless timestamps, settled at the first one; +1 at each New Year crossed */
   private year: number | undefined;
   private previous = -Infinity;
@@ -65,10 +71,11 @@ class InputEvents {
     readonly name: string,
     stream: AsyncIterable<Buffer>,
     private readonly reference: number,
-    private readonly options: ReplayOptions,
+    protected readonly options: ReplayOptions,
+    maxLength?: number,
   ) {
     this.chunks = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-    this.splitter = new LineSplitter((text, lineNo) => this.line(text, lineNo));
+    this.splitter = new LineSplitter((text, lineNo) => this.line(text, lineNo), maxLength);
   }
 
   get stats() {
@@ -85,6 +92,7 @@ class InputEvents {
       if (done) {
         this.splitter.end();
         this.ended = true;
+        await this.done();
       } else {
         this.splitter.write(value);
       }
@@ -92,7 +100,7 @@ class InputEvents {
     return true;
   }
 
-  private line(text: string, lineNo: number): void {
+  protected line(text: string, lineNo: number): void {
     const { parser, now, timezone } = this.options;
     const parsed = parser.parse(text);
     if (parsed === null) return;
@@ -128,6 +136,29 @@ class InputEvents {
   }
 }
 
+/**
+ * The journal's entries as a replay input: `journalctl -o json` (no shell), each entry routed by its own
+ * identifier and timed by its own realtime stamp, as the daemon reads them.
+ */
+class JournalEvents extends InputEvents {
+  constructor(
+    reader: JournalReader,
+    options: ReplayOptions,
+  ) {
+    super(reader.name, reader.output, options.now, options, JOURNAL_JSON_LINE);
+    this.done = () => reader.finished;
+  }
+
+  protected override line(text: string): void {
+    const entry = entryLine(text, this.options.now);
+    if (entry === null || entry.journal === null) return;
+    const j = entry.journal;
+    const parsed = this.options.parser.parseRecord({ tag: j.identifier, pid: j.pid, host: j.host, message: entry.text, time: j.time });
+    if (parsed === null) return;
+    this.batch.push(itemOf(parsed, Math.min(j.time, this.options.now), 'journal', null, entry.text));
+  }
+}
+
 export async function replay(files: string[], options: ReplayOptions): Promise<ReplayResult> {
   const inputs: InputEvents[] = [];
   let failedFiles = 0;
@@ -148,6 +179,15 @@ export async function replay(files: string[], options: ReplayOptions): Promise<R
     } catch (error) {
       failedFiles++;
       options.onReadError?.(file, error as Error);
+    }
+  }
+
+  if (options.journal) {
+    try {
+      inputs.push(new JournalEvents(readJournal(options.journal), options));
+    } catch (error) {
+      failedFiles++;
+      options.onReadError?.('journal', error as Error);
     }
   }
 

@@ -209,21 +209,31 @@ export const OPTIONS = {
   },
   journal: {
     type: 'boolean',
-    describe: "Read the systemd journal (journalctl -f -o json), resuming from the last entry read; the services' identifiers are matched unless --journal-match is given",
+    describe: "Read the systemd journal (run: followed with journalctl -f -o json, resuming from the last entry read; audit: replayed); the services' identifiers are matched unless --journal-match is given",
     default: false,
-    commands: ['run'],
+    commands: ['run', 'audit'],
   },
   'journal-match': {
     type: 'string',
     repeatable: true,
     combine: 'replace',
     describe: 'Journal entries to read instead of the default services: IDENTIFIER, SYSLOG_IDENTIFIER=IDENTIFIER or _SYSTEMD_UNIT=UNIT',
-    commands: ['run'],
+    commands: ['run', 'audit'],
   },
   'journal-file': {
     type: 'string',
-    describe: 'Follow this journal file (journalctl --file) instead of the system journal',
-    commands: ['run'],
+    describe: 'Read this journal file (journalctl --file) instead of the system journal',
+    commands: ['run', 'audit'],
+  },
+  since: {
+    type: 'string',
+    describe: 'audit --journal: entries from this time on (journalctl --since: "2026-05-01 10:00", "yesterday", "-2h")',
+    commands: ['audit'],
+  },
+  until: {
+    type: 'string',
+    describe: 'audit --journal: entries up to this time (journalctl --until)',
+    commands: ['audit'],
   },
   logreader: {
     type: 'string',

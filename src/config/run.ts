@@ -127,7 +127,8 @@ function list(args: RunArgs, name: string): string[] {
 
 const fail = (origin: string, message: string) => new ConfigError(`${origin}: ${message}`);
 
-function journalOf(args: RunArgs, logreaderJournal: { identifiers: string[]; units?: string[]; priority?: string } | null): JournalConfig | null {
+/** The journal to read (--journal, --journal-file, --journal-match, or a LOGREADER running journalctl), or null. */
+export function journalOf(args: RunArgs, logreaderJournal: { identifiers: string[]; units?: string[]; priority?: string } | null): JournalConfig | null {
   const file = str(args, 'journal-file');
   const matches = list(args, 'journal-match');
   if (!args.journal && file === null && logreaderJournal === null) {

@@ -49,7 +49,7 @@ export async function runDaemon(config: RunConfig, parts: DaemonParts): Promise<
   let firewall: Firewall | null = null;
   try {
     removePid = writePidFile(config.pidFile);
-    store = Store.open(config.db, { log: log.child({ module: 'store' }) });
+    store = Store.open(config.db, { log: log.child({ module: 'store' }), check: 'full' });
     const { backend, ...options } = config.firewall;
     firewall = config.dryRun ? null : new Firewall(backendNamed(backend), options, (m) => log.info({}, m));
     let daemon: Daemon | null = null;

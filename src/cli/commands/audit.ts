@@ -10,7 +10,8 @@ import { Whitelist } from '../../policy/whitelist.js';
 import { plainLogger } from '../../log/logger.js';
 import { HostnameResolver } from '../../resolve/hostnames.js';
 import { type AuditBlock, replay, type ReplayResult } from '../../audit/replay.js';
-import type { Args, Command } from '../command.js';
+import { type Args, type Command, UsageError } from '../command.js';
+import { journalOf, type RunArgs } from '../../config/run.js';
 import { Progress } from '../progress.js';
 
 interface AuditArgs extends PolicyArgs {
@@ -20,6 +21,8 @@ interface AuditArgs extends PolicyArgs {
   timezone?: string;
   'rules-dir'?: string;
   'resolve-hostnames'?: boolean;
+  since?: string;
+  until?: string;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -84,9 +87,12 @@ export function auditTable(result: ReplayResult): string {
 export const auditCommand: Command = {
   name: 'audit',
   describe: 'Replay old logs (plain or gzip) with their own timestamps and show what would have been blocked and why',
-  positionals: [{ name: 'files', variadic: true, required: true, describe: 'Log files, merged in time order; - is standard input' }],
+  positionals: [{ name: 'files', variadic: true, describe: 'Log files, merged in time order; - is standard input (or --journal / --journal-file)' }],
   handler: async (raw: Args) => {
     const args = raw as unknown as AuditArgs;
+    const journal = journalOf(args as unknown as RunArgs, null);
+    if (args.files.length === 0 && journal === null) throw new UsageError('missing FILES: give log files, - for standard input, or --journal / --journal-file');
+    if ((args.since !== undefined || args.until !== undefined) && journal === null) throw new UsageError('--since and --until need --journal or --journal-file');
     const { policy, blacklist } = policyFromArgs(args);
     if (args.timezone !== undefined) {
       try {
@@ -118,6 +124,7 @@ export const auditCommand: Command = {
       resolver: args['resolve-hostnames'] ? new HostnameResolver({ log: plainLogger('info') }) : null,
       onProgress: (bytes, lines) => progress.update(bytes, lines),
       onReadError: (file, error) => process.stderr.write(`logwarden: cannot read ${file}: ${error.message}\n`),
+      journal: journal && { ...journal, since: args.since ?? null, until: args.until ?? null },
     });
     progress.done();
     process.stdout.write(args.json ? `${auditJson(result)}\n` : auditTable(result));
