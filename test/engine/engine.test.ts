@@ -68,3 +68,29 @@ describe('Engine with a store', () => {
     store.close();
   });
 });
+
+describe('Engine.tick: the wall clock of a quiet server', () => {
+  it('scores held lines and expires blocks with no new line', () => {
+    const store = Store.open(':memory:');
+    const state = newPolicyState(new Whitelist(emptyEntries()));
+    const blocks: string[] = [];
+    const engine = new Engine({ policy: DEFAULT_POLICY, state, evidence: storeEvidence(store), now: () => t0, onBlock: (b) => blocks.push(b.net.addr) });
+    const t0 = Date.UTC(2026, 4, 1, 10, 0, 0);
+    // publickey failures are held until their connection ends (or goes quiet): a lone connection never ends here
+    for (let i = 0; i < 3; i++) {
+      const line = `2026-05-01T10:00:0${i}Z web sshd[77${i}]: Failed publickey for root from 203.0.113.9 port 4242 ssh2: RSA SHA256:abc`;
+      engine.handle(item(line, t0 + i * 1000, i + 1));
+    }
+    expect(blocks).toEqual([]);
+    engine.tick(t0 + 2000);
+    expect(blocks).toEqual([]); // still within the hold time
+    engine.tick(t0 + 60_000);
+    expect(blocks).toEqual(['203.0.113.9']);
+    store.flushAll();
+    expect(store.activeBlocks().map((b) => b.key)).toEqual(['203.0.113.9']);
+    // the block's time is over: the tick marks it expired
+    engine.tick(t0 + 2000 + 121_000);
+    expect(store.activeBlocks()).toEqual([]);
+    store.close();
+  });
+});
