@@ -17,6 +17,7 @@ import type { Whitelist } from '../policy/whitelist.js';
 import type { Source, SourceLine, SourceStatus } from '../sources/source.js';
 import type { Store } from '../store/store.js';
 import { BlockWatcher } from '../store/watch.js';
+import { ExternalFilter, sshgLine } from './external.js';
 
 export interface DaemonOptions {
   sources: Source[];
@@ -35,6 +36,8 @@ export interface DaemonOptions {
   syncIntervalMs: number;
   timezone?: string;
   now?: () => number;
+  /** sshguard's PARSER (replaces logwarden's parser) and POST_PARSER (filters its attacks), shell commands */
+  external?: { parser: string | null; postParser: string | null; user: { uid: number; gid: number } | null };
 }
 
 const TICK_MS = 1000;
@@ -51,6 +54,8 @@ export class Daemon {
   private readonly timers: NodeJS.Timeout[] = [];
   private watcher: BlockWatcher | null = null;
   private stopping = false;
+  private readonly parserCommand: ExternalFilter | null = null;
+  private readonly postParser: ExternalFilter | null = null;
   readonly counts = { lines: 0, events: 0, blocks: 0, released: 0 };
 
   constructor(private readonly options: DaemonOptions) {
@@ -67,6 +72,17 @@ export class Daemon {
       now: this.now,
       onBlock: (block, trigger) => this.blocked(block, trigger.parsed, trigger.line),
     });
+    const ext = options.external;
+    const filter = (command: string, role: 'parser' | 'post-parser') =>
+      new ExternalFilter({
+        command,
+        role,
+        user: ext?.user ?? null,
+        log: options.log,
+        onEvent: (e) => this.engine.handle(itemOf(e, this.now(), role, null, sshgLine(e))),
+      });
+    if (ext?.parser) this.parserCommand = filter(ext.parser, 'parser');
+    if (ext?.postParser) this.postParser = filter(ext.postParser, 'post-parser');
   }
 
   get dryRun(): boolean {
@@ -128,6 +144,8 @@ export class Daemon {
     this.timers.push(setInterval(() => this.tick(), TICK_MS));
     this.timers.push(setInterval(() => this.pickUpCommands(), WATCH_MS));
     if (this.options.applier) this.timers.push(setInterval(() => void this.options.applier!.sync(), this.options.syncIntervalMs));
+    this.parserCommand?.start();
+    this.postParser?.start();
     for (const source of this.options.sources) await source.start((lines) => this.lines(source, lines));
     log.info({ sources: this.options.sources.map((s) => s.name) }, `reading ${this.options.sources.map((s) => s.name).join(', ')}`);
   }
@@ -146,10 +164,16 @@ export class Daemon {
     const now = this.now();
     for (const line of batch) {
       this.counts.lines++;
+      if (this.parserCommand) {
+        this.parserCommand.send(line.text);
+        continue;
+      }
       const parsed = this.parse(line);
       if (parsed === null) continue;
       this.counts.events++;
-      this.engine.handle(itemOf(parsed, this.timeOf(parsed, line, now), line.source, line.lineNo, line.text));
+      // as in sshguard, POST_PARSER sees each attack line; logins (not in its format) keep their own path
+      if (this.postParser && parsed.event === 'attack') this.postParser.send(sshgLine(parsed));
+      else this.engine.handle(itemOf(parsed, this.timeOf(parsed, line, now), line.source, line.lineNo, line.text));
     }
     const last = batch[batch.length - 1];
     // committed with the effects of these lines: a crash re-reads none of them and skips none
@@ -248,6 +272,8 @@ export class Daemon {
     this.stopping = true;
     for (const t of this.timers) clearInterval(t);
     await Promise.all(this.options.sources.map((s) => s.stop()));
+    this.parserCommand?.stop();
+    this.postParser?.stop();
     this.engine.finish();
     await this.options.applier?.settle();
     this.options.applier?.stop();

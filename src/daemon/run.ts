@@ -66,6 +66,7 @@ export async function runDaemon(config: RunConfig, parts: DaemonParts): Promise<
       owner: await ownerAddresses(SSH_PORTS),
       log,
       syncIntervalMs: config.syncInterval * 1000,
+      external: { parser: config.parser, postParser: config.postParser, user: config.user },
     });
     firewall?.keepSessionOpen();
     await daemon.start();

@@ -5,7 +5,6 @@
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { loadRunConfig, type RunArgs, type RunConfig } from '../../config/run.js';
-import { ConfigError } from '../../config/errors.js';
 import { buildSources } from '../../daemon/sources.js';
 import { runDaemon } from '../../daemon/run.js';
 import { backendNamed } from '../../firewall/backends.js';
@@ -22,9 +21,6 @@ export const runCommand: Command = {
   handler: async (raw: Args) => {
     const config = loadRunConfig(raw as unknown as RunArgs);
     const parser = new Parser(loadRules(config.rulesDir ?? undefined));
-    if (config.parser !== null || config.postParser !== null) {
-      throw new ConfigError('PARSER and POST_PARSER are not supported yet: logwarden parses the logs itself (see docs/configuration.md)');
-    }
     if (config.check) {
       process.exitCode = await check(config, parser);
       return;
@@ -63,6 +59,9 @@ async function check(config: RunConfig, parser: Parser): Promise<number> {
     await execute([{ argv: ['journalctl', '--version'] }]).catch((error: Error) => problems.push(`journal: ${error.message}`));
   }
   if (config.sources.stdin) say('source: standard input');
+  const as = config.user ? ` as ${config.user.name}` : '';
+  if (config.parser !== null) say(`parser: ${JSON.stringify(config.parser)}${as} (/bin/sh -c) reads the log lines instead of logwarden's rules`);
+  if (config.postParser !== null) say(`post-parser: ${JSON.stringify(config.postParser)}${as} (/bin/sh -c) filters each attack line before it is scored`);
   if (config.sources.logreader !== null) say(`source: the output of ${JSON.stringify(config.sources.logreader)} (run with /bin/sh -c)`);
   const { backend, ...options } = config.firewall;
   try {
