@@ -41,6 +41,8 @@ export interface DaemonOptions {
 }
 
 const TICK_MS = 1000;
+/** The blocks are read at their earliest end, and at least this often */
+const EXPIRY_RECHECK_MS = 60_000;
 const WATCH_MS = 500;
 
 export class Daemon {
@@ -50,6 +52,8 @@ export class Daemon {
   /** Entries whitelisted by commands (`-w` of block, `whitelist add`), read from the store's allow list */
   private byCommands = new NetworkSet();
   private storeVersion = -1;
+  /** ms: no block ends before this (so the tick need not read the blocks every second) */
+  private nextExpiry = 0;
   private readonly now: () => number;
   private readonly timers: NodeJS.Timeout[] = [];
   private watcher: BlockWatcher | null = null;
@@ -195,6 +199,7 @@ export class Daemon {
   private blocked(b: BlockDecision, trigger: ParsedEvent, line: string): void {
     const { log, applier } = this.options;
     this.counts.blocks++;
+    this.nextExpiry = Math.min(this.nextExpiry, b.until);
     const key = networkText(b.net);
     const span = Math.round((b.at - b.firstSeen) / 1000);
     const fields = { addr: key, duration: b.duration, attacks: b.attacks, score: b.score, rules: b.rules, services: b.services, line };
@@ -218,10 +223,31 @@ export class Daemon {
 
   private tick(): void {
     try {
-      this.engine.tick(this.now());
+      const now = this.now();
+      this.logExpiries(now);
+      this.engine.tick(now);
     } catch (error) {
       this.options.log.error({}, `expiry and pruning failed: ${(error as Error).message}`);
     }
+  }
+
+  /** Every release is one log line: blocks whose time is over now (the kernel lifts them by itself, or the applier). */
+  private logExpiries(now: number): void {
+    if (this.nextExpiry > now) return;
+    let next = Infinity;
+    for (const b of this.options.store.activeBlocks({ simulated: this.dryRun })) {
+      if (b.expires === null) continue;
+      if (b.expires > now) next = Math.min(next, b.expires);
+      else {
+        this.counts.released++;
+        this.options.log.info(
+          { addr: b.key, since: new Date(b.start).toISOString(), origin: b.origin },
+          `${this.dryRun ? 'would release' : 'released'} ${b.key}: its ${Math.round((b.expires - b.start) / 1000)} s block is over`,
+        );
+      }
+    }
+    // new blocks lower this themselves; the bound only guards against one missed
+    this.nextExpiry = Math.min(next, now + EXPIRY_RECHECK_MS);
   }
 
   /** `block`, `unblock` and whitelisting by other processes: their kernel change is done, the policy learns it. */
@@ -234,8 +260,17 @@ export class Daemon {
         this.readAllowOfCommands();
       }
       const { added, ended } = this.watcher.poll();
-      for (const b of added) markBlocked(this.state, { addr: b.addr, cidr: b.cidr, kind: b.kind }, b.start, b.expires ?? Infinity);
-      for (const b of ended) if (b.state !== 'expired') release(this.state, b.key, b.endedAt ?? this.now());
+      for (const b of added) {
+        markBlocked(this.state, { addr: b.addr, cidr: b.cidr, kind: b.kind }, b.start, b.expires ?? Infinity);
+        if (b.expires !== null) this.nextExpiry = Math.min(this.nextExpiry, b.expires);
+        // the watcher also lists the daemon's own new blocks: only those made by hand are news
+        if (b.origin === 'manual') this.options.log.info({ addr: b.key, reason: b.reason.text }, `${b.key} was blocked by hand (${b.reason.text ?? 'no reason given'})`);
+      }
+      for (const b of ended) {
+        if (b.state === 'expired') continue;
+        release(this.state, b.key, b.endedAt ?? this.now());
+        if (b.state === 'released') this.options.log.info({ addr: b.key }, `released ${b.key} by hand (logwarden unblock)`);
+      }
     } catch (error) {
       this.options.log.error({}, `reading changes made by commands failed: ${(error as Error).message}`);
     }

@@ -5,8 +5,6 @@
  * per table.
  */
 import type Database from 'better-sqlite3';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { type Logger, plainLogger } from '../log/logger.js';
 import { isCanonicalNetwork, type Network, networkText } from '../policy/network.js';
 import type { Offender } from '../policy/policy.js';
@@ -48,13 +46,6 @@ export interface StoreOptions {
   retryMaxMs?: number;
   /** While writes fail, a summary at most this often (ms, default 10,000) */
   failureSummaryMs?: number;
-}
-
-/** /var/lib/logwarden/state.db for root, else $XDG_STATE_HOME (or ~/.local/state)/logwarden/state.db */
-export function defaultDbPath(): string {
-  if (process.getuid?.() === 0) return '/var/lib/logwarden/state.db';
-  const base = process.env.XDG_STATE_HOME || join(homedir(), '.local', 'state');
-  return join(base, 'logwarden', 'state.db');
 }
 
 function loggerOf(options: StoreOptions): Logger {

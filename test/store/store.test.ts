@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY, newPolicyState, applyEvent } from '../../src/policy/policy.js';
 import { emptyEntries, Whitelist } from '../../src/policy/whitelist.js';
 import { MIGRATIONS } from '../../src/store/schema.js';
-import { defaultDbPath, type EvidenceRow, Store } from '../../src/store/store.js';
+import { type EvidenceRow, Store } from '../../src/store/store.js';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'logwarden-store-'));
 
@@ -192,11 +192,6 @@ describe('Store', () => {
     const store = Store.open(path);
     expect(store.evidenceOf('203.0.113.1').length).toBeGreaterThan(0);
     store.close();
-  });
-
-  it('defaults to /var/lib/logwarden for root and the XDG state folder otherwise', () => {
-    if (process.getuid?.() === 0) expect(defaultDbPath()).toBe('/var/lib/logwarden/state.db');
-    else expect(defaultDbPath()).toMatch(/logwarden\/state\.db$/);
   });
 });
 

@@ -14,7 +14,8 @@ import { Applier } from '../../firewall/applier.js';
 import { plainLogger } from '../../log/logger.js';
 import { type Network, NetworkSet, networkText, parseNetwork, width } from '../../policy/network.js';
 import { Whitelist } from '../../policy/whitelist.js';
-import { defaultDbPath, Store, StoreError } from '../../store/store.js';
+import { defaultPaths } from '../../config/paths.js';
+import { Store, StoreError } from '../../store/store.js';
 import type { Args, Command } from '../command.js';
 import { UsageError } from '../command.js';
 
@@ -68,7 +69,7 @@ function durationOf(text: string | undefined): number | null {
 async function contextOf(args: FirewallArgs): Promise<{ ctx: BlockingContext; whitelist: Whitelist }> {
   const firewall = firewallOf(args);
   const whitelist = await whitelistOf(args);
-  const store = Store.open(args.db ?? defaultDbPath());
+  const store = Store.open(args.db ?? defaultPaths().db);
   const applier = new Applier(firewall, plainLogger('warn'), () => ({ blocks: [], allow: [] }));
   const stored = store.allowList();
   const inStore = new NetworkSet();
