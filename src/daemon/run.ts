@@ -82,8 +82,8 @@ export async function runDaemon(config: RunConfig, parts: DaemonParts): Promise<
       },
     });
     await watcher.start();
-    log.info({ pid: process.pid, dryRun: config.dryRun }, `logwarden running${config.dryRun ? ' (dry run)' : ''}`);
-    return await new Promise<number>((resolve) => {
+    // the handlers are in place before "running" is announced: a SIGTERM right after it must stop cleanly
+    const stopped = new Promise<number>((resolve) => {
       const off = onSignals({
         stop: async (signal) => {
           log.info({ signal }, `${signal}: stopping`);
@@ -110,6 +110,8 @@ export async function runDaemon(config: RunConfig, parts: DaemonParts): Promise<
         },
       });
     });
+    log.info({ pid: process.pid, dryRun: config.dryRun }, `logwarden running${config.dryRun ? ' (dry run)' : ''}`);
+    return await stopped;
   } catch (error) {
     log.error({}, `cannot start: ${(error as Error).message}`);
     firewall?.close();

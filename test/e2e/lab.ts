@@ -5,6 +5,7 @@
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 
 export const SERVER4 = '192.0.2.1';
 export const SERVER6 = '2001:db8::1';
@@ -25,6 +26,136 @@ export function labUnavailable(commands: string[] = []): string | null {
   return null;
 }
 
+const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** A traditional syslog line (local time, as rsyslog writes auth.log), stamped now unless `time` is given. */
+export function syslogLine(message: string, { tag = 'sshd', pid = 4242, time = Date.now() }: { tag?: string; pid?: number; time?: number } = {}): string {
+  const d = new Date(time);
+  const month = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][d.getMonth()];
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${month} ${String(d.getDate()).padStart(2, ' ')} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())} server ${tag}[${pid}]: ${message}\n`;
+}
+
+/** `n` sshd password failures from `addr`, as syslog lines */
+export function failures(addr: string, n: number, user = 'root'): string {
+  let text = '';
+  for (let i = 0; i < n; i++) text += syslogLine(`Failed password for ${user} from ${addr} port ${40000 + i} ssh2`, { pid: 5000 + i });
+  return text;
+}
+
+/** The daemon's message for a block of `addr` (dry run: "would block") */
+export function blockedMessage(addr: string, dryRun = false): RegExp {
+  return new RegExp(`^${dryRun ? 'would block' : 'blocked'} ${addr.replace(/[.]/g, '\\.')} `);
+}
+
+/** One JSON line the daemon logged (pino) */
+export interface LogRecord {
+  level: number;
+  msg: string;
+  [field: string]: unknown;
+}
+
+/** A running `logwarden run`: its log records as they come, its exit, and a way to stop it. */
+export class DaemonProcess {
+  readonly records: LogRecord[] = [];
+  /** Everything it wrote that is not a JSON log line, and its stderr */
+  other = '';
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private readonly child: ChildProcess;
+  private exitedYet = false;
+  private waiters = new Set<() => void>();
+
+  constructor(argv: string[], env: NodeJS.ProcessEnv) {
+    this.child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env });
+    let partial = '';
+    this.child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop()!;
+      for (const line of lines) {
+        try {
+          this.records.push(JSON.parse(line) as LogRecord);
+        } catch {
+          this.other += `${line}\n`;
+        }
+      }
+      this.wake();
+    });
+    this.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+      this.other += chunk;
+    });
+    this.exited = new Promise((resolve) => {
+      this.child.once('exit', (code, signal) => {
+        this.exitedYet = true;
+        this.wake();
+        resolve({ code, signal });
+      });
+    });
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  get running(): boolean {
+    return !this.exitedYet;
+  }
+
+  private wake(): void {
+    for (const w of this.waiters) w();
+  }
+
+  /** The number of records so far, to wait for what comes after */
+  mark(): number {
+    return this.records.length;
+  }
+
+  /** The first record from index `from` on whose message matches; rejects after `timeoutMs` or when it exits. */
+  waitFor(message: RegExp, timeoutMs = 10_000, from = 0): Promise<LogRecord> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const found = this.records.slice(from).find((r) => message.test(r.msg));
+        if (found) return done(() => resolve(found));
+        if (this.exitedYet) return done(() => reject(new Error(`daemon exited before logging ${message}:\n${this.transcript()}`)));
+      };
+      const timer = setTimeout(() => done(() => reject(new Error(`no log line ${message} within ${timeoutMs} ms:\n${this.transcript()}`))), timeoutMs);
+      const done = (then: () => void) => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        then();
+      };
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  /** The messages logged, and other output: for failure messages */
+  transcript(): string {
+    return [...this.records.map((r) => `[${r.level}] ${r.msg}`), this.other].join('\n');
+  }
+
+  /** Sends `signal` and waits for the exit; resolves with the exit and the ms it took. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 10_000): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }> {
+    const t0 = Date.now();
+    if (this.exitedYet) return { ...(await this.exited), ms: 0 };
+    this.child.kill(signal);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`daemon did not exit within ${timeoutMs} ms of ${signal}`)), timeoutMs);
+    });
+    try {
+      return { ...(await Promise.race([this.exited, timeout])), ms: Date.now() - t0 };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  kill(): void {
+    if (!this.exitedYet) this.child.kill('SIGKILL');
+  }
+}
+
 function sh(argv: string[]): string {
   return execFileSync(argv[0], argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
@@ -33,6 +164,7 @@ export class Lab {
   readonly server: string;
   readonly client: string;
   private listener: ChildProcess | null = null;
+  private readonly daemons: DaemonProcess[] = [];
 
   constructor() {
     const id = randomBytes(3).toString('hex');
@@ -83,7 +215,57 @@ export class Lab {
     return sh([...this.inServer, ...argv]);
   }
 
+  /** Like connects, without blocking the test's event loop (daemon output keeps arriving meanwhile). */
+  reaches(from: string, timeoutMs = 800): Promise<boolean> {
+    const to = from.includes(':') ? SERVER6 : SERVER4;
+    const script = `
+      const s = require('net').connect({ host: ${JSON.stringify(to)}, port: ${PORT}, localAddress: ${JSON.stringify(from)}, timeout: ${timeoutMs} });
+      s.on('data', () => process.exit(0));
+      s.on('timeout', () => process.exit(3));
+      s.on('error', () => process.exit(4));`;
+    return new Promise((resolve) => {
+      const child = spawn('ip', ['netns', 'exec', this.client, process.execPath, '-e', script], { stdio: 'ignore' });
+      const guard = setTimeout(() => child.kill('SIGKILL'), timeoutMs + 5000);
+      child.once('exit', (code) => {
+        clearTimeout(guard);
+        resolve(code === 0);
+      });
+    });
+  }
+
+  /**
+   * Polls `from` until its connections are dropped (wanted = false) or answered again (wanted = true); resolves
+   * with the ms from the call to the start of the first attempt that showed it, rejects after `withinMs`.
+   */
+  async until(from: string, wanted: boolean, withinMs: number, attemptMs = 500): Promise<number> {
+    const t0 = Date.now();
+    for (;;) {
+      const started = Date.now() - t0;
+      if ((await this.reaches(from, attemptMs)) === wanted) return started;
+      if (Date.now() - t0 > withinMs) throw new Error(`${from} still ${wanted ? 'dropped' : 'answered'} after ${withinMs} ms`);
+      await sleep(50);
+    }
+  }
+
+  /** Adds a client address (for a flow that needs a fresh one) */
+  addClient(addr: string): void {
+    sh(['ip', '-n', this.client, 'addr', 'add', `${addr}/${addr.includes(':') ? 64 : 24}`, 'dev', 'veth-c', ...(addr.includes(':') ? ['nodad'] : [])]);
+  }
+
+  /** `nft list tables` in the server namespace, one table a line */
+  nftTables(): string[] {
+    return this.inServerRun(['nft', 'list', 'tables']).split('\n').filter((l) => l !== '');
+  }
+
+  /** Starts `logwarden run ARGS` (built, dist/) in the server namespace; stopped with the lab at the latest. */
+  startDaemon(args: string[], env: NodeJS.ProcessEnv = process.env): DaemonProcess {
+    const daemon = new DaemonProcess([...this.inServer, process.execPath, CLI, 'run', ...args], env);
+    this.daemons.push(daemon);
+    return daemon;
+  }
+
   stop(): void {
+    for (const d of this.daemons) d.kill();
     this.listener?.kill('SIGKILL');
     for (const ns of [this.server, this.client]) spawnSync('ip', ['netns', 'del', ns]);
   }
