@@ -51,7 +51,7 @@ export async function runDaemon(config: RunConfig, parts: DaemonParts): Promise<
     removePid = writePidFile(config.pidFile);
     store = Store.open(config.db, { log: log.child({ module: 'store' }), check: 'full' });
     const { backend, ...options } = config.firewall;
-    firewall = config.dryRun ? null : new Firewall(backendNamed(backend), options, (m) => log.info({}, m));
+    firewall = config.dryRun ? null : new Firewall(backendNamed(backend), options, log.child({ module: 'firewall' }));
     let daemon: Daemon | null = null;
     const applier: Applier | null = firewall ? new Applier(firewall, log.child({ module: 'firewall' }), () => daemon!.wanted()) : null;
     if (firewall && store.recovered) await adoptKernel(store, firewall, log);

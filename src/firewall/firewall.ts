@@ -2,6 +2,7 @@
  * The firewall as the commands and the daemon use it: one backend, its options, and the executor.
  * With the null backend nothing runs; each operation is reported instead.
  */
+import type { Logger } from '../log/logger.js';
 import type { Network } from '../policy/network.js';
 import { networkText } from '../policy/network.js';
 import type { Backend, FirewallOptions, Invocation, KernelState, Operation } from './backend.js';
@@ -18,7 +19,7 @@ export class Firewall {
   constructor(
     readonly backend: Backend,
     readonly options: FirewallOptions,
-    private readonly log: (message: string) => void,
+    private readonly log: Logger,
     private readonly exec: ExecuteOptions = {},
   ) {
     backend.validate(options);
@@ -40,7 +41,7 @@ export class Firewall {
 
   async setup(allow: Network[]): Promise<void> {
     if (this.backend.name === 'null') {
-      this.log(`null backend: would set up ${this.options.name} with ${allow.length} whitelisted networks`);
+      this.log.info({ allow: allow.length }, `null backend: would set up ${this.options.name} with ${allow.length} whitelisted networks`);
       return;
     }
     await this.run(this.backend.setup(this.options, allow));
@@ -49,7 +50,7 @@ export class Firewall {
   async apply(ops: Operation[], current?: KernelState): Promise<void> {
     if (ops.length === 0) return;
     if (this.backend.name === 'null') {
-      for (const op of ops) this.log(`null backend: would ${describeOperation(op)}`);
+      for (const op of ops) this.log.info({}, `null backend: would ${describeOperation(op)}`);
       return;
     }
     if (this.session && this.backend.interactive) {
@@ -58,7 +59,7 @@ export class Firewall {
         return;
       } catch (error) {
         // each line is its own transaction: the fallback batch re-applies all, which is idempotent
-        this.log(`nft -i failed (${(error as Error).message.trim()}); applying the batch with nft -f -`);
+        this.log.warn({}, `nft -i failed (${(error as Error).message.trim()}); applying the batch with nft -f -`);
       }
     }
     await this.run(this.backend.apply(this.options, ops, current));
@@ -76,7 +77,7 @@ export class Firewall {
 
   async teardown(): Promise<void> {
     if (this.backend.name === 'null') {
-      this.log(`null backend: would remove every firewall object named ${this.options.name}`);
+      this.log.info({}, `null backend: would remove every firewall object named ${this.options.name}`);
       return;
     }
     await this.run(this.backend.teardown(this.options));

@@ -22,3 +22,6 @@ export function plainLogger(level: LogLevel = 'warn', write: (text: string) => v
   };
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
+
+/** Drops everything: for callers whose messages are checked another way (tests, benchmarks). */
+export const silentLogger: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };

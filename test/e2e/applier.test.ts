@@ -3,6 +3,7 @@
 // list.
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../src/log/logger.js';
 import { Applier, type WantedState } from '../../src/firewall/applier.js';
 import { Firewall } from '../../src/firewall/firewall.js';
 import { nftBackend } from '../../src/firewall/nft.js';
@@ -28,7 +29,7 @@ describe.skipIf(unavailable)(`the applier on a real kernel${unavailable ? ` (ski
   afterAll(async () => {
     // what a failed test left behind must not make the next one fail
     for (const backend of [nftBackend, iptablesBackend]) {
-      await new Firewall(backend, { name: 'lwapply', hooks: ['input'], priority: -10 }, () => {}, { prefix: lab.inServer }).teardown().catch(() => {});
+      await new Firewall(backend, { name: 'lwapply', hooks: ['input'], priority: -10 }, silentLogger, { prefix: lab.inServer }).teardown().catch(() => {});
     }
     lab.stop();
   });
@@ -36,7 +37,7 @@ describe.skipIf(unavailable)(`the applier on a real kernel${unavailable ? ` (ski
   it('nft: restores, repairs drift and logs it, and tears down', async () => {
     const wanted: WantedState = { blocks: [{ net: n4('192.0.2.66'), timeout: 600 }], allow: [n4('192.0.2.10')] };
     const log = collectingLogger();
-    const firewall = new Firewall(nftBackend, { name: 'lwapply', hooks: ['input'], priority: -10 }, () => {}, { prefix: lab.inServer });
+    const firewall = new Firewall(nftBackend, { name: 'lwapply', hooks: ['input'], priority: -10 }, silentLogger, { prefix: lab.inServer });
     const applier = new Applier(firewall, log, () => wanted);
     const first = await applier.reconcile();
     expect(first).toMatchObject({ setUp: true, blocked: [{ net: n4('192.0.2.66') }] });
@@ -81,7 +82,7 @@ describe.skipIf(unavailable)(`the applier on a real kernel${unavailable ? ` (ski
     const log = collectingLogger();
     // a prefix that fails like a missing binary, then works: the namespace does not exist yet
     const ns = `lwretry${process.pid}`;
-    const firewall = new Firewall(nftBackend, { name: 'lwretry', hooks: ['input'], priority: -10 }, () => {}, { prefix: ['ip', 'netns', 'exec', ns] });
+    const firewall = new Firewall(nftBackend, { name: 'lwretry', hooks: ['input'], priority: -10 }, silentLogger, { prefix: ['ip', 'netns', 'exec', ns] });
     const applier = new Applier(firewall, log, () => wanted, { retryMs: 100 });
     await applier.block({ net: n4('192.0.2.66'), timeout: 60 });
     expect(applier.health.failures).toBe(1);
@@ -103,7 +104,7 @@ describe.skipIf(unavailable)(`the applier on a real kernel${unavailable ? ` (ski
   it('iptables: lifts an expired block by itself (no kernel timeouts)', async () => {
     const now = Date.now();
     const wanted: WantedState = { blocks: [{ net: n4('192.0.2.66'), timeout: 1 }], allow: [] };
-    const firewall = new Firewall(iptablesBackend, { name: 'lwapply', hooks: ['input'], priority: -10 }, () => {}, { prefix: lab.inServer });
+    const firewall = new Firewall(iptablesBackend, { name: 'lwapply', hooks: ['input'], priority: -10 }, silentLogger, { prefix: lab.inServer });
     const applier = new Applier(firewall, collectingLogger(), () => wanted);
     await applier.reconcile();
     expect(lab.connects('192.0.2.66', 500)).toBe(false);

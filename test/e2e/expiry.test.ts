@@ -1,5 +1,6 @@
 // iptables rules have no timeout: logwarden's scheduler lifts a timed block itself.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../src/log/logger.js';
 import { DEFAULT_FIREWALL } from '../../src/firewall/backend.js';
 import { ExpiryScheduler } from '../../src/firewall/expiry.js';
 import { Firewall } from '../../src/firewall/firewall.js';
@@ -15,7 +16,7 @@ describe.skipIf(unavailable)(`iptables blocks lifted by logwarden${unavailable ?
   afterAll(() => lab.stop());
 
   it('lets the client in again when the block’s time is over', async () => {
-    const firewall = new Firewall(iptablesBackend, DEFAULT_FIREWALL, () => {}, { prefix: lab.inServer });
+    const firewall = new Firewall(iptablesBackend, DEFAULT_FIREWALL, silentLogger, { prefix: lab.inServer });
     await firewall.setup([]);
     const errors: string[] = [];
     const scheduler = new ExpiryScheduler((n) => firewall.apply([{ op: 'unblock', net: n }]), (_n, e) => errors.push(e.message));

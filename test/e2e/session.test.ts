@@ -1,5 +1,6 @@
 // The long-lived `nft -i` path: blocks reach the kernel through one process, errors are reported.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { plainLogger } from '../../src/log/logger.js';
 import { DEFAULT_FIREWALL } from '../../src/firewall/backend.js';
 import { Firewall } from '../../src/firewall/firewall.js';
 import { nftBackend } from '../../src/firewall/nft.js';
@@ -15,7 +16,7 @@ describe.skipIf(unavailable)(`nft -i session${unavailable ? ` (skipped: ${unavai
   let firewall: Firewall;
   beforeAll(async () => {
     await lab.start();
-    firewall = new Firewall(nftBackend, DEFAULT_FIREWALL, (m) => logs.push(m), { prefix: lab.inServer });
+    firewall = new Firewall(nftBackend, DEFAULT_FIREWALL, plainLogger('debug', (m) => logs.push(m.replace(/^logwarden: /, '').trimEnd())), { prefix: lab.inServer });
     await firewall.setup([]);
     firewall.keepSessionOpen();
   });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { silentLogger } from '../../src/log/logger.js';
 import type { Operation } from '../../src/firewall/backend.js';
 import { DEFAULT_FIREWALL } from '../../src/firewall/backend.js';
 import { ExpiryScheduler } from '../../src/firewall/expiry.js';
@@ -37,7 +38,7 @@ describe('Firewall.submit', () => {
   it('coalesces operations submitted together into one batch', async () => {
     const batches: Operation[][] = [];
     const recording = { ...nullBackend, name: 'nft' as const, apply: (_o: unknown, ops: Operation[]) => (batches.push(ops), []) };
-    const firewall = new Firewall(recording, DEFAULT_FIREWALL, () => {});
+    const firewall = new Firewall(recording, DEFAULT_FIREWALL, silentLogger);
     await Promise.all(['192.0.2.1', '192.0.2.2', '192.0.2.3'].map((a) => firewall.submit({ op: 'block', entry: { net: net(a), timeout: 60 } })));
     expect(batches.map((b) => b.length)).toEqual([3]);
   });

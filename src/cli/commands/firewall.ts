@@ -39,7 +39,7 @@ function firewallOf(args: FirewallArgs): Firewall {
   const hooks = args.hook.split(',') as ('input' | 'forward')[];
   if (!Number.isInteger(args.priority)) throw new ConfigError(`--priority: expected a whole number, got ${args.priority}`);
   try {
-    return new Firewall(backendNamed(args.backend), { name: args['fw-name'], hooks, priority: args.priority }, say);
+    return new Firewall(backendNamed(args.backend), { name: args['fw-name'], hooks, priority: args.priority }, plainLogger('info'));
   } catch (error) {
     throw new ConfigError((error as Error).message);
   }
