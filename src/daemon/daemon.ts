@@ -297,6 +297,10 @@ export class Daemon {
     await this.options.applier?.sync();
   }
 
+  get sources(): readonly Source[] {
+    return this.options.sources;
+  }
+
   status(): SourceStatus[] {
     return this.options.sources.map((s) => s.status());
   }

@@ -16,6 +16,7 @@ import { type Network, networkText } from '../policy/network.js';
 import { Whitelist } from '../policy/whitelist.js';
 import { WhitelistWatcher } from '../policy/whitelist-watch.js';
 import type { Source } from '../sources/source.js';
+import { StdinSource } from '../sources/stdin.js';
 import { Store } from '../store/store.js';
 import { Daemon } from './daemon.js';
 import { interfaceAddresses, sshSessionClients } from './owner.js';
@@ -84,9 +85,9 @@ export async function runDaemon(config: RunConfig, parts: DaemonParts): Promise<
     await watcher.start();
     // the handlers are in place before "running" is announced: a SIGTERM right after it must stop cleanly
     const stopped = new Promise<number>((resolve) => {
-      const off = onSignals({
-        stop: async (signal) => {
-          log.info({ signal }, `${signal}: stopping`);
+      const control = onSignals({
+        stop: async (why) => {
+          log.info({ why }, `${why}: stopping`);
           await watcher.close();
           await running.stop();
           if (firewall && !config.keepOnExit) {
@@ -97,7 +98,7 @@ export async function runDaemon(config: RunConfig, parts: DaemonParts): Promise<
           removePid?.();
           log.info({ lines: running.counts.lines, blocks: running.counts.blocks }, 'stopped');
           await log.flush();
-          off();
+          control.off();
           resolve(0);
         },
         reload: () => {
@@ -109,6 +110,11 @@ export async function runDaemon(config: RunConfig, parts: DaemonParts): Promise<
           void log.flush().finally(() => process.exit(1));
         },
       });
+      // standard input is the one source that ends: when it was the only input, there is nothing left to do
+      const inputs = running.sources;
+      if (inputs.length > 0 && inputs.every((s) => s instanceof StdinSource)) {
+        void Promise.all(inputs.map((s) => (s as StdinSource).done())).then(() => control.stop('end of standard input'));
+      }
     });
     log.info({ pid: process.pid, dryRun: config.dryRun }, `logwarden running${config.dryRun ? ' (dry run)' : ''}`);
     return await stopped;

@@ -3,16 +3,22 @@
  * the deadline) forces the exit. SIGHUP asks for a reload.
  */
 export interface SignalHandlers {
-  stop: (signal: NodeJS.Signals) => Promise<void>;
+  stop: (why: string) => Promise<void>;
   reload: () => void;
   /** Called when the clean stop did not finish in time, or a second signal came */
   force: (why: string) => void;
   deadlineMs?: number;
 }
 
-export function onSignals(handlers: SignalHandlers): () => void {
+export interface SignalControl {
+  off: () => void;
+  /** Starts the same clean stop a signal would (e.g. when every input has ended) */
+  stop: (why: string) => void;
+}
+
+export function onSignals(handlers: SignalHandlers): SignalControl {
   let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
+  const stop = (signal: string) => {
     if (stopping) {
       handlers.force(`second ${signal}`);
       return;
@@ -26,9 +32,14 @@ export function onSignals(handlers: SignalHandlers): () => void {
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   process.on('SIGHUP', reload);
-  return () => {
-    process.off('SIGTERM', stop);
-    process.off('SIGINT', stop);
-    process.off('SIGHUP', reload);
+  return {
+    off: () => {
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+      process.off('SIGHUP', reload);
+    },
+    stop: (why) => {
+      if (!stopping) stop(why);
+    },
   };
 }

@@ -10,10 +10,10 @@ import { StdinSource } from '../sources/stdin.js';
 /** The name a journal source's position is kept under */
 export const JOURNAL_SOURCE = 'journal';
 
-export function buildSources(config: RunSources, positionOf: (source: string) => Position | null, log: Logger & { child?: (f: object) => Logger }): Source[] {
-  const sub = (fields: object) => (log.child ? log.child(fields) : log);
+/** Each source names itself in its log fields. */
+export function buildSources(config: RunSources, positionOf: (source: string) => Position | null, log: Logger): Source[] {
   const sources: Source[] = [];
-  for (const path of config.files) sources.push(new FileSource({ path, from: positionOf(path), log: sub({ source: path }) }));
+  for (const path of config.files) sources.push(new FileSource({ path, from: positionOf(path), log }));
   if (config.journal) {
     const j = config.journal;
     sources.push(
@@ -23,11 +23,11 @@ export function buildSources(config: RunSources, positionOf: (source: string) =>
         priority: j.priority,
         file: j.file ?? undefined,
         after: positionOf(JOURNAL_SOURCE),
-        log: sub({ source: JOURNAL_SOURCE }),
+        log,
       }),
     );
   }
-  if (config.stdin) sources.push(new StdinSource({ log: sub({ source: 'stdin' }) }));
-  if (config.logreader !== null) sources.push(new CommandSource({ command: config.logreader, log: sub({ source: 'logreader' }) }));
+  if (config.stdin) sources.push(new StdinSource({ log }));
+  if (config.logreader !== null) sources.push(new CommandSource({ command: config.logreader, log }));
   return sources;
 }
