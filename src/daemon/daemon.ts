@@ -14,6 +14,7 @@ import { appendBlacklist, type BlacklistEntry, blacklistLine } from '../policy/b
 import { type Network, NetworkSet, networkText } from '../policy/network.js';
 import { type BlockDecision, markBlocked, newPolicyState, type PolicyConfig, type PolicyState, release } from '../policy/policy.js';
 import type { Whitelist } from '../policy/whitelist.js';
+import type { HostnameResolver } from '../resolve/hostnames.js';
 import type { Source, SourceLine, SourceStatus } from '../sources/source.js';
 import type { Store } from '../store/store.js';
 import { BlockWatcher } from '../store/watch.js';
@@ -36,6 +37,8 @@ export interface DaemonOptions {
   syncIntervalMs: number;
   timezone?: string;
   now?: () => number;
+  /** Opt-in: attempts known by host name only are resolved (forward-confirmed) and then scored */
+  resolver?: HostnameResolver | null;
   /** sshguard's PARSER (replaces logwarden's parser) and POST_PARSER (filters its attacks), shell commands */
   external?: { parser: string | null; postParser: string | null; user: { uid: number; gid: number } | null };
 }
@@ -75,6 +78,7 @@ export class Daemon {
       evidence: storeEvidence(options.store, options.applier === null),
       now: this.now,
       onBlock: (block, trigger) => this.blocked(block, trigger.parsed, trigger.line),
+      resolver: options.resolver,
     });
     const ext = options.external;
     const filter = (command: string, role: 'parser' | 'post-parser') =>

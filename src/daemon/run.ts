@@ -16,6 +16,7 @@ import { type Network, networkText } from '../policy/network.js';
 import { Whitelist } from '../policy/whitelist.js';
 import { WhitelistWatcher } from '../policy/whitelist-watch.js';
 import type { Source } from '../sources/source.js';
+import { HostnameResolver } from '../resolve/hostnames.js';
 import { StdinSource } from '../sources/stdin.js';
 import { Store } from '../store/store.js';
 import { Daemon } from './daemon.js';
@@ -68,6 +69,7 @@ export async function runDaemon(config: RunConfig, parts: DaemonParts): Promise<
       log,
       syncIntervalMs: config.syncInterval * 1000,
       external: { parser: config.parser, postParser: config.postParser, user: config.user },
+      resolver: config.resolveHostnames ? new HostnameResolver({ log: log.child({ module: 'resolve' }) }) : null,
     });
     firewall?.keepSessionOpen();
     await daemon.start();
