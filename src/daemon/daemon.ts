@@ -154,7 +154,13 @@ export class Daemon {
     if (this.options.applier) this.timers.push(setInterval(() => void this.options.applier!.sync(), this.options.syncIntervalMs));
     this.parserCommand?.start();
     this.postParser?.start();
-    for (const source of this.options.sources) await source.start((lines) => this.lines(source, lines));
+    for (const source of this.options.sources) {
+      await source.start((lines) => this.lines(source, lines));
+      // a first start reads from the end: without this, lines written before the first line read and the next
+      // start would never be read
+      const at = source.position?.();
+      if (at) store.queuePosition(source.name, at);
+    }
     log.info({ sources: this.options.sources.map((s) => s.name) }, `reading ${this.options.sources.map((s) => s.name).join(', ')}`);
   }
 

@@ -153,6 +153,13 @@ export class FileSource implements Source {
     };
   }
 
+  position(): Position | null {
+    const file = this.current;
+    // inside a line (a first start that ended mid-line): its end is not known yet
+    if (file === null || file.skipping || file.pending.length > 0) return null;
+    return { kind: 'file', path: this.name, dev: file.dev, ino: file.ino, offset: file.lineOffset, fingerprint: file.fingerprint };
+  }
+
   /** Runs the tailer now, or once more after the current run: runs never overlap. */
   private wake(): void {
     if (this.stopped) return;

@@ -75,4 +75,10 @@ export interface Source {
   /** Stops reading; resolves when no batch will come any more. */
   stop(): Promise<void>;
   status(): SourceStatus;
+  /**
+   * Where the source stands now (after the last line handed out, or where it began reading), for sources that can
+   * resume; null while it has none. Kept at start, so that a first start read from the end resumes there even when
+   * no line came before the next start.
+   */
+  position?(): Position | null;
 }
