@@ -6,6 +6,7 @@
  */
 import { lookup } from 'node:dns/promises';
 import { Applier } from '../firewall/applier.js';
+import type { BlockEntry } from '../firewall/backend.js';
 import { backendNamed } from '../firewall/backends.js';
 import { Firewall } from '../firewall/firewall.js';
 import type { RunConfig } from '../config/run.js';
@@ -35,28 +36,48 @@ export interface DaemonParts {
 /** Ports whose established clients are protected at start */
 const SSH_PORTS = [22];
 
-/** Runs until a signal stops it; resolves with the exit code. */
+/**
+ * Runs until a signal stops it; resolves with the exit code. Signals are handled from the first moment: one
+ * that comes while starting stops the daemon cleanly as soon as it has started (or failed to).
+ */
 export async function runDaemon(config: RunConfig, parts: DaemonParts): Promise<number> {
   const log = daemonLogger(config.logLevel);
-  for (const w of config.warnings) log.warn({ origin: w.origin }, `${w.origin}: ${w.message}`);
-  const resolve = async (name: string) => (await lookup(name, { all: true })).map((a) => a.address);
-  const whitelist = new Whitelist(config.whitelist.entries, resolve);
-  for (const p of config.whitelist.entries.problems) log.warn({ source: p.source, line: p.line }, `whitelist entry ${JSON.stringify(p.entry)} skipped: ${p.message}`);
-  for (const p of await whitelist.refresh()) log.warn({ source: p.source }, `whitelist ${p.entry}: ${p.message}`);
-  const blacklist = config.blacklist ? readBlacklist(config.blacklist.file) : { entries: [], problems: [] };
-  for (const p of blacklist.problems) log.warn({ file: config.blacklist?.file }, p);
-
+  let requested: ((why: string) => void) | null = null;
+  let pending: string | null = null;
+  let reload: () => void = () => log.info({}, 'SIGHUP while starting: the whitelist is read at start anyway');
+  const control = onSignals({
+    stop: async (why) => {
+      if (requested) requested(why);
+      else pending = why;
+    },
+    reload: () => reload(),
+    force: (why) => {
+      log.error({}, `forced exit: ${why}`);
+      void log.flush().finally(() => process.exit(1));
+    },
+  });
   let removePid: (() => void) | null = null;
   let store: Store | null = null;
   let firewall: Firewall | null = null;
+  let watcher: WhitelistWatcher | null = null;
   try {
-    removePid = writePidFile(config.pidFile);
-    store = Store.open(config.db, { log: log.child({ module: 'store' }), check: 'full' });
+    for (const w of config.warnings) log.warn({ origin: w.origin }, `${w.origin}: ${w.message}`);
+    const resolve = async (name: string) => (await lookup(name, { all: true })).map((a) => a.address);
+    const whitelist = new Whitelist(config.whitelist.entries, resolve);
+    for (const p of config.whitelist.entries.problems) log.warn({ source: p.source, line: p.line }, `whitelist entry ${JSON.stringify(p.entry)} skipped: ${p.message}`);
+    for (const p of await whitelist.refresh()) log.warn({ source: p.source }, `whitelist ${p.entry}: ${p.message}`);
+    const blacklist = config.blacklist ? readBlacklist(config.blacklist.file) : { entries: [], problems: [] };
+    for (const p of blacklist.problems) log.warn({ file: config.blacklist?.file }, p);
+
     const { backend, ...options } = config.firewall;
     firewall = config.dryRun ? null : new Firewall(backendNamed(backend), options, log.child({ module: 'firewall' }));
+    // the firewall answers before anything is created: a backend that cannot work leaves no file behind
+    const kernel = firewall ? await firewall.state() : null;
+    removePid = writePidFile(config.pidFile);
+    store = Store.open(config.db, { log: log.child({ module: 'store' }), check: 'full' });
     let daemon: Daemon | null = null;
     const applier: Applier | null = firewall ? new Applier(firewall, log.child({ module: 'firewall' }), () => daemon!.wanted()) : null;
-    if (firewall && store.recovered) await adoptKernel(store, firewall, log);
+    if (kernel && store.recovered) adoptKernel(store, kernel.blocks, log);
     daemon = new Daemon({
       sources: parts.sources(store, log),
       parser: parts.parser,
@@ -74,7 +95,7 @@ export async function runDaemon(config: RunConfig, parts: DaemonParts): Promise<
     firewall?.keepSessionOpen();
     await daemon.start();
     const running = daemon;
-    const watcher = new WhitelistWatcher(config.whitelist, {
+    watcher = new WhitelistWatcher(config.whitelist, {
       log: log.child({ module: 'whitelist' }),
       onChange: (change) => {
         whitelist.replace(change.entries);
@@ -85,12 +106,17 @@ export async function runDaemon(config: RunConfig, parts: DaemonParts): Promise<
       },
     });
     await watcher.start();
-    // the handlers are in place before "running" is announced: a SIGTERM right after it must stop cleanly
+    const activeWatcher = watcher;
+    reload = () => {
+      log.info({}, 'SIGHUP: reloading the whitelist');
+      activeWatcher.reload();
+    };
     const stopped = new Promise<number>((resolve) => {
-      const control = onSignals({
-        stop: async (why) => {
+      requested = (why) => {
+        requested = () => {}; // one stop; a second signal is the force path
+        void (async () => {
           log.info({ why }, `${why}: stopping`);
-          await watcher.close();
+          await activeWatcher.close();
           await running.stop();
           if (firewall && !config.keepOnExit) {
             await firewall.teardown().catch((error: Error) => log.error({}, `removing our firewall objects failed: ${error.message}`));
@@ -102,29 +128,24 @@ export async function runDaemon(config: RunConfig, parts: DaemonParts): Promise<
           await log.flush();
           control.off();
           resolve(0);
-        },
-        reload: () => {
-          log.info({}, 'SIGHUP: reloading the whitelist');
-          watcher.reload();
-        },
-        force: (why) => {
-          log.error({}, `forced exit: ${why}`);
-          void log.flush().finally(() => process.exit(1));
-        },
-      });
-      // standard input is the one source that ends: when it was the only input, there is nothing left to do
-      const inputs = running.sources;
-      if (inputs.length > 0 && inputs.every((s) => s instanceof StdinSource)) {
-        void Promise.all(inputs.map((s) => (s as StdinSource).done())).then(() => control.stop('end of standard input'));
-      }
+        })();
+      };
     });
+    // standard input is the one source that ends: when it was the only input, there is nothing left to do
+    const inputs = running.sources;
+    if (inputs.length > 0 && inputs.every((s) => s instanceof StdinSource)) {
+      void Promise.all(inputs.map((s) => (s as StdinSource).done())).then(() => control.stop('end of standard input'));
+    }
     log.info({ pid: process.pid, dryRun: config.dryRun }, `logwarden running${config.dryRun ? ' (dry run)' : ''}`);
+    if (pending !== null) requested!(pending);
     return await stopped;
   } catch (error) {
     log.error({}, `cannot start: ${(error as Error).message}`);
+    await watcher?.close();
     firewall?.close();
     store?.close();
     removePid?.();
+    control.off();
     await log.flush();
     return 1;
   }
@@ -134,12 +155,11 @@ export async function runDaemon(config: RunConfig, parts: DaemonParts): Promise<
  * After the store was found corrupt and moved aside, what the kernel holds is the best record of who is
  * blocked: adopt it, so the start-up sync does not lift every block.
  */
-async function adoptKernel(store: Store, firewall: Firewall, log: DaemonLogger): Promise<void> {
+function adoptKernel(store: Store, blocks: BlockEntry[], log: DaemonLogger): void {
   const now = Date.now();
-  const kernel = await firewall.state();
   const known = new Set(store.activeBlocks().map((b) => b.key));
   let adopted = 0;
-  for (const b of kernel.blocks) {
+  for (const b of blocks) {
     if (known.has(networkText(b.net))) continue;
     store.addBlock(b.net, now, b.timeout === null ? null : now + b.timeout * 1000, 'policy', { text: 'adopted from the kernel after the store was recovered' });
     adopted++;

@@ -42,7 +42,9 @@ export function runOne(inv: Invocation, options: ExecuteOptions = {}): Promise<R
     const err: Buffer[] = [];
     child.stdout.on('data', (d: Buffer) => out.push(d));
     child.stderr.on('data', (d: Buffer) => err.push(d));
-    child.on('error', (error) => reject(new FirewallError(inv, null, error.message)));
+    child.on('error', (error: NodeJS.ErrnoException) =>
+      reject(new FirewallError(inv, null, error.code === 'ENOENT' ? `${command} is not installed (not found in PATH)` : error.message)),
+    );
     child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
     child.stdin.on('error', () => {}); // a command that exits without reading: its exit code tells
     child.stdin.end(inv.stdin ?? '');

@@ -55,12 +55,15 @@ describe.skipIf(unavailable)(`logwarden run --check, bad backends, --dry-run${un
 
   it('run exits non-zero at once, with a clear message, when iptables is not installed', () => {
     const empty = mkdtempSync(join(tmpdir(), 'logwarden-nopath-'));
-    const r = runToEnd(['--backend', 'iptables', ...base(), log()], empty);
+    const args = ['--backend', 'iptables', ...base(), log()];
+    const r = runToEnd(args, empty);
     expect(r.status).not.toBe(0);
     expect(r.status).not.toBeNull();
     expect(r.ms).toBeLessThan(10_000);
-    expect(r.stdout + r.stderr).toMatch(/cannot start: .*iptables/);
+    expect(r.stdout + r.stderr).toMatch(/cannot start: .*iptables is not installed/);
     expect(existsSync(join(dir, 'run.pid'))).toBe(false);
+    // the firewall is asked before anything is created: no database file is left behind
+    expect(existsSync(args[args.indexOf('--db') + 1])).toBe(false);
     // and --check says so too
     const check = runToEnd(['--check', '--backend', 'iptables', ...base(), log()], empty);
     expect(check.status).toBe(1);
