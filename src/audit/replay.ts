@@ -45,6 +45,8 @@ export interface ReplayResult {
   addresses: number;
   failedFiles: number;
   stats: Engine['stats'];
+  /** Per input, the lines with an event but no timestamp of their own (scored as if written now) */
+  untimed: { name: string; lines: number }[];
 }
 
 const DAY_MS = 86_400_000;
@@ -58,6 +60,8 @@ const NEW_YEAR_JUMP_MS = 180 * DAY_MS;
 class InputEvents {
   batch: Item[] = [];
   pos = 0;
+  /** Lines with an event but no timestamp: scored as if written at `now` */
+  untimed = 0;
   private readonly chunks: AsyncIterator<Buffer>;
   private readonly splitter: LineSplitter;
   /** Reports the end of the input: a failed journalctl run throws here */
@@ -109,7 +113,9 @@ class InputEvents {
     if (banner.timeFormat === TimeFormat.Bsd) {
       time = this.yearless(banner);
     } else {
-      time = bannerTime(banner, { now, timezone }) ?? now;
+      const own = bannerTime(banner, { now, timezone });
+      if (own === null) this.untimed++;
+      time = own ?? now;
     }
     this.batch.push(itemOf(parsed, Math.min(time, now) /* never later than now */, this.name, lineNo, text));
   }
@@ -240,5 +246,6 @@ export async function replay(files: string[], options: ReplayOptions): Promise<R
   await engine.settle(); // lines held to the end may name hosts too
   blocks.sort((a, b) => a.decision.at - b.decision.at);
   const lines = inputs.reduce((n, input) => n + input.stats.lines, 0);
-  return { blocks, lines, attacks, addresses: addresses.size, failedFiles, stats: engine.stats };
+  const untimed = inputs.filter((i) => i.untimed > 0).map((i) => ({ name: i.name, lines: i.untimed }));
+  return { blocks, lines, attacks, addresses: addresses.size, failedFiles, stats: engine.stats, untimed };
 }

@@ -213,7 +213,8 @@ export class Engine {
       return;
     }
     const log = this.options.evidence;
-    const ref = log.reference(item.line);
+    const read = { line: item.line, source: item.source, lineNo: item.lineNo };
+    const ref = log.reference(read);
     let outcome: string = disposition;
     let key: string | null = null;
     if (disposition === 'joined') this.stats.joined++;
@@ -234,7 +235,9 @@ export class Engine {
         if (result.block) {
           this.stats.blocks++;
           const b = result.block;
-          b.evidence = log.linesOf(b.evidence, ref, item.line);
+          const lines = log.linesOf(b.evidence, ref, read);
+          b.evidence = lines.map((l) => l.line);
+          b.evidenceSources = lines.map((l) => (l.source === '' ? null : { source: l.source, lineNo: l.lineNo }));
           log.blockDecided(b, b.evidence as string[]);
           this.options.onBlock(b, item);
         }

@@ -3,14 +3,14 @@
  * them in the store (windows hold small evidence ids); a dry run keeps nothing but the lines the windows hold.
  */
 import type { Network } from '../policy/network.js';
-import type { BlockDecision, Evidence, Offender } from '../policy/policy.js';
+import type { BlockDecision, Evidence, LineRef, Offender } from '../policy/policy.js';
 import type { EvidenceRow, Store } from '../store/store.js';
 
 export interface EvidenceLog {
   /** What a window keeps for this line: an id of the row about to be recorded, or the line itself */
-  reference(line: string): Evidence;
-  /** The lines of a block's window, in order, the triggering line being `line` (referenced as `ref`) */
-  linesOf(refs: readonly Evidence[], ref: Evidence, line: string): string[];
+  reference(read: LineRef): Evidence;
+  /** The lines of a block's window, in order, the triggering line being `read` (referenced as `ref`) */
+  linesOf(refs: readonly Evidence[], ref: Evidence, read: LineRef): LineRef[];
   record(row: EvidenceRow): void;
   offenderChanged(o: Offender): void;
   offendersForgotten(keys: readonly string[]): void;
@@ -25,8 +25,8 @@ export interface EvidenceLog {
 export const linesInWindows: EvidenceLog = {
   keepsRows: false,
   // a copy, so the line does not keep alive the whole chunk it was cut from (V8 substrings share their parent)
-  reference: (line) => ` ${line}`.slice(1),
-  linesOf: (refs) => refs as string[],
+  reference: (read) => ({ line: ` ${read.line}`.slice(1), source: read.source, lineNo: read.lineNo }),
+  linesOf: (refs) => refs as LineRef[],
   record: () => {},
   offenderChanged: () => {},
   offendersForgotten: () => {},
@@ -39,9 +39,10 @@ export function storeEvidence(store: Store, simulated = false): EvidenceLog {
   return {
     keepsRows: true,
     reference: () => store.reserveEvidenceId(),
-    linesOf(refs, ref, line) {
-      const earlier = store.evidenceLines(refs.filter((r) => r !== ref) as number[]);
-      return refs.includes(ref) ? [...earlier, line] : earlier;
+    linesOf(refs, ref, read) {
+      // the store's rows keep their source and line: a block's reason keeps the lines
+      const earlier = store.evidenceLines(refs.filter((r) => r !== ref) as number[]).map((line) => ({ line, source: '', lineNo: null }));
+      return refs.includes(ref) ? [...earlier, read] : earlier;
     },
     record: (row) => store.addEvidence(row),
     offenderChanged: (o) => store.touchOffender(o),

@@ -56,8 +56,15 @@ export interface PolicyEvent {
   evidence?: Evidence;
 }
 
+/** A log line with where it was read (file and line number, or the journal) */
+export interface LineRef {
+  line: string;
+  source: string;
+  lineNo: number | null;
+}
+
 /** A log line, or a number standing for one (the store's evidence id: far smaller to keep per offender). */
-export type Evidence = string | number;
+export type Evidence = string | number | LineRef;
 
 /**
  * Most offenders have one service, one rule and a line or two in their window: a lone value costs nothing
@@ -131,8 +138,13 @@ export interface BlockDecision {
   rules: string[];
   evidence: Evidence[];
   firstSeen: number;
-  /** The penalty level the duration was computed from */
+  /** The penalty level the duration was computed from (decayed from levelBefore since the last block) */
   level: number;
+  levelBefore: number;
+  /** ms, the last block's time (0 for a first block) */
+  previousBlockAt: number;
+  /** Where each evidence line was read, when known (in the order of `evidence`) */
+  evidenceSources?: ({ source: string; lineNo: number | null } | null)[];
 }
 
 export type Outcome =
@@ -263,6 +275,8 @@ function decideBlock(o: Offender, config: PolicyConfig, time: number, now: numbe
     evidence: listOf(o.windowEvidence),
     firstSeen: o.firstSeen,
     level: n,
+    levelBefore: o.level,
+    previousBlockAt: o.blocks > 0 ? o.levelAt : 0,
   };
   o.level = n + 1;
   o.levelAt = time;

@@ -186,12 +186,12 @@ describe('logwarden audit (CLI)', () => {
     const { status, stdout } = spawnSync(process.execPath, [CLI, 'audit', file], { encoding: 'utf8' });
     expect(status).toBe(0);
     expect(stdout).toMatch(/^ADDRESS\s+BLOCKED AT \(UTC\)\s+FOR/m);
-    expect(stdout).toMatch(/^203\.0\.113\.5\s+2026-05-01 10:00:02Z\s+120s\s+3\s+30\s+100\s+ssh-failed-password/m);
+    expect(stdout).toMatch(/^203\.0\.113\.5\s+2026-05-01 10:00:02Z\s+120s\s+first block\s+3\s+30\s+OpenSSH\s+ssh-failed-password/m);
     expect(stdout).toContain('3 lines, 3 attacks from 1 addresses: 1 blocks (0 permanent).');
     expect(stdout).toContain('Dry run');
   });
 
-  it('gives the JSON structure of design.md', () => {
+  it('gives the JSON structure of design.md, with the service names, why the block lasts that long and where each line was read', () => {
     const file = log([0, 1, 2].map((t) => [t, failed('203.0.113.5')]));
     const out = JSON.parse(spawnSync(process.execPath, [CLI, 'audit', '--json', file], { encoding: 'utf8' }).stdout);
     expect(out).toEqual({
@@ -209,16 +209,38 @@ describe('logwarden audit (CLI)', () => {
           rules: ['ssh-failed-password'],
           first_seen: '2026-05-01T10:00:00.000Z',
           evidence: readFileSync(file, 'utf8').trim().split('\n'),
+          service_names: ['OpenSSH'],
+          penalty: { level: 0, level_before: 0, note: 'first block' },
+          evidence_sources: [1, 2, 3].map((line) => ({ file, line })),
         },
       ],
-      summary: { lines: 3, attacks: 3, addresses: 1, blocks: 1 },
+      summary: {
+        lines: 3,
+        attacks: 3,
+        addresses: 1,
+        blocks: 1,
+        permanent: 0,
+        not_scored: { whitelisted: 0, trusted: 0, already_blocked: 0, joined: 0, forgiven: 0, unresolved_hostnames: 0, unattributed: 0 },
+        untimed_lines: 0,
+      },
     });
+  });
+
+  it('says why a repeat lasts what it does, and warns about lines without a timestamp', () => {
+    const repeats = log([0, 1, 2, 600, 601, 602, 19 * 86_400, 19 * 86_400 + 1, 19 * 86_400 + 2].map((t) => [t, failed('203.0.113.9')]));
+    const untimed = join(dir, 'untimed.log');
+    writeFileSync(untimed, `sshd[7]: ${failed('198.51.100.3')}\nsshd[8]: ${failed('198.51.100.3')}\n`);
+    const r = spawnSync(process.execPath, [CLI, 'audit', '--json', repeats, untimed], { encoding: 'utf8' });
+    const notes = (JSON.parse(r.stdout).blocks as { penalty: { note: string } }[]).map((b) => b.penalty.note);
+    expect(notes).toEqual(['first block', 'repeat: 120 s × 2^1', 'repeat 19 d later, penalty decayed from 2: 120 s × 2^0.30']);
+    expect(r.stderr).toContain(`logwarden: 2 line(s) of ${untimed} with an attack or login carry no timestamp: scored as if written now`);
+    expect(JSON.parse(r.stdout).summary.untimed_lines).toBe(2);
   });
 
   it('takes one value per -w and never swallows the log file', () => {
     const file = log([0, 1, 2].map((t) => [t, failed('192.0.2.10')]));
     const out = JSON.parse(spawnSync(process.execPath, [CLI, 'audit', '--json', '-w', '192.0.2.10', file], { encoding: 'utf8' }).stdout);
-    expect(out.summary).toEqual({ lines: 3, attacks: 3, addresses: 1, blocks: 0 });
+    expect(out.summary).toMatchObject({ lines: 3, attacks: 3, addresses: 1, blocks: 0, not_scored: { whitelisted: 3 } });
   });
 
   it('reports a bad whitelist line with file:line and goes on', () => {

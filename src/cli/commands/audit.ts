@@ -7,6 +7,7 @@ import { checkTimezone } from '../../parse/time.js';
 import { readBlacklist } from '../../policy/blacklist.js';
 import { networkText } from '../../policy/network.js';
 import { Whitelist } from '../../policy/whitelist.js';
+import type { BlockDecision, PolicyConfig } from '../../policy/policy.js';
 import { plainLogger } from '../../log/logger.js';
 import { HostnameResolver } from '../../resolve/hostnames.js';
 import { type AuditBlock, replay, type ReplayResult } from '../../audit/replay.js';
@@ -27,7 +28,21 @@ interface AuditArgs extends PolicyArgs {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-export function auditJson(result: ReplayResult): string {
+/** Why a block lasts what it does: a first block, a repeat, or a repeat whose penalty has decayed. */
+export function penaltyNote(b: BlockDecision, policy: PolicyConfig): string {
+  if (b.permanent) return 'blacklisted: its blocks add up to the blacklist threshold';
+  if (b.previousBlockAt === 0) return 'first block';
+  const formula = `${policy.blockTime} s × ${policy.multiplier}^${fmt(b.level)}${b.duration === policy.maxBlockTime ? ', capped by --max-block-time' : ''}`;
+  const days = (b.at - b.previousBlockAt) / 86_400_000;
+  if (b.levelBefore - b.level < 0.05) return `repeat: ${formula}`;
+  const after = days < 1 ? `${Math.max(1, Math.round(days * 24))} h` : `${Math.round(days)} d`;
+  return `repeat ${after} later, penalty decayed from ${fmt(b.levelBefore)}: ${formula}`;
+}
+
+const fmt = (n: number) => (Math.abs(n - Math.round(n)) < 0.005 ? String(Math.round(n)) : n.toFixed(2));
+
+export function auditJson(result: ReplayResult, names: ServiceNames, policy: PolicyConfig): string {
+  const s = result.stats;
   return JSON.stringify({
     blocks: result.blocks.map(({ decision: b }) => ({
       addr: b.net.addr,
@@ -39,11 +54,30 @@ export function auditJson(result: ReplayResult): string {
       attacks: b.attacks,
       score: b.score,
       services: b.services,
+      service_names: b.services.map((code) => names.get(code) ?? String(code)),
       rules: b.rules,
       first_seen: iso(b.firstSeen),
+      penalty: { level: b.level, level_before: b.levelBefore, note: penaltyNote(b, policy) },
       evidence: b.evidence,
+      evidence_sources: (b.evidenceSources ?? []).map((src) => (src === null ? null : { file: src.source, line: src.lineNo })),
     })),
-    summary: { lines: result.lines, attacks: result.attacks, addresses: result.addresses, blocks: result.blocks.length },
+    summary: {
+      lines: result.lines,
+      attacks: result.attacks,
+      addresses: result.addresses,
+      blocks: result.blocks.length,
+      permanent: result.blocks.filter((b) => b.decision.permanent).length,
+      not_scored: {
+        whitelisted: s.whitelisted,
+        trusted: s.trusted,
+        already_blocked: s.alreadyBlocked,
+        joined: s.joined,
+        forgiven: s.forgiven,
+        unresolved_hostnames: s.hostnames,
+        unattributed: s.unattributed,
+      },
+      untimed_lines: result.untimed.reduce((n, u) => n + u.lines, 0),
+    },
   });
 }
 
@@ -56,15 +90,25 @@ function humanDuration(seconds: number): string {
 
 const shortTime = (ms: number) => iso(ms).replace('T', ' ').replace(/\.\d{3}Z$/, 'Z');
 
-export function auditTable(result: ReplayResult): string {
-  const header = ['ADDRESS', 'BLOCKED AT (UTC)', 'FOR', 'ATTACKS', 'SCORE', 'SERVICES', 'RULES', 'FIRST SEEN (UTC)'];
+/** Service code → name, from the rules loaded */
+export type ServiceNames = Map<number, string>;
+
+export function serviceNames(parser: Parser): ServiceNames {
+  const names: ServiceNames = new Map();
+  for (const r of parser.rules) if (!names.has(r.service)) names.set(r.service, r.serviceName);
+  return names;
+}
+
+export function auditTable(result: ReplayResult, names: ServiceNames, policy: PolicyConfig): string {
+  const header = ['ADDRESS', 'BLOCKED AT (UTC)', 'FOR', 'WHY THAT LONG', 'ATTACKS', 'SCORE', 'SERVICES', 'RULES', 'FIRST SEEN (UTC)'];
   const rows = result.blocks.map(({ decision: b }: AuditBlock) => [
     networkText(b.net),
     shortTime(b.at),
     b.permanent ? 'permanent' : humanDuration(b.duration!),
+    penaltyNote(b, policy),
     String(b.attacks),
     String(b.score),
-    b.services.join(','),
+    b.services.map((code) => names.get(code) ?? String(code)).join(','),
     b.rules.join(','),
     shortTime(b.firstSeen),
   ]);
@@ -112,9 +156,10 @@ export const auditCommand: Command = {
     const black = blacklist ? readBlacklist(blacklist.file) : { entries: [], problems: [] };
     for (const problem of black.problems) process.stderr.write(`logwarden: ${problem} (skipped)\n`);
 
+    const parser = new Parser(loadRules(args['rules-dir']));
     const progress = new Progress(process.stderr, args.files);
     const result = await replay(args.files, {
-      parser: new Parser(loadRules(args['rules-dir'])),
+      parser,
       policy,
       whitelist,
       blacklist: black.entries,
@@ -127,7 +172,11 @@ export const auditCommand: Command = {
       journal: journal && { ...journal, since: args.since ?? null, until: args.until ?? null },
     });
     progress.done();
-    process.stdout.write(args.json ? `${auditJson(result)}\n` : auditTable(result));
+    for (const u of result.untimed) {
+      process.stderr.write(`logwarden: ${u.lines} line(s) of ${u.name} with an attack or login carry no timestamp: scored as if written now\n`);
+    }
+    const names = serviceNames(parser);
+    process.stdout.write(args.json ? `${auditJson(result, names, policy)}\n` : auditTable(result, names, policy));
     if (result.failedFiles > 0) process.exitCode = 1;
   },
 };
