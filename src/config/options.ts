@@ -356,6 +356,12 @@ export const OPTIONS = {
     describe: 'Why, recorded with the block (explain shows it)',
     commands: ['block'],
   },
+  force: {
+    type: 'boolean',
+    describe: 'Allow a prefix shorter than /8 (IPv4) or /32 (IPv6); one holding this host or an open SSH session is always refused',
+    default: false,
+    commands: ['block'],
+  },
   yes: {
     type: 'boolean',
     describe: 'Do not ask for confirmation',

@@ -19,7 +19,27 @@ export interface BlockingContext {
   allow: Network[];
   /** The command's own `-w` entries: recorded in the store's allow list once the kernel has them */
   ownAllow: Network[];
+  /** This host's addresses and open SSH sessions: no block may cover them */
+  owner: { net: Network; why: string }[];
+  /** Allows prefixes wider than MIN_PREFIX */
+  force: boolean;
   now: number;
+}
+
+/** Prefixes wider than these need --force: /0 or a /4 by mistake would cut the server off */
+export const MIN_PREFIX = { 4: 8, 6: 32 } as const;
+
+/** Whether `outer` holds all of `inner` */
+export function covers(outer: Network, inner: Network): boolean {
+  if (outer.kind !== inner.kind || outer.cidr > inner.cidr) return false;
+  const one = new NetworkSet();
+  one.add(outer);
+  return one.has(inner.addr, inner.kind);
+}
+
+/** Active blocks of prefixes that hold `net` (other than `net` itself): they keep blocking it after an unblock */
+export function coveringBlocks<T extends { key: string; addr: string; cidr: number; kind: 4 | 6 }>(blocks: readonly T[], net: Network): T[] {
+  return blocks.filter((b) => b.key !== networkText(net) && covers({ addr: b.addr, cidr: b.cidr, kind: b.kind }, net));
 }
 
 function overlaps(a: Network, b: Network): boolean {
@@ -36,6 +56,12 @@ export async function blockByHand(ctx: BlockingContext, net: Network, seconds: n
   const single = net.cidr === width(net.kind);
   const by = single ? ctx.whitelistedBy(net) : null;
   if (by !== null) throw new RefusedError(`${text} is whitelisted (${by}): not blocked`);
+  const min = MIN_PREFIX[net.kind];
+  if (net.cidr < min && !ctx.force) {
+    throw new RefusedError(`${text} is wider than /${min}: that blocks a large part of the Internet; give --force if you mean it`);
+  }
+  const locked = ctx.owner.find((o) => covers(net, o.net));
+  if (locked) throw new RefusedError(`${text} contains ${networkText(locked.net)} (${locked.why}): refusing, it would lock this host's owner out`);
   // prefixes share one kernel set, which refuses overlapping ones
   const overlapping = single ? undefined : store.activeBlocks().find((b) => b.key !== text && b.cidr < width(b.kind) && overlaps(b, net));
   if (overlapping) throw new RefusedError(`${text} overlaps the active block ${overlapping.key}: unblock that first`);

@@ -5,7 +5,7 @@
  */
 import { Engine, itemOf } from '../engine/engine.js';
 import { storeEvidence } from '../engine/evidence.js';
-import { entryOf } from '../control/blocking.js';
+import { covers, entryOf } from '../control/blocking.js';
 import type { Applier } from '../firewall/applier.js';
 import type { Logger } from '../log/logger.js';
 import type { ParsedEvent, Parser } from '../parse/parser.js';
@@ -292,7 +292,7 @@ export class Daemon {
     const now = this.now();
     for (const b of store.activeBlocks()) {
       const blocked: Network = { addr: b.addr, cidr: b.cidr, kind: b.kind };
-      if (!coveredBy(blocked, net)) continue;
+      if (!covers(net, blocked)) continue;
       store.endBlock(b.key, 'whitelisted', now);
       release(this.state, b.key, now);
       this.counts.released++;
@@ -328,12 +328,4 @@ export class Daemon {
     this.options.applier?.stop();
     this.options.store.flushAll();
   }
-}
-
-/** Whether block `b` is an address or prefix inside `entry` (the whitelist entry that now protects it). */
-function coveredBy(b: Network, entry: Network): boolean {
-  if (b.kind !== entry.kind || b.cidr < entry.cidr) return false;
-  const set = new NetworkSet();
-  set.add(entry);
-  return set.has(b.addr, b.kind);
 }

@@ -59,3 +59,13 @@ export async function sshSessionClients(ports: readonly number[] = [22]): Promis
   }
   return [...seen.values()];
 }
+
+/** Ports whose established clients are the owner's sessions */
+export const SSH_PORTS = [22];
+
+/** This host's addresses and the clients of the SSH sessions open now, each with why it is protected. */
+export async function ownerAddresses(ports: readonly number[] = SSH_PORTS): Promise<{ net: Network; why: string }[]> {
+  const own = interfaceAddresses().map((net) => ({ net, why: 'an address of this host' }));
+  const sessions = (await sshSessionClients(ports)).map((net) => ({ net, why: 'client of an SSH session open now' }));
+  return [...own, ...sessions];
+}

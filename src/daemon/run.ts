@@ -13,7 +13,7 @@ import type { RunConfig } from '../config/run.js';
 import { type DaemonLogger, daemonLogger } from '../log/pino.js';
 import type { Parser } from '../parse/parser.js';
 import { readBlacklist } from '../policy/blacklist.js';
-import { type Network, networkText } from '../policy/network.js';
+import { networkText } from '../policy/network.js';
 import { Whitelist } from '../policy/whitelist.js';
 import { WhitelistWatcher } from '../policy/whitelist-watch.js';
 import type { Source } from '../sources/source.js';
@@ -21,7 +21,7 @@ import { HostnameResolver } from '../resolve/hostnames.js';
 import { StdinSource } from '../sources/stdin.js';
 import { Store } from '../store/store.js';
 import { Daemon } from './daemon.js';
-import { interfaceAddresses, sshSessionClients } from './owner.js';
+import { ownerAddresses } from './owner.js';
 import { writePidFile } from './pidfile.js';
 import { onSignals } from './signals.js';
 
@@ -32,9 +32,6 @@ export interface DaemonParts {
   parser: Parser;
   sources: (store: Store, log: DaemonLogger) => Source[];
 }
-
-/** Ports whose established clients are protected at start */
-const SSH_PORTS = [22];
 
 /**
  * Runs until a signal stops it; resolves with the exit code. Signals are handled from the first moment: one
@@ -86,7 +83,7 @@ export async function runDaemon(config: RunConfig, parts: DaemonParts): Promise<
       blacklist: { entries: blacklist.entries, file: config.blacklist?.file ?? null },
       store,
       applier,
-      owner: await ownerAddresses(SSH_PORTS),
+      owner: await ownerAddresses(),
       log,
       syncIntervalMs: config.syncInterval * 1000,
       external: { parser: config.parser, postParser: config.postParser, user: config.user },
@@ -166,10 +163,4 @@ function adoptKernel(store: Store, blocks: BlockEntry[], log: DaemonLogger): voi
   }
   store.flushAll();
   log.warn({ adopted }, `the store was recovered from corruption: adopted ${adopted} block(s) the kernel holds`);
-}
-
-async function ownerAddresses(sshPorts: number[]): Promise<{ net: Network; why: string }[]> {
-  const own = interfaceAddresses().map((net) => ({ net, why: 'an address of this host' }));
-  const sessions = (await sshSessionClients(sshPorts)).map((net) => ({ net, why: 'client of an SSH session open at start' }));
-  return [...own, ...sessions];
 }

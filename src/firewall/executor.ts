@@ -10,8 +10,10 @@ export class FirewallError extends Error {
     readonly invocation: Invocation,
     readonly code: number | null,
     readonly stderr: string,
+    /** The command is not installed: nothing ran at all */
+    readonly missing = false,
   ) {
-    super(`${describe(invocation)} failed${code === null ? '' : ` (exit ${code})`}: ${stderr.trim() || 'no error message'}`);
+    super(missing ? stderr : `${describe(invocation)} failed${code === null ? '' : ` (exit ${code})`}: ${stderr.trim() || 'no error message'}`);
   }
 }
 
@@ -20,6 +22,26 @@ export function describe(inv: Invocation): string {
   const words = inv.argv.map((w) => (/^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replaceAll("'", "'\\''")}'`));
   const stdin = inv.stdin === undefined ? '' : ` <<< ${inv.stdin.split('\n').length} line(s)`;
   return `${words.join(' ')}${stdin}`;
+}
+
+/** The Debian package of each command logwarden runs */
+const PACKAGES: Record<string, string> = {
+  nft: 'nftables',
+  iptables: 'iptables',
+  ip6tables: 'iptables',
+  'iptables-restore': 'iptables',
+  'ip6tables-restore': 'iptables',
+  'iptables-save': 'iptables',
+  'ip6tables-save': 'iptables',
+  ipset: 'ipset',
+  ip: 'iproute2',
+  journalctl: 'systemd',
+};
+
+function notInstalled(command: string): string {
+  const name = command.split('/').pop()!;
+  const pkg = PACKAGES[name];
+  return `${name} is not installed (not found in PATH)${pkg ? `: install the ${pkg} package (apt-get install ${pkg})` : ''}`;
 }
 
 export interface RunResult {
@@ -43,7 +65,7 @@ export function runOne(inv: Invocation, options: ExecuteOptions = {}): Promise<R
     child.stdout.on('data', (d: Buffer) => out.push(d));
     child.stderr.on('data', (d: Buffer) => err.push(d));
     child.on('error', (error: NodeJS.ErrnoException) =>
-      reject(new FirewallError(inv, null, error.code === 'ENOENT' ? `${command} is not installed (not found in PATH)` : error.message)),
+      reject(error.code === 'ENOENT' ? new FirewallError(inv, null, notInstalled(command), true) : new FirewallError(inv, null, error.message)),
     );
     child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
     child.stdin.on('error', () => {}); // a command that exits without reading: its exit code tells

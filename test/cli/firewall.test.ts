@@ -83,7 +83,7 @@ describe('logwarden block / unblock when the firewall refuses: store and kernel 
     const r = runWithout(['block', '192.0.2.70', '--backend', 'nft', '--db', db]);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(/^logwarden: the firewall refused, nothing was changed: nft .*\n$/);
+    expect(r.stderr).toBe('logwarden: nft is not installed (not found in PATH): install the nftables package (apt-get install nftables); nothing was changed\n');
     const store = Store.open(db);
     expect(store.activeBlocks()).toEqual([]);
     store.close();
@@ -102,5 +102,30 @@ describe('logwarden block / unblock when the firewall refuses: store and kernel 
     const store = Store.open(db);
     expect(store.activeBlocks().map((b) => b.key)).toEqual(['192.0.2.71']);
     store.close();
+  });
+});
+
+describe('logwarden block / unblock guard the owner and say what still blocks', () => {
+  const db = join(mkdtempSync(join(tmpdir(), 'logwarden-fw-')), 'state.db');
+
+  it('refuses a prefix wider than /8 or /32 without --force, and one holding this host always', () => {
+    const wide = run(['block', '0.0.0.0/0', '--db', db]);
+    expect(wide.code).toBe(1);
+    expect(wide.stderr).toContain('0.0.0.0/0 is wider than /8');
+    expect(run(['block', '2001:db8::/16', '--db', db]).stderr).toContain('wider than /32');
+    // loopback is this host's: even with --force
+    const own = run(['block', '127.0.0.0/8', '--force', '--db', db]);
+    expect(own.code).toBe(1);
+    expect(own.stderr).toMatch(/127\.0\.0\.0\/8 (contains 127\.0\.0\.1 \(an address of this host\)|is whitelisted)/);
+    const forced = run(['block', '100.0.0.0/6', '--force', '--db', db]);
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(run(['unblock', '100.0.0.0/6', '--db', db]).code).toBe(0);
+  });
+
+  it('unblock of an address inside a blocked prefix says which prefix still blocks it', () => {
+    expect(run(['block', '198.51.100.0/24', '--for', '600', '--db', db]).code).toBe(0);
+    const r = run(['unblock', '198.51.100.7', '--db', db]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/198\.51\.100\.7 is still blocked as part of 198\.51\.100\.0\/24 \(until .*\): to lift that, logwarden unblock 198\.51\.100\.0\/24/);
   });
 });

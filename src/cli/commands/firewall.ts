@@ -9,13 +9,14 @@ import { whitelistFromArgs } from '../../config/policy.js';
 import { backendNamed } from '../../firewall/backends.js';
 import { FirewallError } from '../../firewall/executor.js';
 import { Firewall } from '../../firewall/firewall.js';
-import { blockByHand, type BlockingContext, RefusedError, unblockByHand } from '../../control/blocking.js';
+import { blockByHand, type BlockingContext, covers, coveringBlocks, RefusedError, unblockByHand } from '../../control/blocking.js';
+import { ownerAddresses } from '../../daemon/owner.js';
 import { Applier } from '../../firewall/applier.js';
 import { plainLogger } from '../../log/logger.js';
 import { type Network, NetworkSet, networkText, parseNetwork, width } from '../../policy/network.js';
 import { Whitelist } from '../../policy/whitelist.js';
 import { defaultPaths } from '../../config/paths.js';
-import { Store, StoreError } from '../../store/store.js';
+import { type BlockRow, Store, StoreError } from '../../store/store.js';
 import type { Args, Command } from '../command.js';
 import { UsageError } from '../command.js';
 
@@ -30,6 +31,7 @@ interface FirewallArgs {
   for?: string;
   reason?: string;
   yes?: boolean;
+  force?: boolean;
 }
 
 const say = (message: string) => process.stderr.write(`logwarden: ${message}\n`);
@@ -86,20 +88,17 @@ async function contextOf(args: FirewallArgs): Promise<{ ctx: BlockingContext; wh
     },
     allow: [...allow.values()],
     ownAllow: whitelist.entries.networks.filter((n) => n.source === '-w').map((n) => n.net),
+    owner: await ownerAddresses(),
+    force: args.force === true,
     now: Date.now(),
   };
   return { ctx, whitelist };
 }
 
-function covers(entry: Network, net: Network): boolean {
-  const one = new NetworkSet();
-  one.add(entry);
-  return entry.kind === net.kind && one.has(net.addr, net.kind);
-}
-
 /** What went wrong, in one line, exit 1: the command changed neither the store nor the kernel. */
 function refused(error: unknown): void {
   if (error instanceof RefusedError) say(error.message);
+  else if (error instanceof FirewallError && error.missing) say(`${error.message}; nothing was changed`);
   else if (error instanceof FirewallError) say(`the firewall refused, nothing was changed: ${error.message}`);
   else if (error instanceof StoreError) say(`the store could not be written, the firewall change was undone: ${error.message}`);
   else throw error;
@@ -142,8 +141,10 @@ export const unblockCommand: Command = {
     const text = networkText(net);
     const { ctx } = await contextOf(args);
     let wasActive: boolean;
+    let stillActive: BlockRow[] = [];
     try {
       wasActive = await unblockByHand(ctx, net);
+      stillActive = ctx.store.activeBlocks();
     } catch (error) {
       refused(error);
       return;
@@ -151,6 +152,11 @@ export const unblockCommand: Command = {
       ctx.store.close();
     }
     process.stdout.write(wasActive ? `unblocked ${text}\n` : `${text} was not blocked in the store; removed from the firewall if it was there\n`);
+    const still = coveringBlocks(stillActive, net);
+    for (const b of still) {
+      say(`${text} is still blocked as part of ${b.key} (${b.expires === null ? 'permanently' : `until ${new Date(b.expires).toISOString()}`}): to lift that, logwarden unblock ${b.key}`);
+    }
+    if (still.length > 0) process.exitCode = 1;
   },
 };
 
