@@ -25,6 +25,8 @@ export interface Drift {
   blocked: BlockEntry[];
   /** Elements removed: in the kernel, not wanted */
   unblocked: Network[];
+  /** Blocks longer than the kernel's longest timeout, renewed as planned (not drift) */
+  renewed: BlockEntry[];
 }
 
 export interface ApplierHealth {
@@ -96,19 +98,22 @@ export class Applier {
   async reconcile(): Promise<Drift> {
     const wanted = this.wanted();
     const before = await this.firewall.state();
-    const drift: Drift = { setUp: !before.present, allowChanged: false, blocked: [], unblocked: [] };
+    const drift: Drift = { setUp: !before.present, allowChanged: false, blocked: [], unblocked: [], renewed: [] };
     drift.allowChanged = before.present && !sameNetworks(before.allow, wanted.allow);
     if (!before.present || drift.allowChanged) await this.firewall.setup(wanted.allow);
     const current: KernelState = before.present ? before : { present: true, blocks: [], allow: wanted.allow };
-    const ops = syncOperations(wanted.blocks, current, this.firewall.backend.kernelExpiry);
+    const { kernelExpiry, maxTimeout } = this.firewall.backend;
+    const ops = syncOperations(wanted.blocks, current, kernelExpiry, maxTimeout);
     if (ops.length > 0) {
       await this.firewall.apply(ops, current);
       this.health.batches++;
       this.health.operations += ops.length;
     }
+    const held = new Set(current.blocks.map((b) => networkText(b.net)));
     for (const op of ops) {
-      if (op.op === 'block') drift.blocked.push(op.entry);
-      else drift.unblocked.push(op.net);
+      if (op.op === 'unblock') drift.unblocked.push(op.net);
+      else if (held.has(networkText(op.entry.net)) && (op.entry.timeout ?? 0) > (maxTimeout ?? Infinity)) drift.renewed.push(op.entry);
+      else drift.blocked.push(op.entry);
     }
     if (this.expiry) for (const b of wanted.blocks) this.expiry.schedule(b.net, b.timeout === null ? null : this.now() + b.timeout * 1000);
     this.health.lastSyncAt = this.now();
@@ -140,6 +145,9 @@ export class Applier {
       );
       return;
     }
+    if (drift.renewed.length > 0) {
+      this.log.info({ count: drift.renewed.length }, `renewed the kernel timeout of ${drift.renewed.length} block(s) longer than ${this.firewall.backend.name} can hold at once`);
+    }
     if (repairs === 0) return;
     this.health.repairs += repairs;
     if (drift.setUp) this.log.warn({}, `firewall objects of ${this.firewall.options.name} were missing: created them again`);
@@ -164,8 +172,17 @@ export class Applier {
     await this.firewall.apply(ops, current.present ? current : { present: true, blocks: [], allow });
   }
 
+  /** What to tell about a block longer than the kernel's longest timeout (null when it fits). */
+  cappedNotice(entry: BlockEntry): string | null {
+    const max = this.firewall.backend.maxTimeout;
+    if (max === undefined || entry.timeout === null || entry.timeout <= max) return null;
+    return `${this.firewall.backend.name} holds a timeout of at most ${(max / 86_400).toFixed(1)} days: ${networkText(entry.net)} gets that in the kernel, and the daemon's periodic sync renews it until its ${Math.round(entry.timeout / 86_400)} days are over`;
+  }
+
   /** A block decided now: to the kernel within milliseconds (batched with others of the same moment). */
   block(entry: BlockEntry): Promise<void> {
+    const capped = this.cappedNotice(entry);
+    if (capped) this.log.info({ addr: networkText(entry.net), seconds: entry.timeout }, capped);
     this.expiry?.schedule(entry.net, entry.timeout === null ? null : this.now() + entry.timeout * 1000);
     return this.submit({ op: 'block', entry });
   }

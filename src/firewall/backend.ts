@@ -46,6 +46,8 @@ export interface Backend {
   readonly name: 'nft' | 'iptables' | 'ipset' | 'null';
   /** Whether the kernel expires blocks by itself (set timeouts); otherwise logwarden removes them */
   readonly kernelExpiry: boolean;
+  /** The longest timeout (s) the kernel takes for an element; a longer block is renewed by the sync */
+  readonly maxTimeout?: number;
   /** Throws, naming what is wrong, unless every option can be rendered: called before anything is run */
   validate(options: FirewallOptions): void;
   /** Creates the objects if missing (idempotent: safe after a crash) and makes the allow list exactly `allow` */
@@ -77,7 +79,7 @@ export const TIMEOUT_SLACK_S = 30;
  * The operations that make the kernel's blocks match the store's active blocks. With `kernelExpiry`, an element
  * whose kernel timeout ends well before the store's block is re-added with the store's remaining time.
  */
-export function syncOperations(desired: BlockEntry[], current: KernelState, kernelExpiry = false): Operation[] {
+export function syncOperations(desired: BlockEntry[], current: KernelState, kernelExpiry = false, maxTimeout = Infinity): Operation[] {
   const key = (n: Network) => `${n.addr}/${n.cidr}`;
   const have = new Map(current.blocks.map((b) => [key(b.net), b]));
   const want = new Map(desired.map((b) => [key(b.net), b]));
@@ -85,8 +87,13 @@ export function syncOperations(desired: BlockEntry[], current: KernelState, kern
   for (const [k, entry] of want) {
     const found = have.get(k);
     // missing, or permanent in the store but expiring in the kernel: (re)block with the right remaining time
+    // a block longer than the kernel can hold is renewed once half of the capped time is gone
+    const capped = entry.timeout !== null && entry.timeout > maxTimeout;
     const short =
-      kernelExpiry && found !== undefined && found.timeout !== null && (entry.timeout === null || found.timeout < entry.timeout - TIMEOUT_SLACK_S);
+      kernelExpiry &&
+      found !== undefined &&
+      found.timeout !== null &&
+      (capped ? found.timeout < maxTimeout / 2 : entry.timeout === null || found.timeout < entry.timeout - TIMEOUT_SLACK_S);
     if (!found || short || (entry.timeout === null && found.timeout !== null)) ops.push({ op: 'block', entry });
   }
   for (const [k, found] of have) if (!want.has(k)) ops.push({ op: 'unblock', net: found.net });

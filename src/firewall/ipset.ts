@@ -151,6 +151,7 @@ function teardown(options: FirewallOptions): Invocation[] {
 export const ipsetBackend: Backend = {
   name: 'ipset',
   kernelExpiry: true,
+  maxTimeout: IPSET_MAX_TIMEOUT,
   validate: (options) => {
     checkXtOptions(options, 'ipset');
   },

@@ -231,6 +231,7 @@ export function nftParseList(options: FirewallOptions, outputs: string[]): Kerne
 export const nftBackend: Backend = {
   name: 'nft',
   kernelExpiry: true,
+  maxTimeout: NFT_MAX_TIMEOUT,
   validate: (options) => {
     checkOptions(options);
   },

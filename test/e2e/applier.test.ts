@@ -43,7 +43,7 @@ describe.skipIf(unavailable)(`the applier on a real kernel${unavailable ? ` (ski
     expect(first).toMatchObject({ setUp: true, blocked: [{ net: n4('192.0.2.66') }] });
     expect(lab.connects('192.0.2.66')).toBe(false);
     expect(lab.connects('192.0.2.67')).toBe(true);
-    expect(await applier.reconcile()).toEqual({ setUp: false, allowChanged: false, blocked: [], unblocked: [] });
+    expect(await applier.reconcile()).toEqual({ setUp: false, allowChanged: false, blocked: [], unblocked: [], renewed: [] });
 
     // someone flushes our set, adds a stray element, and shortens nothing else
     lab.inServerRun(['nft', 'flush', 'set', 'inet', 'lwapply', 'blocked4']);

@@ -193,6 +193,19 @@ describe('nft backend', () => {
     expect(ops.map((x) => (x.op === 'block' ? `+${x.entry.net.addr}` : `-${x.net.addr}`))).toEqual(['+192.0.2.68', '-192.0.2.67', '-2001:db8::66', '-198.51.100.0', '-2001:db8:1::']);
   });
 
+  it('refreshes short kernel timeouts, and renews a block longer than the kernel holds only past half of the cap', () => {
+    const held = (timeout: number) => ({ present: true, allow: [], blocks: [{ net: n4('192.0.2.66'), timeout }] });
+    const want = (timeout: number | null) => [{ net: n4('192.0.2.66'), timeout }];
+    const plan = (w: number | null, k: number) => syncOperations(want(w), held(k), true, 1000).length;
+    expect(plan(600, 590)).toBe(0); // the time since rendering
+    expect(plan(600, 100)).toBe(1); // shortened by hand
+    expect(plan(null, 100)).toBe(1); // permanent in the store
+    expect(plan(5000, 990)).toBe(0); // capped at 1000: kept
+    expect(plan(5000, 600)).toBe(0);
+    expect(plan(5000, 400)).toBe(1); // past half of the cap: renewed
+    expect(syncOperations(want(600), held(100), false).length).toBe(0); // no kernel expiry: timeouts are not compared
+  });
+
   it('refuses anything that is not a canonical network, and bad names', () => {
     const bad: Network[] = [
       n4('192.0.2.066'),

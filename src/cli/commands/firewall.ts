@@ -123,6 +123,8 @@ export const blockCommand: Command = {
     } finally {
       ctx.store.close();
     }
+    const capped = ctx.applier.cappedNotice({ net, timeout: duration });
+    if (capped) say(capped);
     if (duration !== null && !ctx.applier.firewall.backend.kernelExpiry) {
       say(`${args.backend} has no timeouts: the block stays in the kernel until the daemon lifts it or you run unblock`);
     }
