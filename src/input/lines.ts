@@ -83,7 +83,7 @@ export class LineSplitter {
         this.skipping = false;
         stats.overlong++;
       } else if (this.carry.length > 0) {
-        let line = this.carry + bytes.toString('latin1', start, nl);
+        let line = this.carry + latin1(bytes, start, nl);
         this.carry = '';
         if (line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
         if (line.length > this.maxLength) stats.overlong++;
@@ -91,12 +91,12 @@ export class LineSplitter {
       } else {
         const end = nl > start && bytes[nl - 1] === 13 ? nl - 1 : nl;
         if (end - start > this.maxLength) stats.overlong++;
-        else this.onLine(bytes.toString('latin1', start, end), this.lineNumber);
+        else this.onLine(latin1(bytes, start, end), this.lineNumber);
       }
       start = nl + 1;
     }
     if (!this.skipping && start < bytes.length) {
-      const rest = bytes.toString('latin1', start, bytes.length);
+      const rest = latin1(bytes, start, bytes.length);
       this.carry = this.carry.length > 0 ? this.carry + rest : rest;
       if (this.carry.length > this.maxLength + 1) { // + 1: the CR of a CRLF cut by the chunk's end
         this.carry = '';
@@ -159,6 +159,14 @@ export async function readLines(stream: AsyncIterable<Buffer>, handler: LineHand
   splitter.end();
   if (handler.chunkDone) await handler.chunkDone();
   return splitter.stats;
+}
+
+/**
+ * bytes[start, end) as a string, one character a byte: Buffer's own latin1Slice, which toString('latin1')
+ * reaches through two layers of argument handling (a tenth of the time of a line's reading).
+ */
+function latin1(bytes: Buffer, start: number, end: number): string {
+  return (bytes as Buffer & { latin1Slice(start: number, end: number): string }).latin1Slice(start, end);
 }
 
 const GZIP_MAGIC_0 = 0x1f;
