@@ -1,7 +1,10 @@
 /**
- * Line splitting built for throughput and hostile input: decode each chunk once, split with indexOf,
- * carry the partial last line over, cap the line length, drop NUL padding and CRs.
+ * Line splitting built for throughput and hostile input: split with indexOf, carry the partial last line
+ * over, cap the line length, drop NUL padding and CRs. A chunk of plain ASCII (nearly every chunk of a log) is
+ * cut into lines straight from its bytes, each line a string of its own; other chunks are decoded whole
+ * and sliced.
  */
+import { isAscii } from 'node:buffer';
 import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { createGunzip } from 'node:zlib';
@@ -41,6 +44,8 @@ export class LineSplitter {
   private carry = '';
   private skipping = false; // inside an overlong line, until its newline
   private lineNumber = 0;
+  /** False while the decoder may hold the first bytes of a character cut by the chunk's end */
+  private decoderEmpty = true;
 
   constructor(
     private readonly onLine: (text: string, lineNumber: number) => void,
@@ -49,13 +54,56 @@ export class LineSplitter {
 
   write(bytes: Buffer): void {
     this.stats.bytes += bytes.length;
+    if (this.decoderEmpty && isAscii(bytes) && bytes.indexOf(0) < 0) {
+      this.consumeAscii(bytes);
+      return;
+    }
     this.consume(this.decoder.write(bytes), false);
+    this.decoderEmpty = bytes.length === 0 || bytes[bytes.length - 1] < 0x80;
   }
 
   /** End of input: the last line may have no newline. */
   end(): void {
     this.consume(this.decoder.end(), true);
     this.stats.lines = this.lineNumber;
+  }
+
+  /**
+   * Lines of an ASCII chunk without NULs, each cut from the bytes as a string of its own: the rules read
+   * a flat string faster than a slice of the chunk's text, and no line keeps the chunk alive.
+   */
+  private consumeAscii(bytes: Buffer): void {
+    const stats = this.stats;
+    let start = 0;
+    for (;;) {
+      const nl = bytes.indexOf(10, start);
+      if (nl < 0) break;
+      this.lineNumber++;
+      if (this.skipping) {
+        this.skipping = false;
+        stats.overlong++;
+      } else if (this.carry.length > 0) {
+        let line = this.carry + latin1(bytes, start, nl);
+        this.carry = '';
+        if (line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
+        if (line.length > this.maxLength) stats.overlong++;
+        else this.onLine(line, this.lineNumber);
+      } else {
+        const end = nl > start && bytes[nl - 1] === 13 ? nl - 1 : nl;
+        if (end - start > this.maxLength) stats.overlong++;
+        else this.onLine(latin1(bytes, start, end), this.lineNumber);
+      }
+      start = nl + 1;
+    }
+    if (!this.skipping && start < bytes.length) {
+      const rest = latin1(bytes, start, bytes.length);
+      this.carry = this.carry.length > 0 ? this.carry + rest : rest;
+      if (this.carry.length > this.maxLength + 1) { // + 1: the CR of a CRLF cut by the chunk's end
+        this.carry = '';
+        this.skipping = true;
+      }
+    }
+    stats.lines = this.lineNumber;
   }
 
   private consume(text: string, final: boolean): void {
@@ -84,15 +132,16 @@ export class LineSplitter {
     }
     if (!this.skipping && start < text.length) {
       this.carry = this.carry.length > 0 ? this.carry + text.slice(start) : text.slice(start);
-      if (this.carry.length > this.maxLength) {
+      if (this.carry.length > this.maxLength + 1) { // + 1: the CR of a CRLF cut by the chunk's end
         this.carry = '';
         this.skipping = true;
       }
     }
     if (final && (this.carry.length > 0 || this.skipping)) {
       this.lineNumber++;
-      if (this.skipping) stats.overlong++;
-      else this.onLine(this.carry.charCodeAt(this.carry.length - 1) === 13 ? this.carry.slice(0, -1) : this.carry, this.lineNumber);
+      const line = this.carry.charCodeAt(this.carry.length - 1) === 13 ? this.carry.slice(0, -1) : this.carry;
+      if (this.skipping || line.length > this.maxLength) stats.overlong++;
+      else this.onLine(line, this.lineNumber);
       this.carry = '';
       this.skipping = false;
     }
@@ -110,6 +159,14 @@ export async function readLines(stream: AsyncIterable<Buffer>, handler: LineHand
   splitter.end();
   if (handler.chunkDone) await handler.chunkDone();
   return splitter.stats;
+}
+
+/**
+ * bytes[start, end) as a string, one character a byte: Buffer's own latin1Slice, which toString('latin1')
+ * reaches through two layers of argument handling (a tenth of the time of a line's reading).
+ */
+function latin1(bytes: Buffer, start: number, end: number): string {
+  return (bytes as Buffer & { latin1Slice(start: number, end: number): string }).latin1Slice(start, end);
 }
 
 const GZIP_MAGIC_0 = 0x1f;

@@ -34,63 +34,67 @@ export function parseIPv4Octets(s: string, start = 0, end = s.length): number[] 
 
 /** Parses an IPv6 address into eight 16-bit groups (embedded IPv4 tail allowed). */
 export function parseIPv6Groups(s: string): number[] | null {
-  if (s.length < 2 || s.length > 45) return null;
-  const head: number[] = [];
-  const tail: number[] = [];
-  let current = head;
-  let seenDoubleColon = false;
+  const groups = [0, 0, 0, 0, 0, 0, 0, 0];
+  return readIPv6(s, groups) ? groups : null;
+}
+
+/**
+ * Reads IPv6 text into `groups` (eight zeros on entry): the groups before a `::` go to the front, those after
+ * it are shifted to the back at the end. False when the text is no IPv6 address.
+ */
+function readIPv6(s: string, groups: number[]): boolean {
+  const n = s.length;
+  if (n < 2 || n > 45) return false;
+  let count = 0;
+  /** Where `::` stands among the groups read, -1 when none */
+  let gap = -1;
   let i = 0;
-  if (s.startsWith('::')) {
-    seenDoubleColon = true;
-    current = tail;
+  if (s.charCodeAt(0) === 58) {
+    if (s.charCodeAt(1) !== 58) return false;
+    if (n === 2) return true;
+    gap = 0;
     i = 2;
-    if (s.length === 2) return [0, 0, 0, 0, 0, 0, 0, 0];
-  } else if (s.charCodeAt(0) === 58) {
-    return null;
   }
-  while (i < s.length) {
+  while (i < n) {
     let j = i;
     let value = 0;
-    while (j < s.length && j - i < 5) {
-      const c = s.charCodeAt(j);
-      const h = hexValue(c);
+    while (j < n && j - i < 5) {
+      const h = hexValue(s.charCodeAt(j));
       if (h < 0) break;
       value = value * 16 + h;
       j++;
     }
-    const groupLength = j - i;
-    if (j < s.length && s.charCodeAt(j) === 46) {
+    if (j < n && s.charCodeAt(j) === 46) {
       // dotted IPv4 tail: only as the last element
-      const octets = parseIPv4Octets(s, i, s.length);
-      if (!octets) return null;
-      current.push((octets[0] << 8) | octets[1], (octets[2] << 8) | octets[3]);
-      i = s.length;
+      const octets = parseIPv4Octets(s, i, n);
+      if (!octets || count > 6) return false;
+      groups[count++] = (octets[0] << 8) | octets[1];
+      groups[count++] = (octets[2] << 8) | octets[3];
       break;
     }
-    if (groupLength === 0 || groupLength > 4) return null;
-    current.push(value);
-    if (j === s.length) {
-      i = j;
-      break;
-    }
-    if (s.charCodeAt(j) !== 58) return null;
-    if (j + 1 < s.length && s.charCodeAt(j + 1) === 58) {
-      if (seenDoubleColon) return null;
-      seenDoubleColon = true;
-      current = tail;
+    const groupLength = j - i;
+    if (groupLength === 0 || groupLength > 4 || count === 8) return false;
+    groups[count++] = value;
+    if (j === n) break;
+    if (s.charCodeAt(j) !== 58) return false;
+    if (j + 1 < n && s.charCodeAt(j + 1) === 58) {
+      if (gap >= 0) return false;
+      gap = count;
       i = j + 2;
-      if (i === s.length) break;
     } else {
       i = j + 1;
-      if (i === s.length) return null; // trailing single colon
+      if (i === n) return false; // trailing single colon
     }
   }
-  const total = head.length + tail.length;
-  if (seenDoubleColon) {
-    if (total > 7) return null;
-    return [...head, ...new Array<number>(8 - total).fill(0), ...tail];
+  if (gap < 0) return count === 8;
+  if (count > 7) return false;
+  // move the groups after `::` to the end, zeros in between
+  const shift = 8 - count;
+  for (let k = count - 1; k >= gap; k--) {
+    groups[k + shift] = groups[k];
+    groups[k] = 0;
   }
-  return total === 8 ? head : null;
+  return true;
 }
 
 function hexValue(c: number): number {
@@ -117,13 +121,17 @@ export function formatIPv6(groups: number[]): string {
     }
     i = j;
   }
-  const hex = (from: number, to: number) =>
-    groups
-      .slice(from, to)
-      .map((g) => g.toString(16))
-      .join(':');
-  if (bestStart < 0) return hex(0, 8);
-  return `${hex(0, bestStart)}::${hex(bestStart + bestLength, 8)}`;
+  let text = '';
+  for (let i = 0; i < 8; i++) {
+    if (i === bestStart) {
+      text += '::';
+      i += bestLength - 1;
+      continue;
+    }
+    if (text.length > 0 && i !== bestStart + bestLength) text += ':';
+    text += groups[i].toString(16);
+  }
+  return text;
 }
 
 function isIPv4Mapped(groups: number[]): boolean {
@@ -159,8 +167,8 @@ export function parseAddress(text: string): ParsedAddress | null {
   if (s.indexOf(':') >= 0) {
     const zone = s.indexOf('%');
     if (zone >= 0) s = s.slice(0, zone);
-    const groups = parseIPv6Groups(s);
-    if (!groups) return null;
+    const groups = [0, 0, 0, 0, 0, 0, 0, 0];
+    if (!readIPv6(s, groups)) return null;
     if (isIPv4Mapped(groups)) {
       return { addr: `${groups[6] >> 8}.${groups[6] & 255}.${groups[7] >> 8}.${groups[7] & 255}`, kind: 4 };
     }

@@ -247,6 +247,25 @@ let scannedTagEnd = 0;
 let scannedPidStart = -1;
 let scannedPidEnd = -1;
 let scannedMsgStart = 0;
+let scannedTagHash = 0;
+
+/**
+ * Tags seen recently, by a hash of their characters: a line's tag is found here without cutting it out of
+ * the line, and being the same string every time, it is hashed once by the parser's route cache. Entries are
+ * strings of their own (a slice of a line would keep the line alive); a colliding tag replaces the entry.
+ */
+const TAG_SLOTS = 1024;
+const internedTags: (string | undefined)[] = new Array(TAG_SLOTS).fill(undefined);
+
+/** The tag line[start, end) whose hash scanTag computed, interned. */
+function tagAt(line: string, start: number, end: number, hash: number): string {
+  const slot = hash & (TAG_SLOTS - 1);
+  const known = internedTags[slot];
+  if (known !== undefined && known.length === end - start && line.startsWith(known, start)) return known;
+  const tag = Buffer.from(line.slice(start, end), 'utf16le').toString('utf16le');
+  internedTags[slot] = tag;
+  return tag;
+}
 
 /**
  * `TAG[PID]: ` or `TAG: ` at pos (also `TAG[PID] ` without the colon, as ProFTPD writes it); TAG has no space,
@@ -254,12 +273,15 @@ let scannedMsgStart = 0;
  */
 function scanTag(s: string, pos: number): boolean {
   let i = pos;
+  let hash = 0;
   const limit = Math.min(s.length, pos + MAX_TAG);
   while (i < limit) {
     const c = s.charCodeAt(i);
     if (c === 91 || c === 58 || c === 32) break;
+    hash = (hash * 31 + c) | 0;
     i++;
   }
+  scannedTagHash = hash;
   if (i === pos || i >= s.length) return false;
   scannedTagEnd = i;
   scannedPidStart = -1;
@@ -337,7 +359,7 @@ function innerTimeEnd(s: string, pos: number): number {
 
 /** Fills in the tag found by scanTag and the message after it. */
 function takeTag(b: Banner, line: string, pos: number): void {
-  b.tag = line.slice(pos, scannedTagEnd);
+  b.tag = tagAt(line, pos, scannedTagEnd, scannedTagHash);
   b.pidStart = scannedPidStart;
   b.pidEnd = scannedPidEnd;
   setMessage(b, scannedMsgStart);

@@ -59,26 +59,110 @@ const ROUTE_CACHE_LIMIT = 4096;
 
 /**
  * The rules of one route indexed by the first character of their `startsWith` pre-filter, so a line is
- * compared only with the rules that can match it. Each list keeps the file order, and `contains` rules
- * (which can match whatever the first character) are in every list.
+ * compared only with the rules that can match it, and only with their prefixes that start with its first
+ * character. Each list keeps the file order, and `contains`-only rules (which can match whatever the first
+ * character) are in every list.
  */
 interface Dispatch {
-  byFirstChar: (CompiledRule[] | undefined)[];
-  anyFirstChar: CompiledRule[];
+  byFirstChar: (Candidate[] | undefined)[];
+  anyFirstChar: Candidate[];
+  /** For a route with many `contains`-only rules: which of their needles a line holds, found in one pass */
+  gate: NeedleGate | null;
+}
+
+/** Below this many `contains`-only rules, a route's needles are looked for one by one */
+const GATE_MIN_RULES = 4;
+
+/**
+ * One needle of each `contains`-only rule of a route, found by a single pass over the message that looks
+ * up each pair of adjacent characters: a line of an unknown program meets dozens of such rules, and
+ * searching the message for each needle in turn cost microseconds a line.
+ */
+class NeedleGate {
+  readonly needles: string[] = [];
+  /** Needle indexes by a hash of their first two characters */
+  private readonly byPair: (number[] | undefined)[] = new Array(4096).fill(undefined);
+  /** found[i] === line: needle i is in the message of the line with that serial number */
+  private readonly found: Float64Array;
+  private line = 0;
+
+  constructor(needles: string[]) {
+    for (const needle of needles) {
+      if (this.needles.includes(needle)) continue;
+      const index = this.needles.push(needle) - 1;
+      const pair = pairHash(needle.charCodeAt(0), needle.charCodeAt(1));
+      (this.byPair[pair] ??= []).push(index);
+    }
+    this.found = new Float64Array(this.needles.length);
+  }
+
+  indexOf(needle: string): number {
+    return this.needles.indexOf(needle);
+  }
+
+  /** Finds which needles line[start, end) holds, for `has` until the next call. */
+  scan(line: string, start: number, end: number): void {
+    const serial = ++this.line;
+    const { byPair, needles, found } = this;
+    let previous = line.charCodeAt(start);
+    for (let i = start + 1; i < end; i++) {
+      const c = line.charCodeAt(i);
+      const list = byPair[pairHash(previous, c)];
+      previous = c;
+      if (list === undefined) continue;
+      for (let k = 0; k < list.length; k++) {
+        const n = list[k];
+        const needle = needles[n];
+        if (found[n] !== serial && i - 1 + needle.length <= end && line.startsWith(needle, i - 1)) found[n] = serial;
+      }
+    }
+  }
+
+  has(index: number): boolean {
+    return this.found[index] === this.line;
+  }
+}
+
+function pairHash(a: number, b: number): number {
+  return ((a & 63) << 6) | (b & 63);
+}
+
+interface Candidate {
+  rule: CompiledRule;
+  /** The rule's prefixes that can match here; null for a rule without any (it has `contains`) */
+  prefixes: readonly string[] | null;
+  /** For a `contains`-only rule of a gated route: the index of its needle in the gate, else -1 */
+  needle: number;
 }
 
 function buildDispatch(rules: readonly CompiledRule[]): Dispatch {
   const firstChars = (r: CompiledRule) => (r.startsWith ?? []).map((p) => p.charCodeAt(0));
-  const anyFirstChar = rules.filter((r) => r.startsWith === null || firstChars(r).some((c) => c >= 128));
-  const byFirstChar: (CompiledRule[] | undefined)[] = new Array(128).fill(undefined);
+  const containsOnly = rules.filter((r) => r.startsWith === null);
+  // each rule's longest needle, as the likeliest to be rare (a pair of characters must start it)
+  const keyNeedle = (r: CompiledRule) => r.contains.reduce((a, b) => (b.length > a.length ? b : a));
+  const gate = containsOnly.length >= GATE_MIN_RULES && containsOnly.every((r) => keyNeedle(r).length >= 2)
+    ? new NeedleGate(containsOnly.map(keyNeedle))
+    : null;
+  const candidate = (rule: CompiledRule, prefixes: readonly string[] | null): Candidate => ({
+    rule,
+    prefixes,
+    needle: gate !== null && rule.startsWith === null ? gate.indexOf(keyNeedle(rule)) : -1,
+  });
+  const anyFirstChar = rules
+    .filter((r) => r.startsWith === null || firstChars(r).some((c) => c >= 128))
+    .map((rule) => candidate(rule, rule.startsWith));
+  const byFirstChar: (Candidate[] | undefined)[] = new Array(128).fill(undefined);
   for (const rule of rules) {
     for (const c of firstChars(rule)) {
       if (c < 128 && byFirstChar[c] === undefined) {
-        byFirstChar[c] = rules.filter((r) => anyFirstChar.includes(r) || firstChars(r).includes(c));
+        // a line starting with c (< 128) can only meet the prefixes that start with c
+        byFirstChar[c] = rules
+          .filter((r) => r.startsWith === null || firstChars(r).includes(c))
+          .map((r) => candidate(r, r.startsWith === null ? null : r.startsWith.filter((p) => p.charCodeAt(0) === c)));
       }
     }
   }
-  return { byFirstChar, anyFirstChar };
+  return { byFirstChar, anyFirstChar, gate };
 }
 
 export class Parser {
@@ -186,11 +270,21 @@ export class Parser {
     while (msgEnd > msgStart && isBlank(line.charCodeAt(msgEnd - 1))) msgEnd--;
     banner.msgEnd = msgEnd;
     const first = msgStart < msgEnd ? line.charCodeAt(msgStart) : 0;
-    const rules = (first < 128 ? dispatch.byFirstChar[first] : undefined) ?? dispatch.anyFirstChar;
+    const candidates = (first < 128 ? dispatch.byFirstChar[first] : undefined) ?? dispatch.anyFirstChar;
+    const second = msgStart + 1 < msgEnd ? line.charCodeAt(msgStart + 1) : -1;
     let msg: string | null = null;
-    for (let i = 0; i < rules.length; i++) {
-      const rule = rules[i];
-      if (rule.startsWith !== null && !startsWithAny(line, msgStart, msgEnd, rule.startsWith)) continue;
+    let scanned = false;
+    for (let i = 0; i < candidates.length; i++) {
+      const { rule, prefixes, needle } = candidates[i];
+      if (prefixes !== null && !startsWithAny(line, msgStart, msgEnd, second, prefixes)) continue;
+      if (needle >= 0) {
+        const gate = dispatch.gate!;
+        if (!scanned) {
+          gate.scan(line, msgStart, msgEnd);
+          scanned = true;
+        }
+        if (!gate.has(needle)) continue;
+      }
       if (rule.contains.length > 0 && !containsAll(line, msgStart, msgEnd, rule.contains)) continue;
       let m: RegExpExecArray | null;
       if (rule.sticky !== null && msgEnd === line.length) {
@@ -242,11 +336,11 @@ function isBlank(c: number): boolean {
   return c === 32 || c === 9 || c === 13 || c === 11 || c === 12;
 }
 
-/** Whether line[start, end) starts with one of the prefixes. */
-function startsWithAny(line: string, start: number, end: number, prefixes: readonly string[]): boolean {
+/** Whether line[start, end), whose second character is `second`, starts with one of the prefixes. */
+function startsWithAny(line: string, start: number, end: number, second: number, prefixes: readonly string[]): boolean {
   for (let i = 0; i < prefixes.length; i++) {
     const p = prefixes[i];
-    if (start + p.length <= end && line.startsWith(p, start)) return true;
+    if (start + p.length <= end && (p.length === 1 || p.charCodeAt(1) === second) && line.startsWith(p, start)) return true;
   }
   return false;
 }

@@ -186,40 +186,52 @@ export function wallTime(
  * fraction are added); other formats are read per distinct timestamp.
  */
 export class EventClock {
-  private minute = '';
-  private zone = '';
-  private base = 0;
+  /**
+   * The last minute read, per time format: logs that interleave formats (several hosts' syslogs, each with
+   * its own) would otherwise read every timestamp in full.
+   */
+  private readonly minute: string[] = [];
+  private readonly zone: string[] = [];
+  private readonly base: number[] = [];
 
-  constructor(private readonly context: TimeContext) {}
+  constructor(private readonly context: TimeContext) {
+    for (let f = 0; f <= TimeFormat.Given; f++) {
+      this.minute.push('');
+      this.zone.push('');
+      this.base.push(0);
+    }
+  }
 
   time(banner: Banner): number | null {
-    if (banner.timeFormat === TimeFormat.Given) return Number.isFinite(banner.givenTime) ? banner.givenTime : null;
+    const format = banner.timeFormat;
+    if (format === TimeFormat.Given) return Number.isFinite(banner.givenTime) ? banner.givenTime : null;
     const { line, timeStart, timeEnd } = banner;
     let minuteEnd = timeEnd;
     let zoneStart = timeEnd;
     let offset = 0;
-    if (banner.timeFormat === TimeFormat.Bsd && line.charCodeAt(timeEnd - 3) === 58) {
+    if (format === TimeFormat.Bsd && line.charCodeAt(timeEnd - 3) === 58) {
       minuteEnd = timeEnd - 2;
       offset = num(line, minuteEnd, timeEnd) * 1000;
-    } else if (banner.timeFormat === TimeFormat.Iso && timeEnd - timeStart >= 19 && line.charCodeAt(timeStart + 16) === 58) {
+    } else if (format === TimeFormat.Iso && timeEnd - timeStart >= 19 && line.charCodeAt(timeStart + 16) === 58) {
       minuteEnd = timeStart + 17;
       const [ms, end] = fraction(line, minuteEnd + 2);
       offset = num(line, minuteEnd, minuteEnd + 2) * 1000 + ms;
       zoneStart = end;
     }
+    const minute = this.minute[format];
+    const zone = this.zone[format];
     const same =
-      minuteEnd - timeStart === this.minute.length &&
-      timeEnd - zoneStart === this.zone.length &&
-      line.startsWith(this.minute, timeStart) &&
-      line.startsWith(this.zone, zoneStart);
+      minuteEnd - timeStart === minute.length &&
+      timeEnd - zoneStart === zone.length &&
+      line.startsWith(minute, timeStart) &&
+      line.startsWith(zone, zoneStart);
     if (!same) {
       const at = bannerTime(banner, this.context);
       if (at === null || !Number.isFinite(at)) return null;
-      this.minute = line.slice(timeStart, minuteEnd);
-      this.zone = line.slice(zoneStart, timeEnd);
-      this.base = at - offset;
+      this.minute[format] = line.slice(timeStart, minuteEnd);
+      this.zone[format] = line.slice(zoneStart, timeEnd);
+      this.base[format] = at - offset;
     }
-    return this.base + offset;
+    return this.base[format] + offset;
   }
 }
-

@@ -74,6 +74,40 @@ describe('readLines', () => {
   });
 });
 
+describe('readLines against a reference splitter', () => {
+  // decode all, drop NULs, split at LF, strip one CR, skip lines longer than the cap
+  function reference(bytes: Buffer, maxLength: number): [string, number][] {
+    const pieces = new TextDecoder().decode(bytes).replaceAll('\0', '').split('\n');
+    if (pieces[pieces.length - 1] === '') pieces.pop();
+    const lines: [string, number][] = [];
+    pieces.forEach((piece, i) => {
+      const line = piece.endsWith('\r') ? piece.slice(0, -1) : piece;
+      if (line.length <= maxLength) lines.push([line, i + 1]);
+    });
+    return lines;
+  }
+
+  it('gives its lines for any mix of ASCII chunks (cut straight from the bytes) and others, CRs, NULs and overlong lines', async () => {
+    const piece = fc.constantFrom('a', 'bc', 'é', '€', '\r', '\n', '\n', '\0', 'defgh');
+    await fc.assert(
+      fc.asyncProperty(fc.array(piece, { maxLength: 60 }), fc.array(fc.nat(12), { maxLength: 12 }), fc.constantFrom(4, 8, 1000), async (parts, cuts, maxLength) => {
+        const bytes = Buffer.from(parts.join(''));
+        const chunks: Buffer[] = [];
+        let at = 0;
+        for (const cut of cuts) {
+          const end = Math.min(bytes.length, at + cut + 1);
+          chunks.push(bytes.subarray(at, end));
+          at = end;
+        }
+        chunks.push(bytes.subarray(at));
+        const { lines } = await collect(fromChunks(chunks), maxLength);
+        expect(lines).toEqual(reference(bytes, maxLength));
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
 describe('openLogFile', () => {
   const dir = mkdtempSync(join(tmpdir(), 'logwarden-lines-'));
 
