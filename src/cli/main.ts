@@ -12,6 +12,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   unblock: async () => (await import('./commands/firewall.js')).unblockCommand,
   flush: async () => (await import('./commands/firewall.js')).flushCommand,
   run: async () => (await import('./commands/run.js')).runCommand,
+  explain: async () => (await import('./commands/explain.js')).explainCommand,
+  why: async () => (await import('./commands/explain.js')).explainCommand,
 };
 
 const allCommands = () => Promise.all(Object.values(COMMANDS).map((load) => load()));

@@ -27,6 +27,8 @@ export interface OptionSpec {
 }
 
 const POLICY_COMMANDS = ['audit', 'run'] as const;
+/** explain reads the policy's numbers to tell what a score, a penalty and a trust decay to, and when */
+const SCORING_COMMANDS = [...POLICY_COMMANDS, 'explain'] as const;
 const FIREWALL_COMMANDS = ['block', 'unblock', 'flush'] as const;
 const SECONDS = { min: 1 } as const;
 
@@ -40,9 +42,9 @@ export const OPTIONS = {
   },
   all: {
     type: 'boolean',
-    describe: 'Also print login events (json and text formats)',
+    describe: 'Show everything: parse prints login events too (json and text formats); explain shows every evidence line kept, not the last 10',
     default: false,
-    commands: ['parse'],
+    commands: ['parse', 'explain'],
   },
   'every-line': {
     type: 'boolean',
@@ -69,7 +71,7 @@ export const OPTIONS = {
     default: 30,
     sshguardKey: 'THRESHOLD',
     range: { min: 1 },
-    commands: POLICY_COMMANDS,
+    commands: SCORING_COMMANDS,
   },
   'block-time': {
     type: 'number',
@@ -78,7 +80,7 @@ export const OPTIONS = {
     default: 120,
     sshguardKey: 'BLOCK_TIME',
     range: SECONDS,
-    commands: POLICY_COMMANDS,
+    commands: SCORING_COMMANDS,
   },
   'detection-time': {
     type: 'number',
@@ -87,7 +89,7 @@ export const OPTIONS = {
     default: 1800,
     sshguardKey: 'DETECTION_TIME',
     range: SECONDS,
-    commands: POLICY_COMMANDS,
+    commands: SCORING_COMMANDS,
   },
   'block-time-multiplier': {
     type: 'number',
@@ -96,28 +98,28 @@ export const OPTIONS = {
     default: 2,
     sshguardKey: 'BLOCK_TIME_MULTIPLIER',
     range: { min: 1, max: 100, integer: false },
-    commands: POLICY_COMMANDS,
+    commands: SCORING_COMMANDS,
   },
   'max-block-time': {
     type: 'number',
     describe: 'Upper limit of a temporary block, in seconds',
     default: 30 * 86400,
     range: SECONDS,
-    commands: POLICY_COMMANDS,
+    commands: SCORING_COMMANDS,
   },
   'penalty-half-life': {
     type: 'number',
     describe: "Seconds for an offender's penalty level to halve, so that an address back months later is treated almost as new",
     default: 7 * 86400,
     range: SECONDS,
-    commands: POLICY_COMMANDS,
+    commands: SCORING_COMMANDS,
   },
   blacklist: {
     type: 'string',
     alias: 'b',
     describe: 'THRESH:FILE — block permanently once the danger summed over an offender\'s blocks reaches THRESH, and record it in FILE (sshguard format)',
     sshguardKey: 'BLACKLIST_FILE',
-    commands: POLICY_COMMANDS,
+    commands: SCORING_COMMANDS,
   },
   'ipv4-subnet': {
     type: 'number',
@@ -149,7 +151,7 @@ export const OPTIONS = {
     describe: 'Seconds a successful login exempts its address from scoring (its attacks are still recorded)',
     default: 3600,
     range: { min: 0 },
-    commands: POLICY_COMMANDS,
+    commands: SCORING_COMMANDS,
   },
   'no-trust-users': {
     type: 'string',
@@ -164,14 +166,14 @@ export const OPTIONS = {
     describe:
       'Never block this address, CIDR or hostname; a value starting with / or . (or naming a file) is a whitelist file, watched and reloaded by run (WHITELIST_FILE in a configuration file is always a file)',
     sshguardKey: 'WHITELIST_FILE',
-    commands: [...POLICY_COMMANDS, ...FIREWALL_COMMANDS],
+    commands: [...SCORING_COMMANDS, ...FIREWALL_COMMANDS],
   },
   config: {
     type: 'string',
     describe:
       'Configuration file (sshguard.conf syntax is accepted as is); options on the command line win. Default: /etc/logwarden/logwarden.conf as root, else $XDG_CONFIG_HOME/logwarden/logwarden.conf, when it exists',
     cliOnly: true,
-    commands: ['audit', 'run', ...FIREWALL_COMMANDS],
+    commands: ['audit', 'run', 'explain', ...FIREWALL_COMMANDS],
   },
   db: {
     type: 'string',
@@ -185,13 +187,13 @@ export const OPTIONS = {
     choices: ['nft', 'iptables', 'ipset', 'null'],
     default: 'nft',
     sshguardKey: 'BACKEND',
-    commands: ['run', 'status', ...FIREWALL_COMMANDS],
+    commands: ['run', 'status', 'explain', ...FIREWALL_COMMANDS],
   },
   'fw-name': {
     type: 'string',
     describe: 'Name of the firewall table, chains and sets logwarden creates (a prefix for ipset/iptables)',
     default: 'logwarden',
-    commands: ['run', 'status', ...FIREWALL_COMMANDS],
+    commands: ['run', 'status', 'explain', ...FIREWALL_COMMANDS],
   },
   hook: {
     type: 'string',
@@ -372,7 +374,7 @@ export const OPTIONS = {
     type: 'boolean',
     describe: 'Print the result as JSON',
     default: false,
-    commands: ['audit', 'rules'],
+    commands: ['audit', 'rules', 'explain'],
   },
   year: {
     type: 'number',

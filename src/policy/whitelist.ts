@@ -14,8 +14,9 @@ export interface WhitelistProblem {
 }
 
 export interface WhitelistEntries {
-  networks: { net: Network; source: string }[];
-  hostnames: { name: string; source: string }[];
+  /** `line`: the entry's line in its file (none for -w) */
+  networks: { net: Network; source: string; line?: number }[];
+  hostnames: { name: string; source: string; line?: number }[];
   problems: WhitelistProblem[];
 }
 
@@ -24,10 +25,11 @@ const HOSTNAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9
 
 function addEntry(entries: WhitelistEntries, text: string, source: string, line: number | null): void {
   const net = parseNetwork(text);
+  const at = line === null ? {} : { line };
   if (net) {
-    entries.networks.push({ net, source });
+    entries.networks.push({ net, source, ...at });
   } else if (HOSTNAME.test(text) && !/^[\d.]+$/.test(text)) {
-    entries.hostnames.push({ name: text.toLowerCase().replace(/\.$/, ''), source });
+    entries.hostnames.push({ name: text.toLowerCase().replace(/\.$/, ''), source, ...at });
   } else {
     entries.problems.push({ source, line, entry: text, message: 'not an address, CIDR or hostname' });
   }
@@ -96,12 +98,20 @@ export function diffWhitelist(before: WhitelistEntries, after: WhitelistEntries)
   };
 }
 
+/** A whitelisted network and where it came from: a file and line, `-w`, `loopback`; `hostname` when resolved from one. */
+export interface WhitelistSource {
+  net: Network;
+  source: string;
+  line?: number;
+  hostname?: string;
+}
+
 export type Resolver = (hostname: string) => Promise<string[]>;
 
 export class Whitelist {
   private networks = new NetworkSet();
   /** Where each entry came from, for explanations */
-  private readonly sources: { net: Network; source: string }[] = [];
+  private readonly sources: WhitelistSource[] = [];
   private resolved = new Map<string, string[]>();
 
   constructor(
@@ -138,12 +148,12 @@ export class Whitelist {
       set.add(entry.net);
       this.sources.push(entry);
     }
-    for (const { name, source } of this.entries.hostnames) {
+    for (const { name, source, line } of this.entries.hostnames) {
       for (const addr of this.resolved.get(name) ?? []) {
         const net = parseNetwork(addr);
         if (!net) continue;
         set.add(net);
-        this.sources.push({ net, source: `${source} (${name})` });
+        this.sources.push({ net, source: `${source} (${name})`, hostname: name, ...(line === undefined ? {} : { line }) });
       }
     }
     this.networks = set;
@@ -192,10 +202,16 @@ export class Whitelist {
 
   /** Which entry whitelists `addr`, for explanations. */
   reason(addr: string, kind: AddressKind): string | null {
-    for (const { net, source } of this.sources) {
+    const entry = this.entryFor(addr, kind);
+    return entry === null ? null : `${entry.source}: ${entry.net.addr}/${entry.net.cidr}`;
+  }
+
+  /** The first entry that whitelists `addr`: its network, file (or -w, loopback) and line. */
+  entryFor(addr: string, kind: AddressKind): WhitelistSource | null {
+    for (const entry of this.sources) {
       const one = new NetworkSet();
-      one.add(net);
-      if (one.has(addr, kind)) return `${source}: ${net.addr}/${net.cidr}`;
+      one.add(entry.net);
+      if (one.has(addr, kind)) return entry;
     }
     return null;
   }
