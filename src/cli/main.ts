@@ -12,6 +12,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   unblock: async () => (await import('./commands/firewall.js')).unblockCommand,
   flush: async () => (await import('./commands/firewall.js')).flushCommand,
   run: async () => (await import('./commands/run.js')).runCommand,
+  status: async () => (await import('./commands/status.js')).statusCommand,
 };
 
 const allCommands = () => Promise.all(Object.values(COMMANDS).map((load) => load()));
