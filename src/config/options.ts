@@ -328,7 +328,7 @@ export const OPTIONS = {
   metrics: {
     type: 'string',
     describe:
-      'Serve Prometheus metrics at http://ADDR:PORT/metrics (an IPv6 address in brackets: [::1]:9150); off by default. Counts only, no addresses: bind it to loopback or a trusted network',
+      'Serve Prometheus metrics at http://ADDR:PORT/metrics (an IPv6 address in brackets: [::1]:9150; port 0: a free one, logged); off by default. Counts only, no addresses: bind it to loopback or a trusted network',
     commands: ['run'],
   },
   'on-block': {

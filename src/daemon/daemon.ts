@@ -78,6 +78,8 @@ export class Daemon {
   /** Where /metrics is served (set by run), for the status row */
   metricsAt: string | null = null;
   private publisher: HealthPublisher | null = null;
+  /** Keys whose block reached the kernel (or was restored): only their end is a release for --on-release */
+  private readonly inForce = new Set<string>();
 
   constructor(private readonly options: DaemonOptions) {
     this.now = options.now ?? Date.now;
@@ -154,7 +156,10 @@ export class Daemon {
     this.recordAllowList();
     this.readAllowOfCommands();
     this.restoreBlacklist(now);
-    for (const b of store.activeBlocks()) markBlocked(this.state, { addr: b.addr, cidr: b.cidr, kind: b.kind }, b.start, b.expires ?? Infinity);
+    for (const b of store.activeBlocks()) {
+      markBlocked(this.state, { addr: b.addr, cidr: b.cidr, kind: b.kind }, b.start, b.expires ?? Infinity);
+      if (b.expires === null || b.expires > now) this.inForce.add(b.key);
+    }
     if (this.options.applier) {
       await this.options.applier.reconcile().then((drift) =>
         log.info(
@@ -214,7 +219,11 @@ export class Daemon {
   }
 
   private hook(call: HookCall): void {
-    if (!this.dryRun) this.options.hooks?.notify(call);
+    if (this.dryRun || !this.options.hooks) return;
+    const key = networkText({ addr: call.addr, cidr: call.cidr, kind: call.addr.includes(':') ? 6 : 4 });
+    if (call.event === 'block') this.inForce.add(key);
+    else if (!this.inForce.delete(key)) return; // a block already over when decided was never in force
+    this.options.hooks.notify(call);
   }
 
   /** Blacklisted addresses are blocked for good from the start, and recorded as such. */

@@ -24,7 +24,8 @@ export function parseListenAddress(text: string): ListenAddress | string {
   const host = m[1] ?? m[2];
   if (isIP(host) !== (m[1] !== undefined ? 6 : 4)) return `${JSON.stringify(host)} is not an ${m[1] !== undefined ? 'IPv6' : 'IPv4'} address`;
   const port = Number(m[3]);
-  if (port < 1 || port > 65535) return `port ${port} is not from 1 to 65535`;
+  // 0: a free port chosen by the kernel (logged at start, and shown by `status`)
+  if (port > 65535) return `port ${port} is not from 0 to 65535`;
   return { host, port };
 }
 

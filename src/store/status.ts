@@ -1,8 +1,8 @@
 /**
  * What `logwarden status` reads besides the blocks: the row a running daemon rewrites every few seconds about
  * itself (pid, heartbeat, sources, firewall and store health), and attacks counted per hour, rule and service.
- * The daemon writes through the Store; `status` reads through a read-only connection (openStatusReader), so a
- * status command never takes a lock, never checkpoints, and never blocks the daemon.
+ * The daemon writes through the Store; `status` reads through a connection that never writes (openStatusReader),
+ * so a status command never takes a write lock, never checkpoints while the daemon runs, and never blocks it.
  */
 import Database from 'better-sqlite3';
 import { type AllowEntry, AllowTable } from './allow.js';
@@ -112,9 +112,15 @@ export interface StatusReader {
 export function openStatusReader(path: string, busyTimeoutMs = 1000): StatusReader {
   let db: Database.Database;
   try {
-    db = new Database(path, { readonly: true, fileMustExist: true, timeout: busyTimeoutMs });
-  } catch (error) {
-    throw explain(path, error);
+    // read-write when allowed, though nothing is written: the last connection to close removes the -wal and -shm
+    // files, which a read-only one would leave behind after the daemon stopped
+    db = new Database(path, { fileMustExist: true, timeout: busyTimeoutMs });
+  } catch {
+    try {
+      db = new Database(path, { readonly: true, fileMustExist: true, timeout: busyTimeoutMs });
+    } catch (error) {
+      throw explain(path, error);
+    }
   }
   try {
     const version = db.pragma('user_version', { simple: true }) as number;
