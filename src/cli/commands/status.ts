@@ -15,7 +15,7 @@ import { DEFAULT_FIREWALL } from '../../firewall/backend.js';
 import { backendNamed } from '../../firewall/backends.js';
 import { Firewall } from '../../firewall/firewall.js';
 import { silentLogger } from '../../log/logger.js';
-import { type Network, networkText } from '../../policy/network.js';
+import { addressToBigInt, type Network, networkText, width } from '../../policy/network.js';
 import type { SourceStatus } from '../../sources/source.js';
 import type { BlockRow } from '../../store/blocks.js';
 import { type DaemonStatusRow, openStatusReader, type StatusReader } from '../../store/status.js';
@@ -154,10 +154,16 @@ export function driftOf(wanted: BlockRow[], allow: Network[], kernel: KernelStat
   const have = new Set(kernel.blocks.map((b) => networkText(b.net)));
   const missing = [...want].filter((k) => !have.has(k));
   const extra = [...have].filter((k) => !want.has(k) && !ending.has(k));
-  const allowWanted = new Set(allow.map(networkText));
-  const allowHave = new Set(kernel.allow.map(networkText));
-  const allow_differs = allowWanted.size !== allowHave.size || [...allowWanted].some((k) => !allowHave.has(k));
+  // the kernel holds no entry that another one contains (an interval set refuses them): compare what is covered
+  const wantedKeys = new Set(allow.map(networkText));
+  const allow_differs = allow.some((w) => !kernel.allow.some((k) => contains(k, w))) || kernel.allow.some((k) => !wantedKeys.has(networkText(k)));
   return { missing, extra, allow_differs };
+}
+
+function contains(outer: Network, inner: Network): boolean {
+  if (outer.kind !== inner.kind || outer.cidr > inner.cidr) return false;
+  const shift = BigInt(width(outer.kind) - outer.cidr);
+  return addressToBigInt(outer.addr, outer.kind) >> shift === addressToBigInt(inner.addr, inner.kind) >> shift;
 }
 
 /** Which backend to look at: the daemon's (as it published it) unless --backend or --fw-name is given. */
