@@ -14,6 +14,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   run: async () => (await import('./commands/run.js')).runCommand,
   explain: async () => (await import('./commands/explain.js')).explainCommand,
   why: async () => (await import('./commands/explain.js')).explainCommand,
+  status: async () => (await import('./commands/status.js')).statusCommand,
 };
 
 const allCommands = () => Promise.all(Object.values(COMMANDS).map((load) => load()));

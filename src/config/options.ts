@@ -327,6 +327,23 @@ export const OPTIONS = {
     sshguardKey: 'SSHGUARD_USER',
     commands: ['run'],
   },
+  metrics: {
+    type: 'string',
+    describe:
+      'Serve Prometheus metrics at http://ADDR:PORT/metrics (an IPv6 address in brackets: [::1]:9150; port 0: a free one, logged); off by default. Counts only, no addresses: bind it to loopback or a trusted network',
+    commands: ['run'],
+  },
+  'on-block': {
+    type: 'string',
+    describe:
+      'Program run on each block, never through a shell, as PROGRAM ADDRESS PREFIX_LENGTH SECONDS|permanent REASON (LOGWARDEN_EVENT=block); killed after 10 s, at most 4 at once',
+    commands: ['run'],
+  },
+  'on-release': {
+    type: 'string',
+    describe: 'Program run when a block ends, as PROGRAM ADDRESS PREFIX_LENGTH SECONDS_IT_LASTED REASON (LOGWARDEN_EVENT=release); as --on-block',
+    commands: ['run'],
+  },
   'stats-dir': {
     type: 'string',
     describe: "sshguard 2.5 writes Prometheus .prom files here; logwarden does not yet, and warns (logwarden status --json gives its counts)",
@@ -374,7 +391,7 @@ export const OPTIONS = {
     type: 'boolean',
     describe: 'Print the result as JSON',
     default: false,
-    commands: ['audit', 'rules', 'explain'],
+    commands: ['audit', 'rules', 'explain', 'status'],
   },
   year: {
     type: 'number',

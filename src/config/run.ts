@@ -4,8 +4,9 @@
  * key; what is accepted but not done as sshguard does is returned as warnings to log at start.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { delimiter, join, resolve } from 'node:path';
+import { type ListenAddress, parseListenAddress } from '../metrics/server.js';
 import type { LogLevel } from '../log/logger.js';
 import type { BlacklistOption } from '../policy/blacklist.js';
 import type { PolicyConfig } from '../policy/policy.js';
@@ -81,6 +82,10 @@ export interface RunConfig {
   /** The user PARSER and POST_PARSER run as */
   user: RunUser | null;
   statsDir: string | null;
+  /** --metrics: where /metrics is served, or null */
+  metrics: ListenAddress | null;
+  /** --on-block / --on-release programs (an absolute path, or a name found in PATH at start) */
+  hooks: { onBlock: string | null; onRelease: string | null };
   warnings: RunWarning[];
 }
 
@@ -275,6 +280,37 @@ function compatibilityWarnings(args: RunArgs, config: Pick<RunConfig, 'parser' |
   return warnings;
 }
 
+function metricsOf(args: RunArgs): ListenAddress | null {
+  const text = str(args, 'metrics');
+  if (text === null) return null;
+  const at = parseListenAddress(text);
+  if (typeof at === 'string') throw fail(originOf(args, 'metrics'), at);
+  return at;
+}
+
+function isExecutableFile(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** A hook program: a path must be an executable file; a bare name must be found in PATH (it is run without a shell). */
+function hookOf(args: RunArgs, name: 'on-block' | 'on-release'): string | null {
+  const program = str(args, name);
+  if (program === null) return null;
+  if (program.includes('/')) {
+    const path = resolve(program);
+    if (!isExecutableFile(path)) throw fail(originOf(args, name), `${path} is not an executable file`);
+    return path;
+  }
+  const found = (process.env.PATH ?? '').split(delimiter).some((dir) => dir !== '' && isExecutableFile(join(dir, program)));
+  if (!found) throw fail(originOf(args, name), `no program ${JSON.stringify(program)} in PATH (it is run directly, not through a shell: give a path or a program name)`);
+  return program;
+}
+
 export function loadRunConfig(args: RunArgs, environment: RunEnvironment = defaultEnvironment()): RunConfig {
   const warnings: RunWarning[] = (args._warnings ?? []).map((w) => ({ origin: `${w.file}:${w.line}: ${w.key}`, message: w.message }));
   const { policy, blacklist } = policyFromArgs(args);
@@ -308,6 +344,8 @@ export function loadRunConfig(args: RunArgs, environment: RunEnvironment = defau
     logLevel: logLevel as LogLevel,
     syncInterval: Number(args['sync-interval'] ?? 60),
     ...parts,
+    metrics: metricsOf(args),
+    hooks: { onBlock: hookOf(args, 'on-block'), onRelease: hookOf(args, 'on-release') },
     warnings,
   };
 }

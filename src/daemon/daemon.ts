@@ -3,7 +3,7 @@
  * kernel. Start-up restores the store's blocks in one batch before any line is read; a wall-clock tick expires
  * and prunes on a quiet server; a periodic sync repairs what someone changed in the kernel.
  */
-import { Engine, itemOf } from '../engine/engine.js';
+import { Engine, type Item, itemOf } from '../engine/engine.js';
 import { storeEvidence } from '../engine/evidence.js';
 import { covers, entryOf } from '../control/blocking.js';
 import type { Applier } from '../firewall/applier.js';
@@ -18,7 +18,10 @@ import type { HostnameResolver } from '../resolve/hostnames.js';
 import type { Source, SourceLine, SourceStatus } from '../sources/source.js';
 import type { Store } from '../store/store.js';
 import { BlockWatcher } from '../store/watch.js';
+import type { Histogram } from '../metrics/registry.js';
 import { ExternalFilter, sshgLine } from './external.js';
+import { AttackTally, HEARTBEAT_MS, HealthPublisher, type PublishedState } from './health.js';
+import type { HookCall, Hooks } from './hooks.js';
 
 export interface DaemonOptions {
   sources: Source[];
@@ -41,6 +44,12 @@ export interface DaemonOptions {
   resolver?: HostnameResolver | null;
   /** sshguard's PARSER (replaces logwarden's parser) and POST_PARSER (filters its attacks), shell commands */
   external?: { parser: string | null; postParser: string | null; user: { uid: number; gid: number } | null };
+  /** --on-block / --on-release programs */
+  hooks?: Hooks | null;
+  /** Parse time per line, observed when metrics are served */
+  parseTimer?: Histogram | null;
+  /** ms between status rows written for `logwarden status` (default HEARTBEAT_MS; 0: none) */
+  publishEveryMs?: number;
 }
 
 const TICK_MS = 1000;
@@ -64,9 +73,19 @@ export class Daemon {
   private readonly parserCommand: ExternalFilter | null = null;
   private readonly postParser: ExternalFilter | null = null;
   readonly counts = { lines: 0, events: 0, blocks: 0, released: 0 };
+  /** Attacks handed to the engine, by rule and service */
+  readonly attacks: AttackTally;
+  /** Where /metrics is served (set by run), for the status row */
+  metricsAt: string | null = null;
+  private publisher: HealthPublisher | null = null;
+  /** Keys whose block reached the kernel (or was restored): only their end is a release for --on-release */
+  private readonly inForce = new Set<string>();
 
   constructor(private readonly options: DaemonOptions) {
     this.now = options.now ?? Date.now;
+    const names = new Map<number, string>();
+    for (const r of options.parser.rules) if (!names.has(r.service)) names.set(r.service, r.serviceName);
+    this.attacks = new AttackTally(names);
     for (const { net } of options.owner) this.owner.add(net);
     const whitelist = options.whitelist;
     this.state = newPolicyState({
@@ -87,7 +106,7 @@ export class Daemon {
         role,
         user: ext?.user ?? null,
         log: options.log,
-        onEvent: (e) => this.engine.handle(itemOf(e, this.now(), role, null, sshgLine(e))),
+        onEvent: (e) => this.handle(itemOf(e, this.now(), role, null, sshgLine(e))),
       });
     if (ext?.parser) this.parserCommand = filter(ext.parser, 'parser');
     if (ext?.postParser) this.postParser = filter(ext.postParser, 'post-parser');
@@ -137,7 +156,10 @@ export class Daemon {
     this.recordAllowList();
     this.readAllowOfCommands();
     this.restoreBlacklist(now);
-    for (const b of store.activeBlocks()) markBlocked(this.state, { addr: b.addr, cidr: b.cidr, kind: b.kind }, b.start, b.expires ?? Infinity);
+    for (const b of store.activeBlocks()) {
+      markBlocked(this.state, { addr: b.addr, cidr: b.cidr, kind: b.kind }, b.start, b.expires ?? Infinity);
+      if (b.expires === null || b.expires > now) this.inForce.add(b.key);
+    }
     if (this.options.applier) {
       await this.options.applier.reconcile().then((drift) =>
         log.info(
@@ -162,6 +184,46 @@ export class Daemon {
       if (at) store.queuePosition(source.name, at);
     }
     log.info({ sources: this.options.sources.map((s) => s.name) }, `reading ${this.options.sources.map((s) => s.name).join(', ')}`);
+    const every = this.options.publishEveryMs ?? HEARTBEAT_MS;
+    if (every > 0) {
+      this.publisher = new HealthPublisher(store, this.attacks, () => this.published(), log, this.now, every);
+      this.publisher.start();
+    }
+  }
+
+  /** What the status row says about this daemon. */
+  published(): PublishedState {
+    const { applier, store, hooks } = this.options;
+    return {
+      dryRun: this.dryRun,
+      firewall: applier
+        ? { backend: applier.firewall.backend.name, kernelExpiry: applier.firewall.backend.kernelExpiry, ...applier.firewall.options, health: { ...applier.health } }
+        : null,
+      store: { path: store.path, ...store.health() },
+      sources: this.status(),
+      counts: { ...this.counts, attacks: this.attacks.total },
+      metrics: this.metricsAt,
+      hooks: hooks ? { ...hooks.stats } : null,
+    };
+  }
+
+  /** The blocks in force now (a dry run's simulated ones in a dry run). */
+  activeBlockCount(): number {
+    return this.options.store.activeBlocks({ simulated: this.dryRun }).length;
+  }
+
+  /** Every item goes to the engine through here: attacks are counted by rule and service. */
+  private handle(item: Item): void {
+    if (item.event === 'attack') this.attacks.add(item.parsed.rule, item.parsed.service, item.time, item.parsed.count);
+    this.engine.handle(item);
+  }
+
+  private hook(call: HookCall): void {
+    if (this.dryRun || !this.options.hooks) return;
+    const key = networkText({ addr: call.addr, cidr: call.cidr, kind: call.addr.includes(':') ? 6 : 4 });
+    if (call.event === 'block') this.inForce.add(key);
+    else if (!this.inForce.delete(key)) return; // a block already over when decided was never in force
+    this.options.hooks.notify(call);
   }
 
   /** Blacklisted addresses are blocked for good from the start, and recorded as such. */
@@ -182,12 +244,15 @@ export class Daemon {
         this.parserCommand.send(line.text);
         continue;
       }
+      const timer = this.options.parseTimer;
+      const t0 = timer ? performance.now() : 0;
       const parsed = this.parse(line);
+      if (timer) timer.observe((performance.now() - t0) / 1000);
       if (parsed === null) continue;
       this.counts.events++;
       // as in sshguard, POST_PARSER sees each attack line; logins (not in its format) keep their own path
       if (this.postParser && parsed.event === 'attack') this.postParser.send(sshgLine(parsed));
-      else this.engine.handle(itemOf(parsed, this.timeOf(parsed, line, now), line.source, line.lineNo, line.text));
+      else this.handle(itemOf(parsed, this.timeOf(parsed, line, now), line.source, line.lineNo, line.text));
     }
     const last = batch[batch.length - 1];
     // committed with the effects of these lines: a crash re-reads none of them and skips none
@@ -220,6 +285,7 @@ export class Daemon {
     else {
       log.warn(fields, `blocked ${key} ${how}: ${why}; e.g. ${line}`);
       void applier.block({ net: b.net, timeout: b.permanent ? null : Math.max(1, Math.ceil((b.until - this.now()) / 1000)) });
+      this.hook({ event: 'block', addr: b.net.addr, cidr: b.net.cidr, duration: b.permanent ? null : b.duration, reason: why });
     }
     const file = this.options.blacklist.file;
     if (b.permanent && file !== null && applier !== null) {
@@ -250,10 +316,12 @@ export class Daemon {
       if (b.expires > now) next = Math.min(next, b.expires);
       else {
         this.counts.released++;
+        const lasted = Math.round((b.expires - b.start) / 1000);
         this.options.log.info(
           { addr: b.key, since: new Date(b.start).toISOString(), origin: b.origin },
-          `${this.dryRun ? 'would release' : 'released'} ${b.key}: its ${Math.round((b.expires - b.start) / 1000)} s block is over`,
+          `${this.dryRun ? 'would release' : 'released'} ${b.key}: its ${lasted} s block is over`,
         );
+        this.hook({ event: 'release', addr: b.addr, cidr: b.cidr, duration: lasted, reason: 'expired' });
       }
     }
     // new blocks lower this themselves; the bound only guards against one missed
@@ -274,12 +342,20 @@ export class Daemon {
         markBlocked(this.state, { addr: b.addr, cidr: b.cidr, kind: b.kind }, b.start, b.expires ?? Infinity);
         if (b.expires !== null) this.nextExpiry = Math.min(this.nextExpiry, b.expires);
         // the watcher also lists the daemon's own new blocks: only those made by hand are news
-        if (b.origin === 'manual') this.options.log.info({ addr: b.key, reason: b.reason.text }, `${b.key} was blocked by hand (${b.reason.text ?? 'no reason given'})`);
+        if (b.origin === 'manual') {
+          this.options.log.info({ addr: b.key, reason: b.reason.text }, `${b.key} was blocked by hand (${b.reason.text ?? 'no reason given'})`);
+          const duration = b.expires === null ? null : Math.round((b.expires - b.start) / 1000);
+          this.hook({ event: 'block', addr: b.addr, cidr: b.cidr, duration, reason: `by hand: ${b.reason.text ?? 'no reason given'}` });
+        }
       }
       for (const b of ended) {
         if (b.state === 'expired') continue;
         release(this.state, b.key, b.endedAt ?? this.now());
-        if (b.state === 'released') this.options.log.info({ addr: b.key }, `released ${b.key} by hand (logwarden unblock)`);
+        if (b.state === 'released') {
+          this.options.log.info({ addr: b.key }, `released ${b.key} by hand (logwarden unblock)`);
+          this.counts.released++;
+          this.hook({ event: 'release', addr: b.addr, cidr: b.cidr, duration: this.lasted(b.start, b.endedAt), reason: 'released by hand' });
+        }
       }
     } catch (error) {
       this.options.log.error({}, `reading changes made by commands failed: ${(error as Error).message}`);
@@ -297,6 +373,7 @@ export class Daemon {
       release(this.state, b.key, now);
       this.counts.released++;
       log.info({ addr: b.key, entry: networkText(net) }, `released ${b.key}: whitelisted now (${networkText(net)})`);
+      this.hook({ event: 'release', addr: b.addr, cidr: b.cidr, duration: this.lasted(b.start, now), reason: `whitelisted (${networkText(net)})` });
       await applier?.unblock(blocked);
     }
   }
@@ -305,6 +382,11 @@ export class Daemon {
   async allowChanged(): Promise<void> {
     this.recordAllowList();
     await this.options.applier?.sync();
+  }
+
+  /** Seconds a block lasted, from its start to its end (now when not recorded). */
+  private lasted(start: number, end: number | null): number {
+    return Math.max(0, Math.round(((end ?? this.now()) - start) / 1000));
   }
 
   get sources(): readonly Source[] {
@@ -327,5 +409,7 @@ export class Daemon {
     await this.options.applier?.settle();
     this.options.applier?.stop();
     this.options.store.flushAll();
+    await this.options.hooks?.stop();
+    this.publisher?.stop();
   }
 }

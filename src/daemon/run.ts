@@ -20,7 +20,10 @@ import type { Source } from '../sources/source.js';
 import { HostnameResolver } from '../resolve/hostnames.js';
 import { StdinSource } from '../sources/stdin.js';
 import { Store } from '../store/store.js';
+import { DaemonMetrics } from '../metrics/daemon.js';
+import { listenText, type MetricsServer, serveMetrics } from '../metrics/server.js';
 import { Daemon } from './daemon.js';
+import { Hooks } from './hooks.js';
 import { ownerAddresses } from './owner.js';
 import { writePidFile } from './pidfile.js';
 import { onSignals } from './signals.js';
@@ -57,6 +60,7 @@ export async function runDaemon(config: RunConfig, parts: DaemonParts): Promise<
   let store: Store | null = null;
   let firewall: Firewall | null = null;
   let watcher: WhitelistWatcher | null = null;
+  let metricsServer: MetricsServer | null = null;
   try {
     for (const w of config.warnings) log.warn({ origin: w.origin }, `${w.origin}: ${w.message}`);
     const resolve = async (name: string) => (await lookup(name, { all: true })).map((a) => a.address);
@@ -75,6 +79,10 @@ export async function runDaemon(config: RunConfig, parts: DaemonParts): Promise<
     let daemon: Daemon | null = null;
     const applier: Applier | null = firewall ? new Applier(firewall, log.child({ module: 'firewall' }), () => daemon!.wanted()) : null;
     if (kernel && store.recovered) adoptKernel(store, kernel.blocks, log);
+    const metrics = config.metrics ? new DaemonMetrics() : null;
+    const { onBlock, onRelease } = config.hooks;
+    const hooks = onBlock || onRelease ? new Hooks({ onBlock, onRelease, log: log.child({ module: 'hooks' }) }) : null;
+    if (hooks && config.dryRun) log.info({}, 'dry run: the --on-block and --on-release programs are not run');
     daemon = new Daemon({
       sources: parts.sources(store, log),
       parser: parts.parser,
@@ -88,7 +96,15 @@ export async function runDaemon(config: RunConfig, parts: DaemonParts): Promise<
       syncIntervalMs: config.syncInterval * 1000,
       external: { parser: config.parser, postParser: config.postParser, user: config.user },
       resolver: config.resolveHostnames ? new HostnameResolver({ log: log.child({ module: 'resolve' }) }) : null,
+      hooks,
+      parseTimer: metrics?.parseTimer ?? null,
     });
+    if (metrics && config.metrics) {
+      metrics.watch(daemon);
+      metricsServer = await serveMetrics(config.metrics, metrics.registry, log.child({ module: 'metrics' }));
+      daemon.metricsAt = listenText(metricsServer.address);
+      log.info({ metrics: daemon.metricsAt }, `metrics at http://${daemon.metricsAt}/metrics`);
+    }
     firewall?.keepSessionOpen();
     await daemon.start();
     const running = daemon;
@@ -115,6 +131,7 @@ export async function runDaemon(config: RunConfig, parts: DaemonParts): Promise<
           log.info({ why }, `${why}: stopping`);
           await activeWatcher.close();
           await running.stop();
+          await metricsServer?.close();
           if (firewall && !config.keepOnExit) {
             await firewall.teardown().catch((error: Error) => log.error({}, `removing our firewall objects failed: ${error.message}`));
           }
@@ -139,6 +156,7 @@ export async function runDaemon(config: RunConfig, parts: DaemonParts): Promise<
   } catch (error) {
     log.error({}, `cannot start: ${(error as Error).message}`);
     await watcher?.close();
+    await metricsServer?.close();
     firewall?.close();
     store?.close();
     removePid?.();

@@ -105,4 +105,26 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX allow_by_origin ON allow (origin);
   `,
+  // 3: what a running daemon publishes about itself (one row, rewritten every few seconds, read by `status`), and
+  // attacks counted per hour, rule and service (evidence is trimmed per offender: it cannot be counted)
+  `
+  CREATE TABLE daemon_status (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    pid INTEGER NOT NULL,
+    host TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    heartbeat_at INTEGER NOT NULL,
+    stopped_at INTEGER,               -- NULL: running (or died without saying so: see heartbeat_at)
+    state TEXT NOT NULL               -- JSON: sources, firewall, store health, counts
+  );
+
+  CREATE TABLE attack_counts (
+    hour INTEGER NOT NULL,            -- ms of the hour's start, in the events' own time
+    rule TEXT NOT NULL,
+    service INTEGER NOT NULL,
+    service_name TEXT NOT NULL,
+    attacks INTEGER NOT NULL,
+    PRIMARY KEY (hour, rule, service)
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -17,6 +17,7 @@ import { OffendersTable } from './offenders.js';
 import { type OpenCheck, openDatabase, type Recovered } from './open.js';
 import { type LegacyPosition, PositionsTable } from './positions.js';
 import { type Batch, type StoreHealth, WriteQueue } from './queue.js';
+import { type AttackCount, type DaemonStatusRow, StatusTable } from './status.js';
 
 export type { AllowEntry } from './allow.js';
 export type { BlockOrigin, BlockReason, BlockRow, BlockState } from './blocks.js';
@@ -24,6 +25,7 @@ export { StoreError } from './error.js';
 export type { EvidenceRow } from './evidence.js';
 export type { OpenCheck, Recovered } from './open.js';
 export type { StoreHealth } from './queue.js';
+export type { AttackCount, DaemonStatusRow } from './status.js';
 
 export interface StoreOptions {
   /** Evidence rows kept per offender: at least this many of the most recent, fewer than twice as many */
@@ -63,6 +65,7 @@ export class Store {
   private readonly blocks: BlocksTable;
   private readonly positionsTable: PositionsTable;
   private readonly allow: AllowTable;
+  private readonly status: StatusTable;
   private readonly log: Logger;
 
   private constructor(
@@ -79,6 +82,7 @@ export class Store {
     this.blocks = new BlocksTable(db);
     this.positionsTable = new PositionsTable(db);
     this.allow = new AllowTable(db);
+    this.status = new StatusTable(db);
     const tables = {
       write: (b: Batch) => {
         this.evidence.insert(b.evidence, b.forgotten.size > 0);
@@ -258,6 +262,18 @@ export class Store {
   evidenceOf(key: string, limit = 50): EvidenceRow[] {
     this.queue.flushForRead();
     return this.evidence.of(key, limit);
+  }
+
+  // ---- what the daemon publishes about itself (read by `status`) ----
+
+  /** Replaces the daemon's status row and adds attack counts, in one transaction; a failure is a StoreError. */
+  publishStatus(row: DaemonStatusRow, counts: readonly AttackCount[] = []): void {
+    this.direct(() => this.status.publish(row, counts));
+  }
+
+  /** Marks the daemon `pid` as stopped cleanly at `at`. */
+  markStopped(pid: number, at: number): void {
+    this.direct(() => this.status.stopped(pid, at));
   }
 
   // ---- positions ----
