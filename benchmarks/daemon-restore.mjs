@@ -6,15 +6,16 @@
 // the kernel. Each run is done twice: cold (empty kernel: a boot) and warm (the previous daemon was SIGKILLed,
 // the kernel still holds everything: a crash and restart).
 // Needs root and `npx tsc -p .` first.
-// Usage: node benchmarks/daemon-restore.mjs [--blocks 20000] [--backends nft,ipset,iptables] [--runs 3] [--json]
+// Usage: node benchmarks/daemon-restore.mjs [--blocks 20000] [--backends nft,ipset,iptables] [--runs 3] [--json] [--profile DIR]
 import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { json, loadAverage, ms, netns, nftMonitor, scratchDir, sleep, startDaemon, summary } from './daemon-common.mjs';
 import { ROOT, fmtInt, log, logwardenCommit, machineInfo, parseArgs } from './lib.mjs';
 
-const USAGE = 'node benchmarks/daemon-restore.mjs [--blocks 20000] [--backends nft,ipset,iptables] [--runs 3] [--json]';
-const opts = parseArgs(process.argv.slice(2), { blocks: 20_000, backends: 'nft,ipset,iptables', runs: 3, json: false }, USAGE);
+const USAGE = 'node benchmarks/daemon-restore.mjs [--blocks 20000] [--backends nft,ipset,iptables] [--runs 3] [--json] [--profile DIR (node --cpu-prof of each daemon)]';
+const opts = parseArgs(process.argv.slice(2), { blocks: 20_000, backends: 'nft,ipset,iptables', runs: 3, json: false, profile: '' }, USAGE);
 const { Store } = await import(join(ROOT, 'dist/store/store.js'));
+const { canonicalIP } = await import(join(ROOT, 'dist/parse/address.js'));
 
 function buildStore(path, count) {
   const store = Store.open(path);
@@ -22,7 +23,7 @@ function buildStore(path, count) {
   for (let i = 0; i < count; i++) {
     const net =
       i % 5 === 4
-        ? { addr: `2001:db8:${(i >> 16).toString(16)}:${(i & 0xffff).toString(16)}::`, cidr: 64, kind: 6 }
+        ? { addr: canonicalIP(`2001:db8:${(i >> 16).toString(16)}:${(i & 0xffff).toString(16)}::`).addr, cidr: 64, kind: 6 }
         : { addr: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, cidr: 32, kind: 4 };
     const expires = i % 20 === 0 ? null : now + 3_600_000 + ((i * 7919) % 82_800_000);
     store.addBlock(net, now - 60_000, expires, 'policy', { score: 30, attacks: 3, services: [100], rules: ['ssh-failed-password'], evidence: [`sshd[${i}]: Failed password for root from ${net.addr} port 22 ssh2`] });
@@ -53,7 +54,7 @@ buildStore(template, opts.blocks);
 log(`store with ${fmtInt(opts.blocks)} active blocks built in ${(ms() - t).toFixed(0)} ms; load ${loadAverage()}`);
 
 async function start(ns, backend, db, monitorCount) {
-  const d = startDaemon({ ns, backend, db, pidFile: join(dir, `${backend}.pid`), files: [join(dir, 'auth.log')] });
+  const d = startDaemon({ ns, backend, db, pidFile: join(dir, `${backend}.pid`), files: [join(dir, 'auth.log')], nodeArgs: opts.profile ? ['--cpu-prof', '--cpu-prof-dir', opts.profile] : [] });
   const first = await d.out.waitFor(() => true, 60_000, 'a first log line');
   const ready = await d.out.waitFor((l) => l.includes(`"msg":"firewall ${backend} ready`), 60_000, 'firewall ready');
   const running = await d.ready();
