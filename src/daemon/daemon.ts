@@ -16,7 +16,7 @@ import { type BlockDecision, markBlocked, newPolicyState, type PolicyConfig, typ
 import type { Whitelist } from '../policy/whitelist.js';
 import type { HostnameResolver } from '../resolve/hostnames.js';
 import type { Source, SourceLine, SourceStatus } from '../sources/source.js';
-import type { Store } from '../store/store.js';
+import type { BlockRow, Store } from '../store/store.js';
 import { BlockWatcher } from '../store/watch.js';
 import type { Histogram } from '../metrics/registry.js';
 import { ExternalFilter, sshgLine } from './external.js';
@@ -155,8 +155,10 @@ export class Daemon {
     for (const o of store.loadOffenders()) this.state.offenders.set(o.key, o);
     this.recordAllowList();
     this.readAllowOfCommands();
-    this.restoreBlacklist(now);
-    for (const b of store.activeBlocks()) {
+    // read once: 20,000 active blocks take ~60 ms to read
+    const active = store.activeBlocks();
+    this.restoreBlacklist(now, active);
+    for (const b of active) {
       markBlocked(this.state, { addr: b.addr, cidr: b.cidr, kind: b.kind }, b.start, b.expires ?? Infinity);
       if (b.expires === null || b.expires > now) this.inForce.add(b.key);
     }
@@ -227,12 +229,13 @@ export class Daemon {
   }
 
   /** Blacklisted addresses are blocked for good from the start, and recorded as such. */
-  private restoreBlacklist(now: number): void {
-    const active = new Set(this.options.store.activeBlocks().map((b) => b.key));
+  private restoreBlacklist(now: number, blocks: BlockRow[]): void {
+    const active = new Set(blocks.map((b) => b.key));
     for (const entry of this.options.blacklist.entries) {
       markBlocked(this.state, entry.net, entry.time, Infinity);
       const key = networkText(entry.net);
       if (!active.has(key)) this.options.store.addBlock(entry.net, now, null, 'blacklist', { text: 'in the blacklist file' });
+      this.inForce.add(key);
     }
   }
 

@@ -53,7 +53,9 @@ export class Firewall {
       for (const op of ops) this.log.info({}, `null backend: would ${describeOperation(op)}`);
       return;
     }
-    if (this.session && this.backend.interactive) {
+    // A reconciliation (the kernel's state known; thousands of elements at a restore) is one `nft -f -`
+    // transaction: through `nft -i` every element would be a transaction of its own, 20,000 of them taking seconds.
+    if (this.session && this.backend.interactive && current === undefined) {
       try {
         await this.session.run(this.backend.interactive(this.options, ops));
         return;

@@ -78,16 +78,22 @@ function opStatements(table: string, net: Network, block: BlockEntry | null): st
   return lines;
 }
 
-/** The `nft -f -` text of a batch: per set, one add (creates what is missing), one delete, one re-add of blocks. */
-export function nftApplyText(options: FirewallOptions, ops: Operation[]): string {
+/**
+ * The `nft -f -` text of a batch: per set, one add (creates what is missing), one delete, one re-add of blocks.
+ * With the kernel's state known (`current`), elements it does not hold are only added: nft takes time quadratic
+ * in the batch for an add + delete in an interval set (4,000 /64 prefixes: 2.3 s, against 23 ms for the add).
+ */
+export function nftApplyText(options: FirewallOptions, ops: Operation[], current?: KernelState): string {
   const table = checkOptions(options);
   const states = finalStates(ops);
+  const held = current?.present ? new Set(current.blocks.map((b) => nftElement(b.net))) : null;
   const lines: string[] = [];
   for (const set of BLOCK_SETS) {
     const here = [...states.values()].filter((s) => blockSet(s.net) === set);
     if (here.length === 0) continue;
-    const all = here.map((s) => nftElement(s.net)).join(', ');
-    lines.push(`add element inet ${table} ${set} { ${all} }`, `delete element inet ${table} ${set} { ${all} }`);
+    const maybeHeld = held === null ? here : here.filter((s) => held.has(nftElement(s.net)));
+    const all = maybeHeld.map((s) => nftElement(s.net)).join(', ');
+    if (maybeHeld.length > 0) lines.push(`add element inet ${table} ${set} { ${all} }`, `delete element inet ${table} ${set} { ${all} }`);
     const blocks = here.filter((s) => s.block).map((s) => `${nftElement(s.net)}${nftTimeout(s.block!.timeout)}`);
     if (blocks.length > 0) lines.push(`add element inet ${table} ${set} { ${blocks.join(', ')} }`);
   }
@@ -236,8 +242,8 @@ export const nftBackend: Backend = {
     checkOptions(options);
   },
   setup: (options, allow): Invocation[] => [{ argv: ['nft', '-f', '-'], stdin: nftSetupText(options, allow) }],
-  apply: (options, ops): Invocation[] => {
-    const stdin = nftApplyText(options, ops);
+  apply: (options, ops, current): Invocation[] => {
+    const stdin = nftApplyText(options, ops, current);
     return stdin === '' ? [] : [{ argv: ['nft', '-f', '-'], stdin }];
   },
   interactive: nftInteractiveLines,

@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import { CHUNK_SIZE, MAX_LINE_LENGTH } from '../input/lines.js';
 import type { Logger } from '../log/logger.js';
@@ -121,6 +121,12 @@ export class FileSource implements Source {
       ignored: (path: string) => path !== dir && path !== this.name,
     });
     this.watcher.on('all', () => this.wake());
+    // chokidar drops a 'change' that comes within 50 ms of the previous one (no trailing event), which would
+    // leave a line written just after another to the next stat poll: its raw events are not throttled.
+    const base = basename(this.name);
+    this.watcher.on('raw', (_event: string, path: string) => {
+      if (basename(path) === base) this.wake();
+    });
     this.watcher.on('error', (error) => this.log.warn({ path: this.name, error: errorText(error) }, 'file watcher error; the stat poll still runs'));
     this.poll = setInterval(() => this.wake(), this.pollMs);
     this.wake();

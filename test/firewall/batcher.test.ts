@@ -14,6 +14,15 @@ describe('OperationBatcher', () => {
     expect(batches).toEqual([3, 1]);
   });
 
+  it('by default sends what arrived in one turn right after it, without a timer', async () => {
+    const batches: number[] = [];
+    const batcher = new OperationBatcher(async (ops) => void batches.push(ops.length));
+    const done = Promise.all([1, 2, 3].map((i) => batcher.submit(block(i))));
+    await new Promise((r) => setImmediate(r));
+    expect(batches).toEqual([3]);
+    await done;
+  });
+
   it('sends a full batch at once, without waiting', async () => {
     const batches: number[] = [];
     const batcher = new OperationBatcher(async (ops) => void batches.push(ops.length), 10_000, 2);

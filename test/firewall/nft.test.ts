@@ -120,6 +120,19 @@ describe('nft backend', () => {
     );
   });
 
+  it('with the kernel state known, only adds what the kernel does not hold (add + delete is slow in an interval set)', () => {
+    const current = { present: true, blocks: [{ net: n6('2001:db8:1::', 64), timeout: 60 }], allow: [] };
+    const [inv] = nftBackend.apply(o, [block(n6('2001:db8:1::', 64), 600), block(n6('2001:db8:2::', 64), 600), unblock(n4('192.0.2.9'))], current);
+    expect(inv.stdin).toBe(
+      'add element inet logwarden blockednet6 { 2001:db8:1::/64 }\n' +
+        'delete element inet logwarden blockednet6 { 2001:db8:1::/64 }\n' +
+        'add element inet logwarden blockednet6 { 2001:db8:1::/64 timeout 600s, 2001:db8:2::/64 timeout 600s }\n',
+    );
+    expect(nftBackend.apply(o, [block(n4('192.0.2.9'), 60)], { present: true, blocks: [], allow: [] })[0].stdin).toBe(
+      'add element inet logwarden blocked4 { 192.0.2.9 timeout 60s }\n',
+    );
+  });
+
   it('unblocks with add + delete so that a missing element is not an error', () => {
     expect(stdinOf([unblock(n4('192.0.2.66')), unblock(n6('2001:db8::', 64))])).toBe(
       [

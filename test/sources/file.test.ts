@@ -41,6 +41,21 @@ describe('FileSource', () => {
     expect(source.status()).toMatchObject({ kind: 'file', state: 'reading', lines: 3, errors: 0, lagBytes: 0 });
   });
 
+  it('reads a line appended right after another at once, not at the next poll', async () => {
+    const path = tmp.path('auth.log');
+    writeFileSync(path, '');
+    // no poll within the test: only file events can wake the tailer
+    const source = new FileSource({ path, from: null, log: collectingLogger(), pollMs: 60_000 });
+    sources.push(source);
+    const got = await collect(source);
+    for (let i = 1; i <= 5; i++) {
+      appendFileSync(path, `line ${i}\n`);
+      await waitFor(() => got.lines.length >= i, `line ${i}`, 1000);
+      await new Promise((r) => setTimeout(r, 10)); // within chokidar's 50 ms, which drops such a 'change'
+    }
+    expect(got.texts()).toEqual(['line 1', 'line 2', 'line 3', 'line 4', 'line 5']);
+  });
+
   it('does not read the tail of a line it started inside of', async () => {
     const path = tmp.path('auth.log');
     writeFileSync(path, 'complete\nhalf of a li');
