@@ -22,6 +22,10 @@ export interface OptionSpec {
   combine?: 'add' | 'replace';
   /** Only on the command line: not a configuration key */
   cliOnly?: boolean;
+  /** Not read from a LOGWARDEN_* environment variable (help, version) */
+  noEnv?: boolean;
+  /** The flag's former name, so that the command line can say what it is called now */
+  renamedFrom?: string;
   /** Commands that accept it ('*' = all) */
   commands: readonly string[];
 }
@@ -153,9 +157,10 @@ export const OPTIONS = {
     range: { min: 0 },
     commands: SCORING_COMMANDS,
   },
-  'no-trust-users': {
+  'untrusted-users': {
     type: 'string',
     describe: 'Comma-separated shared accounts whose logins grant no trust',
+    renamedFrom: 'no-trust-users',
     default: 'git,gitea,gitlab,forgejo,gogs,anonymous,ftp',
     commands: POLICY_COMMANDS,
   },
@@ -355,6 +360,7 @@ export const OPTIONS = {
     alias: 'h',
     describe: 'Show the options of the command and exit',
     cliOnly: true,
+    noEnv: true,
     commands: ['*'],
   },
   version: {
@@ -362,6 +368,7 @@ export const OPTIONS = {
     alias: 'v',
     describe: 'Print the version and exit (as sshguard -v)',
     cliOnly: true,
+    noEnv: true,
     commands: ['run'],
   },
   for: {
@@ -417,6 +424,11 @@ export function optionsFor(command: string): Record<string, OptionSpec> {
   return result;
 }
 
+/** The environment variable that sets an option (flags win over it; it wins over the configuration file). */
+export function envVariable(name: string): string {
+  return `LOGWARDEN_${name.toUpperCase().replaceAll('-', '_')}`;
+}
+
 /** `1 to 32`, `>= 0`, for help and errors. */
 export function rangeText(range: NonNullable<OptionSpec['range']>): string {
   const kind = range.integer === false ? 'a number' : 'a whole number';
@@ -441,15 +453,22 @@ export function optionsMarkdown(): string {
     const flag = `\`--${name}\`${spec.alias ? ` / \`-${spec.alias}\`` : ''}`;
     const def = spec.default === undefined ? '' : `\`${String(spec.default)}\``;
     const values = spec.choices ? ` (${spec.choices.join(', ')})` : spec.range ? ` (${rangeText(spec.range)})` : '';
-    return `| ${flag} | ${spec.type}${spec.repeatable ? ', repeatable' : ''} | ${def} | ${spec.sshguardKey ?? ''} | ${spec.commands.join(', ')} | ${spec.describe}${values} |`;
+    const env = spec.noEnv ? '' : `\`${envVariable(name)}\``;
+    return `| ${flag} | ${spec.type}${spec.repeatable ? ', repeatable' : ''} | ${def} | ${spec.sshguardKey ?? ''} | ${env} | ${spec.commands.join(', ')} | ${spec.describe}${values} |`;
   });
   return [
     '# Options',
     '',
     'Generated from `src/config/options.ts` by `npm run docs:options`; do not edit by hand.',
     '',
-    '| option | type | default | sshguard.conf | commands | meaning |',
-    '| --- | --- | --- | --- | --- | --- |',
+    'An option takes its value from, in this order: the command line, its environment variable, the configuration',
+    'file (its sshguard.conf key or its own name), its default. A repeatable option adds up the values of all three,',
+    "the file's first, unless it says that the command line's replace them. In an environment variable, a repeatable",
+    'option takes several values separated by spaces, and an on/off option true, false, yes, no, 1 or 0. `--no-X`',
+    'turns off an on/off option X; options that take a value have no `--no-` form.',
+    '',
+    '| option | type | default | sshguard.conf | environment | commands | meaning |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
     ...rows,
     '',
   ].join('\n');

@@ -16,7 +16,7 @@ export interface PolicyArgs {
   'ipv4-subnet'?: number;
   'ipv6-subnet'?: number;
   'trust-time'?: number;
-  'no-trust-users'?: string;
+  'untrusted-users'?: string;
   blacklist?: string;
   whitelist?: string[];
   /** Where values came from (see Args._origins), so errors name the flag or the file, line and key */
@@ -57,9 +57,9 @@ export function policyFromArgs(args: PolicyArgs): { policy: PolicyConfig; blackl
     ipv6Subnet: number(args, 'ipv6-subnet', d.ipv6Subnet),
     trustTime: number(args, 'trust-time', d.trustTime),
     noTrustUsers:
-      args['no-trust-users'] === undefined
+      args['untrusted-users'] === undefined
         ? d.noTrustUsers
-        : new Set(args['no-trust-users'].split(',').map((u) => u.trim()).filter((u) => u.length > 0)),
+        : new Set(args['untrusted-users'].split(',').map((u) => u.trim()).filter((u) => u.length > 0)),
     blacklistThreshold: blacklist?.threshold ?? null,
   };
   if (blacklist && blacklist.threshold < policy.threshold) {

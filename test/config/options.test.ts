@@ -27,7 +27,7 @@ describe('option table', () => {
     ]) {
       expect(audit[flag]?.sshguardKey, flag).toBe(key);
     }
-    for (const flag of ['trust-time', 'penalty-half-life', 'max-block-time', 'no-trust-users']) expect(audit[flag], flag).toBeDefined();
+    for (const flag of ['trust-time', 'penalty-half-life', 'max-block-time', 'untrusted-users']) expect(audit[flag], flag).toBeDefined();
     expect(Object.fromEntries(Object.entries(audit).filter(([, s]) => s.alias).map(([n, s]) => [s.alias, n]))).toMatchObject({
       a: 'threshold', p: 'block-time', s: 'detection-time', m: 'block-time-multiplier', b: 'blacklist', n: 'ipv4-subnet', N: 'ipv6-subnet', w: 'whitelist',
     });

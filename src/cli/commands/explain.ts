@@ -87,6 +87,7 @@ function storeFacts(path: string, addr: string, kind: 4 | 6) {
 
 export const explainCommand: Command = {
   name: 'explain',
+  aliases: ['why'],
   describe: 'Who blocks this address, and why: verdict, blocks, score, evidence, and every matching rule in the live firewall',
   positionals: [{ name: 'address', required: true, describe: 'An IPv4 or IPv6 address' }],
   handler: async (raw: Args) => {
