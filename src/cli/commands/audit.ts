@@ -2,7 +2,7 @@ import { lookup } from 'node:dns/promises';
 import { ConfigError } from '../../config/errors.js';
 import { type PolicyArgs, policyFromArgs, whitelistFromArgs } from '../../config/policy.js';
 import { Parser } from '../../parse/parser.js';
-import { loadRules } from '../../parse/rules.js';
+import { ruleSetFromArgs } from '../../config/rules.js';
 import { checkTimezone } from '../../parse/time.js';
 import { readBlacklist } from '../../policy/blacklist.js';
 import { networkText } from '../../policy/network.js';
@@ -114,7 +114,7 @@ export const auditCommand: Command = {
 
     const progress = new Progress(process.stderr, args.files);
     const result = await replay(args.files, {
-      parser: new Parser(loadRules(args['rules-dir'])),
+      parser: new Parser(ruleSetFromArgs(args).rules),
       policy,
       whitelist,
       blacklist: black.entries,
