@@ -11,6 +11,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   block: async () => (await import('./commands/firewall.js')).blockCommand,
   unblock: async () => (await import('./commands/firewall.js')).unblockCommand,
   flush: async () => (await import('./commands/firewall.js')).flushCommand,
+  whitelist: async () => (await import('./commands/whitelist.js')).whitelistCommand,
   run: async () => (await import('./commands/run.js')).runCommand,
 };
 
