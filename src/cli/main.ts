@@ -12,6 +12,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   unblock: async () => (await import('./commands/firewall.js')).unblockCommand,
   flush: async () => (await import('./commands/firewall.js')).flushCommand,
   whitelist: async () => (await import('./commands/whitelist.js')).whitelistCommand,
+  bench: async () => (await import('./commands/bench.js')).benchCommand,
   run: async () => (await import('./commands/run.js')).runCommand,
 };
 

@@ -96,6 +96,14 @@ export const OPTIONS = {
     cliOnly: true,
     commands: ['bench'],
   },
+  blocks: {
+    type: 'number',
+    describe: 'bench: how many blocks the firewall batch holds (iptables takes seconds for 1000)',
+    default: 1000,
+    range: { min: 10, max: 100000 },
+    cliOnly: true,
+    commands: ['bench'],
+  },
   threshold: {
     type: 'number',
     alias: 'a',
