@@ -191,4 +191,24 @@ describe('logwarden rules list', () => {
       expect(stderr).toContain('--disable-rule: no rule "no-such-rule" to disable');
     }
   });
+
+  it('audit scores with the overridden danger, and without the disabled rules', () => {
+    const file = join(dir, 'two.log');
+    writeFileSync(
+      file,
+      'May  1 10:00:00 web sshd[9]: Failed password for root from 203.0.113.5 port 22 ssh2\n' +
+        'May  1 10:00:05 web sshd[10]: Failed password for root from 203.0.113.5 port 22 ssh2\n',
+    );
+    const blocks = (...extra: string[]) => {
+      const { code, stdout, stderr } = run(['audit', '--json', '--year', '2026', ...extra, file]);
+      expect(code, stderr).toBe(0);
+      return (JSON.parse(stdout) as { summary: { blocks: number; attacks: number } }).summary;
+    };
+    expect(blocks()).toMatchObject({ blocks: 0, attacks: 2 });
+    expect(blocks('--danger', 'ssh-failed-password=15')).toMatchObject({ blocks: 1 });
+    expect(blocks('--danger', 'OpenSSH=15')).toMatchObject({ blocks: 1 });
+    expect(blocks('--danger', 'ssh=15', '--danger', 'ssh-failed-password=1')).toMatchObject({ blocks: 0 });
+    // a disabled rule's override counts for nothing
+    expect(blocks('--danger', 'ssh-failed-password=15', '--disable-rule', 'ssh-failed-password')).toMatchObject({ blocks: 0 });
+  });
 });
