@@ -45,7 +45,7 @@ export interface RuleTestOptions {
 /** Addresses as they appear in text; a candidate counts only when it parses as exactly one address. */
 const CANDIDATE = /(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:\.\d{1,3}){0,3}/g;
 
-export function hasAddress(text: string): boolean {
+function hasAddress(text: string): boolean {
   CANDIDATE.lastIndex = 0;
   for (let m = CANDIDATE.exec(text); m !== null; m = CANDIDATE.exec(text)) {
     if (m[0].length > 0 && canonicalIP(m[0]) !== null) return true;

@@ -100,7 +100,7 @@ function testJson(result: RuleTestResult, rules: readonly CompiledRule[]): strin
   });
 }
 
-export function testTable(result: RuleTestResult, rules: readonly CompiledRule[], missed: boolean): string {
+function testTable(result: RuleTestResult, rules: readonly CompiledRule[], missed: boolean): string {
   const byId = new Map(rules.map((r) => [r.id, r]));
   const rate = result.parseSeconds > 0 ? Math.round(result.lines / result.parseSeconds) : result.lines;
   const events = [...result.hits.values()].reduce((a, b) => a + b, 0);
