@@ -21,7 +21,7 @@ const COMMANDS: Record<string, CommandEntry> = {
     load: async () => (await import('./commands/audit.js')).auditCommand,
   },
   rules: {
-    describe: 'Inspect the signatures (rules list)',
+    describe: 'List the rules (rules list), or try them on logs: hits, misses and cost per rule (rules test FILE...)',
     load: async () => (await import('./commands/rules.js')).rulesCommand,
   },
   block: {
@@ -35,6 +35,14 @@ const COMMANDS: Record<string, CommandEntry> = {
   flush: {
     describe: 'Remove every firewall object logwarden created (blocks stay recorded in the store)',
     load: async () => (await import('./commands/firewall.js')).flushCommand,
+  },
+  whitelist: {
+    describe: 'Add an entry to the whitelist file (lifting the blocks it covers at once), remove one, or list them all',
+    load: async () => (await import('./commands/whitelist.js')).whitelistCommand,
+  },
+  bench: {
+    describe: 'Measure rule throughput (per rule) on a log or a generated one, and each installed firewall backend in a private network namespace',
+    load: async () => (await import('./commands/bench.js')).benchCommand,
   },
   run: {
     describe: 'The daemon: read logs as they are written and block attackers (--dry-run: only say what it would block)',

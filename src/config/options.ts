@@ -33,7 +33,9 @@ export interface OptionSpec {
 const POLICY_COMMANDS = ['audit', 'run'] as const;
 /** explain reads the policy's numbers to tell what a score, a penalty and a trust decay to, and when */
 const SCORING_COMMANDS = [...POLICY_COMMANDS, 'explain'] as const;
-const FIREWALL_COMMANDS = ['block', 'unblock', 'flush'] as const;
+const FIREWALL_COMMANDS = ['block', 'unblock', 'flush', 'whitelist'] as const;
+/** Commands that load the rules */
+const RULE_COMMANDS = ['parse', 'rules', 'audit', 'run', 'bench'] as const;
 const SECONDS = { min: 1 } as const;
 
 export const OPTIONS = {
@@ -65,8 +67,48 @@ export const OPTIONS = {
   },
   'rules-dir': {
     type: 'string',
-    describe: 'Folder of rule files (*.json) to use instead of the bundled rules',
-    commands: ['parse', 'rules', 'audit', 'run'],
+    describe:
+      'Folder of local rule files (*.json, the format of the bundled rules/), added to the bundled rules; a local rule with the id of a bundled one replaces it',
+    commands: RULE_COMMANDS,
+  },
+  'disable-rule': {
+    type: 'string',
+    repeatable: true,
+    describe: 'Do not use this rule (its id, as rules list shows it); an unknown id is an error',
+    commands: RULE_COMMANDS,
+  },
+  danger: {
+    type: 'string',
+    repeatable: true,
+    describe:
+      "RULE_ID=N or SERVICE=N: the danger of that rule's attacks, or of every attack rule of that service (its code, rules file name or name); a rule's own value wins over its service's",
+    commands: RULE_COMMANDS,
+  },
+  missed: {
+    type: 'boolean',
+    describe: 'rules test: also print a sample of the lines no rule matched that contain an address (likely gaps)',
+    default: false,
+    commands: ['rules'],
+  },
+  rule: {
+    type: 'string',
+    describe: 'rules test: try only this rule',
+    cliOnly: true,
+    commands: ['rules'],
+  },
+  log: {
+    type: 'string',
+    describe: 'bench: the log to parse (default: a generated one of sshd, mail and web lines)',
+    cliOnly: true,
+    commands: ['bench'],
+  },
+  blocks: {
+    type: 'number',
+    describe: 'bench: how many blocks the firewall batch holds (iptables takes seconds for 1000)',
+    default: 1000,
+    range: { min: 10, max: 100000 },
+    cliOnly: true,
+    commands: ['bench'],
   },
   threshold: {
     type: 'number',
@@ -178,7 +220,7 @@ export const OPTIONS = {
     describe:
       'Configuration file (sshguard.conf syntax is accepted as is); options on the command line win. Default: /etc/logwarden/logwarden.conf as root, else $XDG_CONFIG_HOME/logwarden/logwarden.conf, when it exists',
     cliOnly: true,
-    commands: ['audit', 'run', 'explain', ...FIREWALL_COMMANDS],
+    commands: ['audit', 'run', 'explain', 'rules', 'bench', ...FIREWALL_COMMANDS],
   },
   db: {
     type: 'string',
@@ -398,7 +440,7 @@ export const OPTIONS = {
     type: 'boolean',
     describe: 'Print the result as JSON',
     default: false,
-    commands: ['audit', 'rules', 'explain', 'status'],
+    commands: ['audit', 'rules', 'explain', 'status', 'whitelist', 'bench'],
   },
   year: {
     type: 'number',

@@ -3,7 +3,7 @@
  * and compiles each pattern once.
  */
 import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -265,14 +265,23 @@ function stickyOf(regex: RegExp): RegExp | null {
 
 export const DEFAULT_RULES_DIR = fileURLToPath(new URL('../../rules/', import.meta.url));
 
-/** Loads every rules/*.json file (sorted by name, so matching order is stable). */
+/** Loads every rules/*.json file of one folder (sorted by name, so matching order is stable). */
 export function loadRules(dir: string = DEFAULT_RULES_DIR): CompiledRule[] {
-  const files = readdirSync(dir)
-    .filter((name) => name.endsWith('.json'))
-    .sort();
+  const rules = readRuleFolder(dir);
+  if (rules.length === 0) throw new RuleError(`${dir}: no rule files`);
+  return rules;
+}
+
+function readRuleFolder(dir: string): CompiledRule[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (error) {
+    throw new RuleError(`${dir}: cannot read the rules folder: ${(error as Error).message}`);
+  }
   const rules: CompiledRule[] = [];
   const seen = new Map<string, string>();
-  for (const name of files) {
+  for (const name of names.filter((n) => n.endsWith('.json')).sort()) {
     const path = join(dir, name);
     let data: unknown;
     try {
@@ -287,6 +296,111 @@ export function loadRules(dir: string = DEFAULT_RULES_DIR): CompiledRule[] {
       rules.push(rule);
     }
   }
-  if (rules.length === 0) throw new RuleError(`${dir}: no rule files`);
   return rules;
+}
+
+/** One choice of the operator's, with where it was made (`--disable-rule`, or `FILE:LINE: KEY`) for errors. */
+export interface RuleChoice<T> {
+  value: T;
+  origin: string;
+}
+
+export interface RuleSetOptions {
+  /** The bundled rules (default: the package's rules/) */
+  bundledDir?: string;
+  /** Local rule files, added to the bundled ones; a local rule with a bundled rule's id replaces it */
+  localDir?: string | null;
+  /** Rule ids not to use */
+  disable?: readonly RuleChoice<string>[];
+  /** `RULE_ID=N` or `SERVICE=N` (a service by code, file name or name): the danger of those rules' attacks */
+  danger?: readonly RuleChoice<string>[];
+}
+
+/** How a rule of the set differs from the bundled one, for `rules list`. */
+export interface RuleNote {
+  /** From the local folder */
+  local: boolean;
+  /** The bundled rule's file, when a local rule with its id replaced it */
+  replaces: string | null;
+  /** The danger before an override, and where the override was made */
+  danger: { was: number; origin: string } | null;
+}
+
+export interface RuleSet {
+  /** In matching order: bundled (replaced ones in their place), then the local ones new */
+  rules: CompiledRule[];
+  /** Rules left out by --disable-rule, for listings */
+  disabled: CompiledRule[];
+  notes: ReadonlyMap<string, RuleNote>;
+}
+
+const DANGER = /^([^=\s]+)=(\d{1,6})$/;
+
+/** A service named by its code (100), its file's name (ssh, as in rules/ssh.json) or its name (OpenSSH). */
+function servesAs(rule: CompiledRule, key: string): boolean {
+  const lower = key.toLowerCase();
+  return String(rule.service) === key || basename(rule.file, '.json').toLowerCase() === lower || rule.serviceName.toLowerCase() === lower;
+}
+
+/**
+ * The bundled rules with the operator's own: local files added (a local rule replaces the bundled rule of the
+ * same id), rules disabled, dangers overridden. An unknown id or service is an error that names it and where it
+ * was given, as a typo must not leave a false positive in place silently.
+ */
+export function loadRuleSet(options: RuleSetOptions = {}): RuleSet {
+  const notes = new Map<string, RuleNote>();
+  const note = (id: string) => {
+    let n = notes.get(id);
+    if (!n) notes.set(id, (n = { local: false, replaces: null, danger: null }));
+    return n;
+  };
+  let rules = loadRules(options.bundledDir ?? DEFAULT_RULES_DIR);
+  if (options.localDir) {
+    const local = readRuleFolder(options.localDir);
+    if (local.length === 0) throw new RuleError(`${options.localDir}: no rule files (*.json) in the local rules folder`);
+    const byId = new Map(local.map((r) => [r.id, r]));
+    rules = rules.map((r) => {
+      const mine = byId.get(r.id);
+      if (!mine) return r;
+      byId.delete(r.id);
+      note(r.id).replaces = r.file;
+      return mine;
+    });
+    for (const r of local) note(r.id).local = true;
+    rules.push(...byId.values());
+  }
+  const known = new Set(rules.map((r) => r.id));
+  const unknownRule = (choice: RuleChoice<string>, id: string, what: string) =>
+    new RuleError(`${choice.origin}: no rule ${JSON.stringify(id)} ${what} (logwarden rules list shows the ids)`);
+  const off = new Set<string>();
+  for (const choice of options.disable ?? []) {
+    if (!known.has(choice.value)) throw unknownRule(choice, choice.value, 'to disable');
+    off.add(choice.value);
+  }
+  // a rule's own override wins over its service's, whatever their order
+  const byRule = new Map<string, { danger: number; origin: string }>();
+  const byService: { key: string; danger: number; origin: string }[] = [];
+  for (const choice of options.danger ?? []) {
+    const m = DANGER.exec(choice.value.trim());
+    if (!m) throw new RuleError(`${choice.origin}: expected RULE_ID=N or SERVICE=N (N a whole number >= 0), got ${JSON.stringify(choice.value)}`);
+    const [, key, n] = m;
+    const danger = Number(n);
+    if (known.has(key)) {
+      const rule = rules.find((r) => r.id === key)!;
+      if (rule.event !== 'attack') throw new RuleError(`${choice.origin}: rule ${key} recognises ${rule.event} lines, which have no danger`);
+      byRule.set(key, { danger, origin: choice.origin });
+    } else if (rules.some((r) => servesAs(r, key))) {
+      byService.push({ key, danger, origin: choice.origin });
+    } else {
+      throw new RuleError(`${choice.origin}: ${JSON.stringify(key)} is neither a rule id nor a service (code, file name or name; logwarden rules list shows them)`);
+    }
+  }
+  rules = rules.map((r) => {
+    if (r.event !== 'attack') return r;
+    const set = byRule.get(r.id) ?? [...byService].reverse().find((s) => servesAs(r, s.key));
+    if (!set || set.danger === r.danger) return r;
+    note(r.id).danger = { was: r.danger, origin: set.origin };
+    return { ...r, danger: set.danger };
+  });
+  return { rules: rules.filter((r) => !off.has(r.id)), disabled: rules.filter((r) => off.has(r.id)), notes };
 }

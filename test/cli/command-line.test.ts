@@ -61,10 +61,10 @@ describe('usage errors', () => {
   });
 
   it('name an extra argument, a missing one and a missing value', () => {
-    expect(run(['rules', 'list', 'extra']).stderr).toMatch(/^logwarden rules: unexpected argument "extra"\n/);
+    expect(run(['unblock', '192.0.2.1', 'extra']).stderr).toMatch(/^logwarden unblock: unexpected argument "extra"\n/);
     expect(run(['block']).stderr).toMatch(/^logwarden block: missing TARGET\n/);
     expect(run(['audit', '-a']).stderr).toMatch(/^logwarden audit: -a needs a value\n/);
-    expect(run(['rules', 'lst']).stderr).toMatch(/^logwarden rules: ACTION: expected one of list, got "lst"\n/);
+    expect(run(['rules', 'lst']).stderr).toMatch(/^logwarden rules: ACTION: expected one of list, test, got "lst"\n/);
   });
 });
 

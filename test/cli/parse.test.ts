@@ -155,8 +155,8 @@ describe('logwarden rules list', () => {
   it('lists every rule with its service and danger', () => {
     const { code, stdout } = run(['rules', 'list']);
     expect(code).toBe(0);
-    expect(stdout).toMatch(/^ssh-invalid-user\s+100\s+10\s+attack/m);
-    expect(stdout).toMatch(/^ssh-connection-closed-preauth\s+100\s+2\s+attack/m);
+    expect(stdout).toMatch(/^ssh-invalid-user\s+OpenSSH \(100\)\s+attack\s+10$/m);
+    expect(stdout).toMatch(/^ssh-connection-closed-preauth\s+OpenSSH \(100\)\s+attack\s+2$/m);
   });
 
   it('prints JSON records with --json', () => {

@@ -9,7 +9,7 @@ describe('option table', () => {
 
   it('derives each command’s options from the one table', () => {
     const parse = optionsFor('parse');
-    expect(Object.keys(parse).sort()).toEqual(['all', 'every-line', 'format', 'help', 'rules-dir', 'stats']);
+    expect(Object.keys(parse).sort()).toEqual(['all', 'danger', 'disable-rule', 'every-line', 'format', 'help', 'rules-dir', 'stats']);
     expect(parse.format).toMatchObject({ type: 'string', default: 'sshguard', choices: ['sshguard', 'json', 'text'] });
   });
 

@@ -2,7 +2,7 @@ import { lookup } from 'node:dns/promises';
 import { ConfigError } from '../../config/errors.js';
 import { type PolicyArgs, policyFromArgs, whitelistFromArgs } from '../../config/policy.js';
 import { Parser } from '../../parse/parser.js';
-import { loadRules } from '../../parse/rules.js';
+import { ruleSetFromArgs } from '../../config/rules.js';
 import { checkTimezone } from '../../parse/time.js';
 import { readBlacklist } from '../../policy/blacklist.js';
 import { networkText } from '../../policy/network.js';
@@ -156,7 +156,7 @@ export const auditCommand: Command = {
     const black = blacklist ? readBlacklist(blacklist.file) : { entries: [], problems: [] };
     for (const problem of black.problems) process.stderr.write(`logwarden: ${problem} (skipped)\n`);
 
-    const parser = new Parser(loadRules(args['rules-dir']));
+    const parser = new Parser(ruleSetFromArgs(args).rules);
     const progress = new Progress(process.stderr, args.files);
     const result = await replay(args.files, {
       parser,

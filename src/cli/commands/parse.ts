@@ -2,7 +2,7 @@ import { AttemptCorrelator, type AttemptEvent, type Step } from '../../correlate
 import { connectionOf } from '../../engine/engine.js';
 import { openLogFile, readLines, type ReadStats } from '../../input/lines.js';
 import { attributed, type ParsedEvent, Parser } from '../../parse/parser.js';
-import { loadRules } from '../../parse/rules.js';
+import { ruleSetFromArgs } from '../../config/rules.js';
 import { bannerTime, EventClock, type TimeContext } from '../../parse/time.js';
 import type { Args, Command } from '../command.js';
 import { OutputBuffer } from '../output.js';
@@ -16,6 +16,8 @@ interface ParseArgs {
   'every-line': boolean;
   stats: boolean;
   'rules-dir'?: string;
+  'disable-rule'?: string[];
+  danger?: string[];
 }
 
 export interface ParseTotals {
@@ -169,7 +171,7 @@ export const parseCommand: Command = {
   positionals: [{ name: 'files', variadic: true, describe: 'Log files (plain or gzip); - is standard input' }],
   handler: async (raw: Args) => {
     const args = raw as unknown as ParseArgs;
-    const parser = new Parser(loadRules(args['rules-dir']));
+    const parser = new Parser(ruleSetFromArgs(args).rules);
     const files = args.files.length > 0 ? args.files : ['-'];
     const out = new OutputBuffer(process.stdout);
     const totals: ParseTotals = {

@@ -10,7 +10,7 @@ import { runDaemon } from '../../daemon/run.js';
 import { backendNamed } from '../../firewall/backends.js';
 import { execute } from '../../firewall/executor.js';
 import { Parser } from '../../parse/parser.js';
-import { loadRules } from '../../parse/rules.js';
+import { ruleSetFromArgs } from '../../config/rules.js';
 import type { Args, Command } from '../command.js';
 
 export const runCommand: Command = {
@@ -20,7 +20,7 @@ export const runCommand: Command = {
   logsConfigWarnings: true,
   handler: async (raw: Args) => {
     const config = loadRunConfig(raw as unknown as RunArgs);
-    const parser = new Parser(loadRules(config.rulesDir ?? undefined));
+    const parser = new Parser(ruleSetFromArgs(raw).rules);
     if (config.check) {
       process.exitCode = await check(config, parser);
       return;

@@ -1,0 +1,26 @@
+/** The rule set a command uses, from its options: --rules-dir, --disable-rule, --danger (flags or configuration). */
+import { loadRuleSet, RuleError, type RuleSet } from '../parse/rules.js';
+import { ConfigError } from './errors.js';
+import { originOf } from './policy.js';
+
+export interface RuleArgs {
+  'rules-dir'?: string;
+  'disable-rule'?: string[];
+  danger?: string[];
+  _origins?: Record<string, string[]>;
+}
+
+/** Throws ConfigError naming the flag or the file, line and key of a choice that does not fit the rules. */
+export function ruleSetFromArgs(args: RuleArgs): RuleSet {
+  const choices = (name: 'disable-rule' | 'danger') => (args[name] ?? []).map((value, i) => ({ value, origin: originOf(args, name, i) }));
+  try {
+    return loadRuleSet({
+      localDir: args['rules-dir'] || null,
+      disable: choices('disable-rule'),
+      danger: choices('danger'),
+    });
+  } catch (error) {
+    if (error instanceof RuleError) throw new ConfigError(error.message);
+    throw error;
+  }
+}
