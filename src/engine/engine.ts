@@ -126,6 +126,9 @@ export class Engine {
   };
   private readonly correlator: AttemptCorrelator<Item, PolicyEvent | null>;
   private lastExpire = -Infinity;
+  /** The newest event time handled, and the wall-clock time of the last line handled */
+  private newest = -Infinity;
+  private newestAt = 0;
   private lastPrune = -Infinity;
   /** offender key → [its block count, evidence stored during that block] */
   private readonly storedWhileBlocked = new Map<string, [number, number]>();
@@ -145,6 +148,8 @@ export class Engine {
 
   handle(item: Item): void {
     this.stats.events += item.parsed.count;
+    if (item.time > this.newest) this.newest = item.time;
+    this.newestAt = this.options.now();
     if (item.time - this.lastExpire >= EXPIRE_EVERY_MS) {
       this.lastExpire = item.time;
       this.correlator.expire(item.time);
@@ -162,13 +167,16 @@ export class Engine {
    * does nothing that line has not done.
    */
   tick(now: number): void {
-    if (now - this.lastExpire >= EXPIRE_EVERY_MS) {
-      this.lastExpire = now;
-      this.correlator.expire(now);
+    // the lines' own time moves on with the wall clock only from the newest line: a backlog read now is timed
+    // by its own lines, so an attempt is not cut in two by a tick between its lines
+    const clock = this.newest === -Infinity ? now : Math.min(now, this.newest + Math.max(0, now - this.newestAt));
+    if (clock - this.lastExpire >= EXPIRE_EVERY_MS) {
+      this.lastExpire = clock;
+      this.correlator.expire(clock);
     }
-    if (now - this.lastPrune >= PRUNE_EVERY_MS) {
-      this.pruneAt(now);
-      this.lastPrune = now;
+    if (clock - this.lastPrune >= PRUNE_EVERY_MS) {
+      this.pruneAt(clock);
+      this.lastPrune = clock;
     }
     this.options.evidence.expire(now);
   }

@@ -94,3 +94,23 @@ describe('Engine.tick: the wall clock of a quiet server', () => {
     store.close();
   });
 });
+
+describe('Engine.tick while a backlog is read', () => {
+  it('does not cut an attempt in two: old lines are timed by themselves, not by the wall clock', () => {
+    const store = Store.open(':memory:');
+    const state = newPolicyState(new Whitelist(emptyEntries()));
+    let wall = Date.UTC(2026, 11, 1, 12, 0, 0); // months after the lines
+    const engine = new Engine({ policy: DEFAULT_POLICY, state, evidence: storeEvidence(store), now: () => wall, onBlock: () => {} });
+    const t0 = Date.UTC(2026, 4, 1, 10, 0, 0);
+    // Invalid user + Failed password for invalid user: one attempt, counted once by its ending line
+    for (let i = 0; i < 3; i++) {
+      engine.handle(item(`2026-05-01T10:00:0${i}Z web sshd[90${i}]: Invalid user admin from 203.0.113.8 port 22`, t0 + i * 1000, 2 * i + 1));
+      wall += 1500; // a tick comes between the two lines of the attempt
+      engine.tick(wall);
+      engine.handle(item(`2026-05-01T10:00:0${i}Z web sshd[90${i}]: Failed password for invalid user admin from 203.0.113.8 port 22 ssh2`, t0 + i * 1000, 2 * i + 2));
+    }
+    engine.finish();
+    expect(state.offenders.get('203.0.113.8')?.attacks).toBe(3);
+    store.close();
+  });
+});
