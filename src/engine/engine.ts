@@ -178,13 +178,13 @@ export class Engine {
       this.pruneAt(clock);
       this.lastPrune = clock;
     }
+    // blocks end in wall-clock time (the kernel's): once a second, not at each prune of a backlog's lines
     this.options.evidence.expire(now);
   }
 
   private pruneAt(time: number): void {
     const removed = prune(this.options.state, this.options.policy, time);
     this.options.evidence.offendersForgotten(removed);
-    this.options.evidence.expire(time);
     for (const key of removed) this.storedWhileBlocked.delete(key);
   }
 
