@@ -5,12 +5,11 @@
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { loadRunConfig, type RunArgs, type RunConfig } from '../../config/run.js';
-import { buildSources } from '../../daemon/sources.js';
-import { runDaemon } from '../../daemon/run.js';
 import { backendNamed } from '../../firewall/backends.js';
 import { execute } from '../../firewall/executor.js';
 import { Parser } from '../../parse/parser.js';
 import { ruleSetFromArgs } from '../../config/rules.js';
+import { listenText } from '../../metrics/server.js';
 import type { Args, Command } from '../command.js';
 
 export const runCommand: Command = {
@@ -25,6 +24,8 @@ export const runCommand: Command = {
       process.exitCode = await check(config, parser);
       return;
     }
+    // the daemon's modules (SQLite, chokidar, pino) are loaded only to run it: not for --help or --check
+    const [{ runDaemon }, { buildSources }] = await Promise.all([import('../../daemon/run.js'), import('../../daemon/sources.js')]);
     process.exitCode = await runDaemon(config, {
       parser,
       sources: (store, log) => buildSources(config.sources, (source) => store.position(source), log),
@@ -59,6 +60,9 @@ async function check(config: RunConfig, parser: Parser): Promise<number> {
     await execute([{ argv: ['journalctl', '--version'] }]).catch((error: Error) => problems.push(`journal: ${error.message}`));
   }
   if (config.sources.stdin) say('source: standard input');
+  if (config.metrics) say(`metrics: served at http://${listenText(config.metrics)}/metrics`);
+  if (config.hooks.onBlock) say(`on each block: runs ${config.hooks.onBlock} ADDRESS PREFIX DURATION REASON (no shell, 10 s timeout)`);
+  if (config.hooks.onRelease) say(`on each release: runs ${config.hooks.onRelease} ADDRESS PREFIX DURATION REASON (no shell, 10 s timeout)`);
   const as = config.user ? ` as ${config.user.name}` : '';
   if (config.parser !== null) say(`parser: ${JSON.stringify(config.parser)}${as} (/bin/sh -c) reads the log lines instead of logwarden's rules`);
   if (config.postParser !== null) say(`post-parser: ${JSON.stringify(config.postParser)}${as} (/bin/sh -c) filters each attack line before it is scored`);
