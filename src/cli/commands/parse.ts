@@ -34,7 +34,7 @@ export interface ParseTotals {
 function formatEvent(format: Format, event: ParsedEvent, file: string, line: number, time: TimeContext): string {
   if (format === 'sshguard') {
     // sshg-parser's line; a hostname has no kind and is left to the policy (never resolved here)
-    const text = `${event.service} ${event.addr} ${event.kind} ${event.danger}\n`;
+    const text = servicePrefix(event.service) + event.addr + kindDangerSuffix(event.kind, event.danger);
     return event.count === 1 ? text : text.repeat(event.count);
   }
   const ms = bannerTime(event.banner, time);
@@ -59,6 +59,24 @@ function formatEvent(format: Format, event: ParsedEvent, file: string, line: num
   const user = event.user !== null ? ` user=${JSON.stringify(event.user)}` : '';
   const text = `${file}:${line} ${iso ?? '-'} ${event.event} ${event.rule} ${who} service=${event.service} danger=${event.danger}${user}\n`;
   return text.repeat(event.count);
+}
+
+// The parts of an sshguard line around its address, made once: turning the numbers into text for every
+// line cost more than the rest of its formatting
+const servicePrefixes = new Map<number, string>();
+const kindDangerSuffixes = new Map<number, string>();
+
+function servicePrefix(service: number): string {
+  let text = servicePrefixes.get(service);
+  if (text === undefined) servicePrefixes.set(service, (text = `${service} `));
+  return text;
+}
+
+function kindDangerSuffix(kind: number | null, danger: number): string {
+  const key = danger * 8 + (kind ?? 0); // kind is 4, 6 or null
+  let text = kindDangerSuffixes.get(key);
+  if (text === undefined) kindDangerSuffixes.set(key, (text = ` ${kind} ${danger}\n`));
+  return text;
 }
 
 /** An event on its way through attempt correlation, with what printing it needs. */
