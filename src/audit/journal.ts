@@ -3,6 +3,7 @@
  * time range, the system journal or one file. Its exit status and error output are the input's read errors.
  */
 import { spawn } from 'node:child_process';
+import { fileSelection } from '../sources/journal.js';
 
 /** journalctl's JSON lines are whole entries: longer than a log line may be, and still one entry */
 export const JOURNAL_JSON_LINE = 4 * 1024 * 1024;
@@ -27,7 +28,7 @@ export interface JournalReader {
 
 export function journalctlArgs(q: JournalQuery): string[] {
   const args = ['-o', 'json', '--no-pager', '-q'];
-  if (q.file !== null) args.push('--file', q.file);
+  if (q.file !== null) args.push(...fileSelection(q.file));
   if (q.since !== null) args.push('--since', q.since);
   if (q.until !== null) args.push('--until', q.until);
   for (const t of q.identifiers) args.push('-t', t);

@@ -271,7 +271,7 @@ export const OPTIONS = {
   },
   'journal-file': {
     type: 'string',
-    describe: 'Read this journal file (journalctl --file) instead of the system journal',
+    describe: 'Read this journal file (journalctl --file), or every journal file of this folder, followed through rotation (journalctl -D), instead of the system journal',
     commands: ['run', 'audit'],
   },
   since: {

@@ -8,6 +8,7 @@
  * and then nothing arrives. So before following, the cursor is checked with `--cursor C -n 1`, which must print that
  * very entry; if not, reading falls back to `--since` the last event's time, with a warning.
  */
+import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { LineSplitter, MAX_LINE_LENGTH } from '../input/lines.js';
 import type { Logger } from '../log/logger.js';
@@ -125,6 +126,20 @@ export function entryLine(json: string, readAt: number): SourceLine | null {
   };
 }
 
+/**
+ * `--file FILE`, or `-D FOLDER` for a folder of journal files: journalctl follows such a folder through rotation
+ * (a new file appearing in it, the active one renamed), as it follows the system journal.
+ */
+export function fileSelection(path: string): string[] {
+  let folder = false;
+  try {
+    folder = statSync(path).isDirectory();
+  } catch {
+    // a file that does not exist yet: journalctl says so, and the source retries
+  }
+  return folder ? ['-D', path] : ['--file', path];
+}
+
 /** The cursor's `s=` (seqnum id) and `i=` (seqnum): the same entry has the same pair. */
 function sameEntry(a: string, b: string): boolean {
   const key = (cursor: string) => {
@@ -201,7 +216,7 @@ export class JournalSource implements Source {
   /** The journalctl arguments that select entries (no start, no output format). */
   private selection(): string[] {
     const args: string[] = [];
-    if (this.file) args.push('--file', this.file);
+    if (this.file) args.push(...fileSelection(this.file));
     for (const identifier of this.options.identifiers) args.push('-t', identifier);
     for (const unit of this.options.units ?? []) args.push('-u', unit);
     if (this.options.priority !== undefined) args.push('-p', this.options.priority);
@@ -311,7 +326,7 @@ export class JournalSource implements Source {
   /** True when `--cursor C -n 1` prints the entry C itself (rejects, silence and a nearby entry all mean no). */
   private knowsCursor(cursor: string): Promise<boolean> {
     return new Promise((resolvePromise, reject) => {
-      const selection = this.file ? ['--file', this.file] : [];
+      const selection = this.file ? fileSelection(this.file) : [];
       let output = '';
       const child = runChild(this.binary, [...selection, '--cursor', cursor, '-n', '1', '-o', 'json', '--no-pager'], {
         stdout: (chunk) => {

@@ -1,4 +1,4 @@
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_JOURNAL_IDENTIFIERS, JournalSource, type JournalSourceOptions } from '../../src/sources/journal.js';
 import { loadRuleFiles } from './rule-programs.js';
@@ -58,6 +58,22 @@ describe.skipIf(journalRemoteMissing)('JournalSource (real journal files)', () =
     await waitFor(() => got.lines.length >= 3, 'appended entries');
     expect(got.texts()).toEqual(['new 0', 'new 1', 'new 2']);
     expect(source.status()).toMatchObject({ kind: 'journal', state: 'reading', lines: 3 });
+  });
+
+  it('follows a folder of journal files through rotation (a new file, the active one renamed), as journald rotates', async () => {
+    const folder = tmp.path('journal');
+    mkdirSync(folder);
+    writeJournal(`${folder}/system.journal`, entries('before', 0, 2));
+    const source = follow({ file: folder, since: new Date(T0 - 1000) });
+    const got = await collect(source);
+    await waitFor(() => got.lines.length >= 2, 'entries before rotation');
+    // journald's rotation: the active file is archived under a new name, and a new one is started
+    renameSync(`${folder}/system.journal`, `${folder}/system@0001-0001.journal`);
+    writeJournal(`${folder}/system.journal`, entries('after', 2, 2));
+    await waitFor(() => got.lines.length >= 4, 'entries of the new file');
+    writeJournal(`${folder}/system.journal`, entries('appended', 4, 2));
+    await waitFor(() => got.lines.length >= 6, 'entries appended to the new file');
+    expect(got.texts()).toEqual(['before 0', 'before 1', 'after 2', 'after 3', 'appended 4', 'appended 5']);
   });
 
   it('matches identifiers with -t', async () => {
