@@ -177,18 +177,24 @@ export class EvidenceTable {
     const rows = this.db
       .prepare('SELECT * FROM evidence WHERE offender = ? ORDER BY id DESC LIMIT ?')
       .all(key, limit) as Record<string, string & number>[];
-    return rows.reverse().map((r) => ({
-      offender: r.offender,
-      time: r.time,
-      source: r.source,
-      lineNo: r.line_no,
-      event: r.event as 'attack' | 'login',
-      rule: r.rule,
-      service: r.service,
-      danger: r.danger,
-      addr: r.addr,
-      outcome: r.outcome,
-      line: r.line,
-    }));
+    return rows.reverse().map(evidenceRowOf);
   }
+}
+
+/** An evidence row as read from the table. */
+export function evidenceRowOf(r: Record<string, string & number>): EvidenceRow {
+  return {
+    id: r.id,
+    offender: r.offender,
+    time: r.time,
+    source: r.source,
+    lineNo: r.line_no,
+    event: r.event as 'attack' | 'login',
+    rule: r.rule,
+    service: r.service,
+    danger: r.danger,
+    addr: r.addr,
+    outcome: r.outcome,
+    line: r.line,
+  };
 }

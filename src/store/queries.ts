@@ -6,6 +6,7 @@
 import type Database from 'better-sqlite3';
 import type { AddressKind } from '../parse/address.js';
 import { addressToBigInt, networkOf, networkText, width } from '../policy/network.js';
+import { evidenceRowOf } from './evidence.js';
 import type { BlockRow, EvidenceRow, Store } from './store.js';
 
 /** An offender's stored state (the scoring key: the address's /IPV4_SUBNET or /IPV6_SUBNET prefix) */
@@ -65,7 +66,7 @@ export class AddressQueries {
     const rows = this.db
       .prepare('SELECT * FROM evidence WHERE addr = ? ORDER BY time DESC, id DESC LIMIT ?')
       .all(addr, limit ?? -1) as Record<string, string & number>[];
-    return { rows: rows.map(evidenceOf), total };
+    return { rows: rows.map(evidenceRowOf), total };
   }
 
   /** The address's last login that granted trust, if any is kept. */
@@ -73,7 +74,7 @@ export class AddressQueries {
     const row = this.db
       .prepare(`SELECT * FROM evidence WHERE addr = ? AND event = 'login' AND outcome = 'trust-granted' ORDER BY time DESC, id DESC LIMIT 1`)
       .get(addr) as Record<string, string & number> | undefined;
-    return row ? evidenceOf(row) : null;
+    return row ? evidenceRowOf(row) : null;
   }
 }
 
@@ -97,19 +98,3 @@ function offenderOf(r: Record<string, number & string>): OffenderRow {
   };
 }
 
-function evidenceOf(r: Record<string, string & number>): EvidenceRow {
-  return {
-    id: r.id,
-    offender: r.offender,
-    time: r.time,
-    source: r.source,
-    lineNo: r.line_no,
-    event: r.event as 'attack' | 'login',
-    rule: r.rule,
-    service: r.service,
-    danger: r.danger,
-    addr: r.addr,
-    outcome: r.outcome,
-    line: r.line,
-  };
-}
