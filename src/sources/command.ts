@@ -5,7 +5,7 @@
  * natively (JSON, cursor, trusted fields): `journalReaderOf` recognises those.
  */
 import { basename } from 'node:path';
-import { LineSplitter } from '../input/lines.js';
+import { StreamLines } from './stream-lines.js';
 import type { Logger } from '../log/logger.js';
 import { Backoff, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
 import { runChild, type RunningChild } from './child.js';
@@ -77,31 +77,20 @@ export class CommandSource implements Source {
   private run(): void {
     if (this.stopped) return;
     const startedAt = Date.now();
-    let batch: SourceLine[] = [];
-    const splitter = new LineSplitter((text, lineNo) => {
-      batch.push({ text, source: this.name, lineNo, position: null, journal: null, readAt: Date.now() });
-    });
-    const flush = () => {
-      if (batch.length === 0) return;
-      const lines = batch;
-      batch = [];
+    const stream = new StreamLines(this.name, (lines) => {
       this.lines += lines.length;
       this.lastLineAt = Date.now();
       this.onLines(lines);
-    };
+    });
     this.child = runChild('/bin/sh', ['-c', this.name], {
-      stdout: (chunk) => {
-        splitter.write(chunk);
-        flush();
-      },
+      stdout: (chunk) => stream.write(chunk),
       stderrLine: (text) => {
         this.errors++;
         this.lastError = text;
         this.log.warn({ command: this.name, stderr: text }, 'log reader command wrote to stderr');
       },
       end: ({ code, signal, error }) => {
-        splitter.end();
-        flush();
+        stream.end();
         this.child = null;
         if (this.stopped) return;
         const how = error ? error.message : signal ? `killed by ${signal}` : `exited with code ${code}`;

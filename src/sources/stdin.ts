@@ -1,6 +1,6 @@
 /** Reads standard input (or any byte stream) line by line until it ends; there is no position to resume from. */
 import type { Readable } from 'node:stream';
-import { LineSplitter } from '../input/lines.js';
+import { StreamLines } from './stream-lines.js';
 import type { Logger } from '../log/logger.js';
 import type { Source, SourceLine, SourceStatus } from './source.js';
 
@@ -28,28 +28,19 @@ export class StdinSource implements Source {
   }
 
   async start(onLines: (lines: SourceLine[]) => void): Promise<void> {
-    let batch: SourceLine[] = [];
-    const splitter = new LineSplitter((text, lineNo) => {
-      batch.push({ text, source: this.name, lineNo, position: null, journal: null, readAt: Date.now() });
-    });
-    const flush = () => {
-      if (batch.length === 0) return;
-      const lines = batch;
-      batch = [];
+    const stream = new StreamLines(this.name, (lines) => {
       this.lines += lines.length;
       this.lastLineAt = Date.now();
       onLines(lines);
-    };
+    });
     this.state = 'reading';
     this.ended = new Promise<void>((resolve) => {
       this.onData = (chunk: Buffer | string) => {
-        splitter.write(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-        flush();
+        stream.write(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
       };
       this.input.on('data', this.onData);
       this.input.once('end', () => {
-        splitter.end();
-        flush();
+        stream.end();
         this.state = 'stopped';
         this.log.info({ source: this.name, lines: this.lines }, 'standard input ended');
         resolve();
