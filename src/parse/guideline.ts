@@ -192,16 +192,19 @@ function checkSequence(seq: Item[]): string | null {
     }
     if (a.max !== Infinity) continue;
     // what follows: zero-width items and text `a` can also match do not stop it from taking over
-    let adjacent = true;
+    const between: Item[] = [];
     for (let n = k + 1; n < seq.length; n++) {
       const b = seq[n];
       if (b.zeroWidth) continue;
       if (!overlap(a.any, b.first)) break;
-      if (adjacent && endsFree(a) && b.max > b.min) return `${a.text} is right before ${b.text}, which can start with what it matches: they trade characters`;
-      if (b.max === Infinity && overlap(a.any, b.any)) {
+      if (between.length === 0 && endsFree(a) && b.max > b.min) {
+        return `${a.text} is right before ${b.text}, which can start with what it matches: they trade characters`;
+      }
+      // quadratic when each can run over the text between them: every copy of it is a place to split
+      if (b.max === Infinity && overlap(a.any, b.any) && between.every((it) => overlap(it.any, b.any))) {
         return `${a.text} and ${b.text} are unbounded over the same characters with only text both can match between them`;
       }
-      if (b.min > 0) adjacent = false;
+      if (b.min > 0) between.push(b);
     }
   }
   for (const item of seq) {
