@@ -22,6 +22,7 @@ import type { Histogram } from '../metrics/registry.js';
 import { ExternalFilter, sshgLine } from './external.js';
 import { AttackTally, HEARTBEAT_MS, HealthPublisher, type PublishedState } from './health.js';
 import type { HookCall, Hooks } from './hooks.js';
+import { SenderCheck } from './senders.js';
 
 export interface DaemonOptions {
   sources: Source[];
@@ -80,8 +81,11 @@ export class Daemon {
   private publisher: HealthPublisher | null = null;
   /** Keys whose block reached the kernel (or was restored): only their end is a release for --on-release */
   private readonly inForce = new Set<string>();
+  /** Journal entries count only when journald says the service's own daemon wrote them */
+  readonly senders: SenderCheck;
 
   constructor(private readonly options: DaemonOptions) {
+    this.senders = new SenderCheck(options.parser.rules, options.log);
     this.now = options.now ?? Date.now;
     const names = new Map<number, string>();
     for (const r of options.parser.rules) if (!names.has(r.service)) names.set(r.service, r.serviceName);
@@ -265,7 +269,8 @@ export class Daemon {
   private parse(line: SourceLine): ParsedEvent | null {
     const j = line.journal;
     if (j === null) return this.options.parser.parse(line.text);
-    return this.options.parser.parseRecord({ tag: j.identifier, pid: j.pid, host: j.host, message: line.text, time: j.time });
+    const parsed = this.options.parser.parseRecord({ tag: j.identifier, pid: j.pid, host: j.host, message: line.text, time: j.time });
+    return parsed && this.senders.admit(parsed, j);
   }
 
   /** The line's own time when it has one (journal: its realtime stamp), never later than now. */

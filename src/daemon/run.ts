@@ -27,6 +27,7 @@ import { Hooks } from './hooks.js';
 import { ownerAddresses } from './owner.js';
 import { writePidFile } from './pidfile.js';
 import { onSignals } from './signals.js';
+import { readSyslogConfigs, syslogNetworkInputs } from './syslog-network.js';
 
 export class FatalError extends Error {}
 
@@ -63,6 +64,11 @@ export async function runDaemon(config: RunConfig, parts: DaemonParts): Promise<
   let metricsServer: MetricsServer | null = null;
   try {
     for (const w of config.warnings) log.warn({ origin: w.origin }, `${w.origin}: ${w.message}`);
+    // journald records who wrote an entry; a log file's line only says who it claims to be from
+    const { files, stdin, logreader } = config.sources;
+    for (const n of files.length > 0 || stdin || logreader !== null ? syslogNetworkInputs(readSyslogConfigs()) : []) {
+      log.warn({ file: n.path, line: n.line }, `${n.path}:${n.line}: the local syslog accepts lines from the network (${n.what}): whoever reaches it can write lines the log files attribute to any daemon (docs/security.md)`);
+    }
     const resolve = async (name: string) => (await lookup(name, { all: true })).map((a) => a.address);
     const whitelist = new Whitelist(config.whitelist.entries, resolve);
     for (const p of config.whitelist.entries.problems) log.warn({ source: p.source, line: p.line }, `whitelist entry ${JSON.stringify(p.entry)} skipped: ${p.message}`);

@@ -5,6 +5,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { guidelineProblem } from './guideline.js';
 
 /**
  * `attack` and `login` are what the policy scores and trusts; `connect` only tells which address a session
@@ -85,7 +86,20 @@ export interface ServiceFile {
   programs: string[];
   /** The daemon forks one process per client connection, so host+program+pid names a connection (OpenSSH) */
   connectionPerPid?: boolean;
+  /** Who may write this service's journal entries (src/daemon/senders.ts) */
+  senders?: SenderSpec;
   rules: RuleSpec[];
+}
+
+/**
+ * The daemon behind a service, as journald records it from the kernel (fields a client cannot set): its
+ * executable (`_EXE`) or systemd unit (`_SYSTEMD_UNIT`), each possibly with one `*`, and its accounts (`_UID`).
+ */
+export interface SenderSpec {
+  executables: string[];
+  units: string[];
+  /** Account names (resolved through /etc/passwd) or numeric uids */
+  users: string[];
 }
 
 export interface CompiledRule {
@@ -111,6 +125,8 @@ export interface CompiledRule {
   sticky: RegExp | null;
   programs: string[];
   connectionPerPid: boolean;
+  /** null when the file names none: journal entries are then accepted from root only */
+  senders: SenderSpec | null;
   file: string;
   examples: RuleExamples;
 }
@@ -154,8 +170,9 @@ function compileFile(file: string, data: unknown): CompiledRule[] {
   }
   if (!Array.isArray(spec.rules) || spec.rules.length === 0) fail(file, 'rules', 'expected a non-empty list');
   for (const key of Object.keys(spec)) {
-    if (!['service', 'name', 'programs', 'connectionPerPid', 'rules'].includes(key)) fail(file, key, 'unknown key');
+    if (!['service', 'name', 'programs', 'connectionPerPid', 'senders', 'rules'].includes(key)) fail(file, key, 'unknown key');
   }
+  const senders = spec.senders === undefined ? null : sendersOf(file, spec.senders);
   if (spec.connectionPerPid !== undefined && typeof spec.connectionPerPid !== 'boolean') fail(file, 'connectionPerPid', 'expected true or false');
   return spec.rules.map((rule, index) => {
     const where = `rules[${index}]${typeof rule?.id === 'string' ? ` (${rule.id})` : ''}`;
@@ -189,6 +206,8 @@ function compileFile(file: string, data: unknown): CompiledRule[] {
     } catch (error) {
       fail(file, `${where}.pattern`, (error as Error).message);
     }
+    const problem = guidelineProblem(regex.source, regex.flags);
+    if (problem !== null) fail(file, `${where}.pattern`, `breaks the cost guideline (docs/rules.md): ${problem}`);
     const session = regex.source.includes('(?<session>');
     if (!regex.source.includes('(?<addr>') && !session) {
       fail(file, `${where}.pattern`, 'must capture the address with %ADDR% (or a (?<session>...) that an earlier line of the session names)');
@@ -241,10 +260,28 @@ function compileFile(file: string, data: unknown): CompiledRule[] {
       sticky: stickyOf(regex),
       programs: spec.programs,
       connectionPerPid: spec.connectionPerPid === true,
+      senders,
       file,
       examples,
     };
   });
+}
+
+const SENDER_KEYS = ['executables', 'units', 'users'] as const;
+
+function sendersOf(file: string, data: unknown): SenderSpec {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) fail(file, 'senders', 'expected { executables, units, users }');
+  const spec = data as Record<string, unknown>;
+  for (const key of Object.keys(spec)) if (!(SENDER_KEYS as readonly string[]).includes(key)) fail(file, `senders.${key}`, 'unknown key');
+  for (const key of SENDER_KEYS) {
+    const list = spec[key];
+    if (!Array.isArray(list) || !list.every((v) => typeof v === 'string' && v.length > 0 && v.split('*').length <= 2)) {
+      fail(file, `senders.${key}`, 'expected a list of names (each with at most one *)');
+    }
+  }
+  if ((spec.users as string[]).length === 0) fail(file, 'senders.users', 'expected at least one account');
+  if ((spec.executables as string[]).length + (spec.units as string[]).length === 0) fail(file, 'senders', 'expected at least one executable or unit');
+  return { executables: spec.executables as string[], units: spec.units as string[], users: spec.users as string[] };
 }
 
 function stickyOf(regex: RegExp): RegExp | null {

@@ -1,0 +1,54 @@
+// Fuzzing, long version (npm run test:stress; the short one is test/hostile/fuzz.test.ts): many more hostile
+// lines through the parser, journal entries, a real file and a stream, with memory measured across the run.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { fuzzStream, hostileBytes, journalJson, LineTimer, MARKER, rssMB, throughFile, throughJournal, throughStdin } from '../hostile/fuzz.js';
+
+const LINE_BUDGET_MS = 5;
+
+describe('hostile input, long', () => {
+  it('300,000 fragment-built lines through the parser, as lines and as journal records', () => {
+    const timer = new LineTimer();
+    const before = rssMB();
+    fc.assert(
+      fc.property(hostileBytes, fc.option(fc.constantFrom('sshd', 'dovecot', 'postfix/smtpd', 'nginx', 'exim', 'named', 'kernel', '')), (bytes, tag) => {
+        const line = bytes.toString('utf8');
+        timer.parse(line);
+        timer.parse(line, { tag, pid: 1, host: 'web', message: line, time: 0 });
+      }),
+      { numRuns: 150_000 },
+    );
+    const grew = rssMB() - before;
+    console.log(`parser: ${timer.lines} lines, longest ${timer.longest.toFixed(3)} ms (again: ${timer.confirmed().toFixed(3)} ms) (${JSON.stringify(timer.longestLine.slice(0, 80))}), RSS grew ${grew.toFixed(0)} MB`);
+    expect(timer.confirmed()).toBeLessThan(LINE_BUDGET_MS);
+    expect(grew).toBeLessThan(128);
+  });
+
+  it('30,000 journal lines built from fragments', () => {
+    const timer = new LineTimer();
+    fc.assert(fc.property(journalJson, (json) => throughJournal(json, timer)), { numRuns: 30_000 });
+    console.log(`journal: ${timer.lines} entries parsed, longest ${timer.longest.toFixed(3)} ms (again: ${timer.confirmed().toFixed(3)} ms)`);
+    expect(timer.confirmed()).toBeLessThan(LINE_BUDGET_MS);
+  });
+
+  it('a real file and a stream: 20,000 hostile lines and 10 MB lines without a newline, five times over', async () => {
+    const before = rssMB();
+    let lines = 0;
+    let longest = 0;
+    for (let round = 0; round < 5; round++) {
+      const chunks = fuzzStream(fc.sample(hostileBytes, { numRuns: 20_000, seed: round }));
+      const fileTimer = new LineTimer();
+      const stdinTimer = new LineTimer();
+      const fromFile = await throughFile(chunks, fileTimer);
+      const fromStdin = await throughStdin(chunks, fc.sample(fc.integer({ min: 1, max: 200_000 }), { numRuns: 2000, seed: round }), stdinTimer);
+      expect(fromStdin.map((l) => l.text)).toEqual(fromFile.map((l) => l.text));
+      expect(fromFile.at(-1)!.text).toBe(MARKER);
+      lines += fromFile.length + fromStdin.length;
+      longest = Math.max(longest, fileTimer.confirmed(), stdinTimer.confirmed());
+    }
+    const grew = rssMB() - before;
+    console.log(`file and stdin: ${lines} lines, longest (timed again) ${longest.toFixed(3)} ms, RSS grew ${grew.toFixed(0)} MB over 5 rounds`);
+    expect(longest).toBeLessThan(LINE_BUDGET_MS);
+    expect(grew).toBeLessThan(128);
+  });
+});
