@@ -90,7 +90,8 @@ export async function crashTorture(lab: Lab, o: CrashTortureOptions): Promise<Cr
       attackers.push(addr);
       for (let i = 0; i < 3; i++) text += line(addr);
     } else if (r < 0.5) {
-      const addr = friend % 2 === 0 ? '192.0.2.10' : `10.200.${(friend >> 8) & 255}.${friend & 255}`;
+      // the store keeps 50 evidence rows per offender: 192.0.2.10 gets fewer, so that every row can be checked
+      const addr = friend % 2 === 0 && friend < 30 ? '192.0.2.10' : `10.200.${(friend >> 8) & 255}.${friend & 255}`;
       friend++;
       for (let i = 0; i < 3; i++) text += line(addr);
     }
