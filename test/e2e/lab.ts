@@ -270,3 +270,19 @@ export class Lab {
     for (const ns of [this.server, this.client]) spawnSync('ip', ['netns', 'del', ns]);
   }
 }
+
+/** Starts `logwarden run ARGS` (built, dist/) in the test's own namespaces, for backends that touch no firewall (null). */
+export function startLogwarden(args: string[], env: NodeJS.ProcessEnv = process.env): DaemonProcess {
+  return new DaemonProcess([process.execPath, CLI, 'run', ...args], env);
+}
+
+/** Rows of a query on a store, opened read-only for it (the daemon may be writing it meanwhile). */
+export async function queryStore<T>(db: string, sql: string): Promise<T[]> {
+  const { default: Database } = await import('better-sqlite3');
+  const store = new Database(db, { readonly: true });
+  try {
+    return store.prepare(sql).all() as T[];
+  } finally {
+    store.close();
+  }
+}
