@@ -21,6 +21,8 @@ export interface Drift {
   setUp: boolean;
   /** The kernel's allow list differed from the wanted one */
   allowChanged: boolean;
+  /** Our objects were there but changed (a rule inserted into our chain, a set or chain gone): what, rebuilt */
+  altered?: string;
   /** Blocks (re)added: missing, or with a kernel timeout shorter than the store's */
   blocked: BlockEntry[];
   /** Elements removed: in the kernel, not wanted */
@@ -99,8 +101,9 @@ export class Applier {
     const wanted = this.wanted();
     const before = await this.firewall.state();
     const drift: Drift = { setUp: !before.present, allowChanged: false, blocked: [], unblocked: [], renewed: [] };
+    if (before.altered !== undefined) drift.altered = before.altered;
     drift.allowChanged = before.present && !sameNetworks(before.allow, wanted.allow);
-    if (!before.present || drift.allowChanged) await this.firewall.setup(wanted.allow);
+    if (!before.present || drift.allowChanged || drift.altered !== undefined) await this.firewall.setup(wanted.allow);
     const current: KernelState = before.present ? before : { present: true, blocks: [], allow: wanted.allow };
     const { kernelExpiry, maxTimeout } = this.firewall.backend;
     const ops = syncOperations(wanted.blocks, current, kernelExpiry, maxTimeout);
@@ -137,7 +140,7 @@ export class Applier {
   }
 
   private report(drift: Drift, firstRun: boolean): void {
-    const repairs = drift.blocked.length + drift.unblocked.length + (drift.setUp ? 1 : 0) + (drift.allowChanged ? 1 : 0);
+    const repairs = drift.blocked.length + drift.unblocked.length + (drift.setUp ? 1 : 0) + (drift.allowChanged ? 1 : 0) + (drift.altered !== undefined ? 1 : 0);
     if (firstRun) {
       this.log.info(
         { blocks: drift.blocked.length, lifted: drift.unblocked.length, created: drift.setUp },
@@ -152,6 +155,7 @@ export class Applier {
     this.health.repairs += repairs;
     if (drift.setUp) this.log.warn({}, `firewall objects of ${this.firewall.options.name} were missing: created them again`);
     if (drift.allowChanged) this.log.warn({}, 'the kernel allow list differed from the whitelist: set it again');
+    if (drift.altered !== undefined) this.log.warn({ altered: drift.altered }, `firewall objects of ${this.firewall.options.name} were changed (${drift.altered}): rebuilt them`);
     const sample = (list: string[]) => list.slice(0, 10).join(', ') + (list.length > 10 ? `, ... (${list.length} in all)` : '');
     if (drift.blocked.length > 0) {
       this.log.warn({ count: drift.blocked.length }, `firewall drift: re-added ${sample(drift.blocked.map((b) => networkText(b.net)))}`);
@@ -168,7 +172,7 @@ export class Applier {
    */
   async change(ops: Operation[], allow: Network[]): Promise<void> {
     const current = await this.firewall.state();
-    if (!current.present || !sameNetworks(current.allow, allow)) await this.firewall.setup(allow);
+    if (!current.present || current.altered !== undefined || !sameNetworks(current.allow, allow)) await this.firewall.setup(allow);
     await this.firewall.apply(ops, current.present ? current : { present: true, blocks: [], allow });
   }
 
