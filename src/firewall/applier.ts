@@ -5,7 +5,7 @@
  * retried by reconciling again; it is never fed back into the policy.
  */
 import type { Logger } from '../log/logger.js';
-import { type Network, networkText } from '../policy/network.js';
+import { type Network, NetworkSet, networkText } from '../policy/network.js';
 import { type BlockEntry, type KernelState, type Operation, syncOperations } from './backend.js';
 import { ExpiryScheduler } from './expiry.js';
 import { describeOperation, type Firewall } from './firewall.js';
@@ -50,10 +50,22 @@ export interface ApplierOptions {
   now?: () => number;
 }
 
-const sameNetworks = (a: Network[], b: Network[]) => {
+/**
+ * Whether the kernel's allow list lets through exactly the wanted one: each of its entries is wanted, and each
+ * wanted entry is there or inside one that is (nft drops an entry contained in another: 127.0.0.1 in 127.0.0.0/8).
+ */
+const sameNetworks = (kernel: Network[], wanted: Network[]) => {
   const key = (n: Network) => networkText(n);
-  const left = new Set(a.map(key));
-  return left.size === new Set(b.map(key)).size && b.every((n) => left.has(key(n)));
+  const held = new Set(kernel.map(key));
+  const want = new Set(wanted.map(key));
+  if (!kernel.every((n) => want.has(key(n)))) return false;
+  const inside = (outer: Network, inner: Network) => {
+    if (outer.kind !== inner.kind || outer.cidr > inner.cidr) return false;
+    const one = new NetworkSet();
+    one.add(outer);
+    return one.has(inner.addr, inner.kind);
+  };
+  return wanted.every((w) => held.has(key(w)) || kernel.some((k) => inside(k, w)));
 };
 
 export class Applier {
