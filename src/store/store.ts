@@ -10,7 +10,7 @@ import { isCanonicalNetwork, type Network, networkText } from '../policy/network
 import type { Offender } from '../policy/policy.js';
 import type { Position } from '../sources/source.js';
 import { type AllowEntry, AllowTable } from './allow.js';
-import { type BlockOrigin, type BlockReason, type BlockRow, BlocksTable } from './blocks.js';
+import { type BlockOrigin, type BlockReason, type BlockRow, BlocksTable, queuedBlockRow } from './blocks.js';
 import { explain, StoreError } from './error.js';
 import { type EvidenceRow, EvidenceTable } from './evidence.js';
 import { OffendersTable } from './offenders.js';
@@ -236,7 +236,15 @@ export class Store {
   /** The active blocks: the real ones (what the kernel must hold), or with `simulated` the dry run's. */
   activeBlocks(options: { simulated?: boolean } = {}): BlockRow[] {
     this.queue.flushForRead();
-    return this.blocks.active(options.simulated ?? false);
+    const simulated = options.simulated ?? false;
+    const rows = this.blocks.active(simulated);
+    const queued = this.queue.queuedBlocks.filter((q) => q.simulated === simulated);
+    if (queued.length === 0) return rows;
+    // writes are failing: the blocks decided meanwhile are active all the same (the kernel must keep them), and
+    // each ends the written active block of its key as its insert will
+    const byKey = new Map(rows.map((r) => [r.key, r]));
+    for (const q of queued) byKey.set(q.key, queuedBlockRow(q));
+    return [...byKey.values()];
   }
 
   // ---- allow list: the wanted state ----
