@@ -411,8 +411,11 @@ export class Daemon {
     this.engine.finish();
     await this.options.applier?.settle();
     this.options.applier?.stop();
-    this.options.store.flushAll();
-    await this.options.hooks?.stop();
-    this.publisher?.stop();
+    try {
+      this.options.store.flushAll();
+    } finally {
+      await this.options.hooks?.stop();
+      this.publisher?.stop();
+    }
   }
 }
