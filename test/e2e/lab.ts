@@ -264,6 +264,11 @@ export class Lab {
     return daemon;
   }
 
+  /** A daemon started another way (startDaemonUnder), stopped with the lab at the latest */
+  adopt(daemon: DaemonProcess): void {
+    this.daemons.push(daemon);
+  }
+
   stop(): void {
     for (const d of this.daemons) d.kill();
     this.listener?.kill('SIGKILL');
@@ -349,4 +354,11 @@ export class Container {
     this.listener?.kill('SIGKILL');
     spawnSync('ip', ['netns', 'del', this.ns]);
   }
+}
+
+/** Starts `logwarden run ARGS` like lab.startDaemon, its whole command line run by `wrapper` (e.g. unshare ... sh -c '... exec "$@"' sh). */
+export function startDaemonUnder(lab: Lab, wrapper: string[], args: string[], env: NodeJS.ProcessEnv = process.env): DaemonProcess {
+  const daemon = new DaemonProcess([...wrapper, ...lab.inServer, process.execPath, CLI, 'run', ...args], env);
+  lab.adopt(daemon);
+  return daemon;
 }
