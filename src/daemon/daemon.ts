@@ -305,6 +305,7 @@ export class Daemon {
       const now = this.now();
       this.logExpiries(now);
       this.engine.tick(now);
+      this.options.store.checkFile();
     } catch (error) {
       this.options.log.error({}, `expiry and pruning failed: ${(error as Error).message}`);
     }

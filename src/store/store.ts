@@ -11,6 +11,7 @@ import type { Offender } from '../policy/policy.js';
 import type { Position } from '../sources/source.js';
 import { type AllowEntry, AllowTable } from './allow.js';
 import { type BlockOrigin, type BlockReason, type BlockRow, BlocksTable, queuedBlockRow } from './blocks.js';
+import { FileGuard } from './detached.js';
 import { explain, StoreError } from './error.js';
 import { type EvidenceRow, EvidenceTable } from './evidence.js';
 import { OffendersTable } from './offenders.js';
@@ -67,6 +68,7 @@ export class Store {
   private readonly allow: AllowTable;
   private readonly status: StatusTable;
   private readonly log: Logger;
+  private readonly guard: FileGuard;
 
   private constructor(
     readonly db: Database.Database,
@@ -113,6 +115,12 @@ export class Store {
       },
       () => this.flush(),
     );
+    this.guard = new FileGuard(path, db, log, () => this.queue.flushForRead());
+  }
+
+  /** Whether the file at the path is still the one open; when it was deleted or replaced, copies the state out. */
+  checkFile(): void {
+    this.guard.check();
   }
 
   /**
@@ -313,6 +321,7 @@ export class Store {
     try {
       this.trim();
       this.db.pragma('wal_checkpoint(TRUNCATE)');
+      this.guard.check(true);
     } finally {
       this.queue.stop();
       const lost = this.queue.pending;
