@@ -310,6 +310,7 @@ export class Daemon {
       const now = this.now();
       this.logExpiries(now);
       this.engine.tick(now);
+      this.options.store.checkFile();
     } catch (error) {
       this.options.log.error({}, `expiry and pruning failed: ${(error as Error).message}`);
     }
@@ -416,8 +417,11 @@ export class Daemon {
     this.engine.finish();
     await this.options.applier?.settle();
     this.options.applier?.stop();
-    this.options.store.flushAll();
-    await this.options.hooks?.stop();
-    this.publisher?.stop();
+    try {
+      this.options.store.flushAll();
+    } finally {
+      await this.options.hooks?.stop();
+      this.publisher?.stop();
+    }
   }
 }

@@ -136,18 +136,35 @@ export async function runDaemon(config: RunConfig, parts: DaemonParts): Promise<
         void (async () => {
           log.info({ why }, `${why}: stopping`);
           await activeWatcher.close();
-          await running.stop();
+          let keep = config.keepOnExit;
+          let code = 0;
+          try {
+            await running.stop();
+          } catch (error) {
+            // the kernel is then the only record of the blocks decided since the store failed: it keeps them
+            log.error(
+              { pending: store!.pendingWrites },
+              `${(error as Error).message}: they are lost with this process; the firewall objects are left in place so that the blocks hold`,
+            );
+            keep = true;
+            code = 1;
+          }
           await metricsServer?.close();
-          if (firewall && !config.keepOnExit) {
+          if (firewall && !keep) {
             await firewall.teardown().catch((error: Error) => log.error({}, `removing our firewall objects failed: ${error.message}`));
           }
           firewall?.close();
-          store!.close();
+          try {
+            store!.close();
+          } catch (error) {
+            if (code === 0) log.error({}, `closing the store failed: ${(error as Error).message}`);
+            code = 1;
+          }
           removePid?.();
           log.info({ lines: running.counts.lines, blocks: running.counts.blocks }, 'stopped');
           await log.flush();
           control.off();
-          resolve(0);
+          resolve(code);
         })();
       };
     });

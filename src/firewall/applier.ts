@@ -5,7 +5,7 @@
  * retried by reconciling again; it is never fed back into the policy.
  */
 import type { Logger } from '../log/logger.js';
-import { type Network, networkText } from '../policy/network.js';
+import { type Network, NetworkSet, networkText } from '../policy/network.js';
 import { type BlockEntry, type KernelState, type Operation, syncOperations } from './backend.js';
 import { ExpiryScheduler } from './expiry.js';
 import { describeOperation, type Firewall } from './firewall.js';
@@ -21,6 +21,8 @@ export interface Drift {
   setUp: boolean;
   /** The kernel's allow list differed from the wanted one */
   allowChanged: boolean;
+  /** Our objects were there but changed (a rule inserted into our chain, a set or chain gone): what, rebuilt */
+  altered?: string;
   /** Blocks (re)added: missing, or with a kernel timeout shorter than the store's */
   blocked: BlockEntry[];
   /** Elements removed: in the kernel, not wanted */
@@ -48,10 +50,22 @@ export interface ApplierOptions {
   now?: () => number;
 }
 
-const sameNetworks = (a: Network[], b: Network[]) => {
+/**
+ * Whether the kernel's allow list lets through exactly the wanted one: each of its entries is wanted, and each
+ * wanted entry is there or inside one that is (nft drops an entry contained in another: 127.0.0.1 in 127.0.0.0/8).
+ */
+const sameNetworks = (kernel: Network[], wanted: Network[]) => {
   const key = (n: Network) => networkText(n);
-  const left = new Set(a.map(key));
-  return left.size === new Set(b.map(key)).size && b.every((n) => left.has(key(n)));
+  const held = new Set(kernel.map(key));
+  const want = new Set(wanted.map(key));
+  if (!kernel.every((n) => want.has(key(n)))) return false;
+  const inside = (outer: Network, inner: Network) => {
+    if (outer.kind !== inner.kind || outer.cidr > inner.cidr) return false;
+    const one = new NetworkSet();
+    one.add(outer);
+    return one.has(inner.addr, inner.kind);
+  };
+  return wanted.every((w) => held.has(key(w)) || kernel.some((k) => inside(k, w)));
 };
 
 export class Applier {
@@ -99,8 +113,9 @@ export class Applier {
     const wanted = this.wanted();
     const before = await this.firewall.state();
     const drift: Drift = { setUp: !before.present, allowChanged: false, blocked: [], unblocked: [], renewed: [] };
+    if (before.altered !== undefined) drift.altered = before.altered;
     drift.allowChanged = before.present && !sameNetworks(before.allow, wanted.allow);
-    if (!before.present || drift.allowChanged) await this.firewall.setup(wanted.allow);
+    if (!before.present || drift.allowChanged || drift.altered !== undefined) await this.firewall.setup(wanted.allow);
     const current: KernelState = before.present ? before : { present: true, blocks: [], allow: wanted.allow };
     const { kernelExpiry, maxTimeout } = this.firewall.backend;
     const ops = syncOperations(wanted.blocks, current, kernelExpiry, maxTimeout);
@@ -137,7 +152,7 @@ export class Applier {
   }
 
   private report(drift: Drift, firstRun: boolean): void {
-    const repairs = drift.blocked.length + drift.unblocked.length + (drift.setUp ? 1 : 0) + (drift.allowChanged ? 1 : 0);
+    const repairs = drift.blocked.length + drift.unblocked.length + (drift.setUp ? 1 : 0) + (drift.allowChanged ? 1 : 0) + (drift.altered !== undefined ? 1 : 0);
     if (firstRun) {
       this.log.info(
         { blocks: drift.blocked.length, lifted: drift.unblocked.length, created: drift.setUp },
@@ -152,6 +167,7 @@ export class Applier {
     this.health.repairs += repairs;
     if (drift.setUp) this.log.warn({}, `firewall objects of ${this.firewall.options.name} were missing: created them again`);
     if (drift.allowChanged) this.log.warn({}, 'the kernel allow list differed from the whitelist: set it again');
+    if (drift.altered !== undefined) this.log.warn({ altered: drift.altered }, `firewall objects of ${this.firewall.options.name} were changed (${drift.altered}): rebuilt them`);
     const sample = (list: string[]) => list.slice(0, 10).join(', ') + (list.length > 10 ? `, ... (${list.length} in all)` : '');
     if (drift.blocked.length > 0) {
       this.log.warn({ count: drift.blocked.length }, `firewall drift: re-added ${sample(drift.blocked.map((b) => networkText(b.net)))}`);
@@ -168,7 +184,7 @@ export class Applier {
    */
   async change(ops: Operation[], allow: Network[]): Promise<void> {
     const current = await this.firewall.state();
-    if (!current.present || !sameNetworks(current.allow, allow)) await this.firewall.setup(allow);
+    if (!current.present || current.altered !== undefined || !sameNetworks(current.allow, allow)) await this.firewall.setup(allow);
     await this.firewall.apply(ops, current.present ? current : { present: true, blocks: [], allow });
   }
 

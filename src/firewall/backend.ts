@@ -40,6 +40,11 @@ export interface KernelState {
   present: boolean;
   blocks: BlockEntry[];
   allow: Network[];
+  /**
+   * Set when our objects are there but not as setup makes them (a set or chain missing, a rule inserted into
+   * our chain, its hook, priority or policy changed): what differs. Setup is run again to rebuild them.
+   */
+  altered?: string;
 }
 
 export interface Backend {

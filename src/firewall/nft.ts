@@ -20,6 +20,16 @@ export const NFT_MAX_TIMEOUT = 100_000 * 86_400;
 
 type SetName = 'blocked4' | 'blocked6' | 'blockednet4' | 'blockednet6' | 'allow4' | 'allow6';
 const BLOCK_SETS: SetName[] = ['blocked4', 'blocked6', 'blockednet4', 'blockednet6'];
+const ALL_SETS: SetName[] = [...BLOCK_SETS, 'allow4', 'allow6'];
+/** Each base chain's rules, in order: setup renders them, and a listing must show exactly these */
+const CHAIN_RULES = [
+  'ip saddr @allow4 return',
+  'ip6 saddr @allow6 return',
+  'ip saddr @blocked4 drop',
+  'ip saddr @blockednet4 drop',
+  'ip6 saddr @blocked6 drop',
+  'ip6 saddr @blockednet6 drop',
+];
 
 
 function checkOptions(options: FirewallOptions): string {
@@ -153,15 +163,8 @@ export function nftSetupText(options: FirewallOptions, allow: Network[]): string
   // every chain logwarden may own goes (whatever its old hook or priority), then the wanted ones come back
   for (const hook of HOOKS) lines.push(`add chain inet ${t} ${hook}`, `flush chain inet ${t} ${hook}`, `delete chain inet ${t} ${hook}`);
   for (const hook of options.hooks) {
-    lines.push(
-      `add chain inet ${t} ${hook} { type filter hook ${hook} priority ${options.priority}; policy accept; }`,
-      `add rule inet ${t} ${hook} ip saddr @allow4 return`,
-      `add rule inet ${t} ${hook} ip6 saddr @allow6 return`,
-      `add rule inet ${t} ${hook} ip saddr @blocked4 drop`,
-      `add rule inet ${t} ${hook} ip saddr @blockednet4 drop`,
-      `add rule inet ${t} ${hook} ip6 saddr @blocked6 drop`,
-      `add rule inet ${t} ${hook} ip6 saddr @blockednet6 drop`,
-    );
+    lines.push(`add chain inet ${t} ${hook} { type filter hook ${hook} priority ${options.priority}; policy accept; }`);
+    for (const rule of CHAIN_RULES) lines.push(`add rule inet ${t} ${hook} ${rule}`);
   }
   return `${lines.join('\n')}\n`;
 }
@@ -211,17 +214,53 @@ function readElement(el: unknown, kind: 4 | 6): BlockEntry[] {
   return readValue(el, kind).map((net) => ({ net, timeout: null }));
 }
 
+/** A rule of the listing in the text setup gives it (`ip saddr @blocked4 drop`), or null for any other rule. */
+function ruleText(expr: unknown): string | null {
+  if (!Array.isArray(expr) || expr.length !== 2) return null;
+  const m = (expr[0] as { match?: { op?: unknown; left?: { payload?: { protocol?: unknown; field?: unknown } }; right?: unknown } }).match;
+  const p = m?.left?.payload;
+  const verdict = Object.keys((expr[1] ?? {}) as object);
+  if (!m || m.op !== '==' || !p || p.field !== 'saddr' || typeof p.protocol !== 'string' || typeof m.right !== 'string' || verdict.length !== 1) return null;
+  return `${p.protocol} saddr ${m.right} ${verdict[0]}`;
+}
+
+/** What differs between our table's sets and chains and what setup makes, or null when nothing does. */
+function alteration(options: FirewallOptions, sets: Set<string>, chains: Map<string, { hook?: unknown; prio?: unknown; policy?: unknown }>, rules: Map<string, string[]>): string | null {
+  const missing = ALL_SETS.filter((s) => !sets.has(s));
+  if (missing.length > 0) return `set(s) ${missing.join(', ')} missing`;
+  for (const hook of options.hooks) {
+    const chain = chains.get(hook);
+    if (!chain) return `chain ${hook} missing`;
+    if (chain.hook !== hook || chain.prio !== options.priority || chain.policy !== 'accept') {
+      return `chain ${hook} has hook ${String(chain.hook)}, priority ${String(chain.prio)}, policy ${String(chain.policy)}`;
+    }
+    const got = rules.get(hook) ?? [];
+    if (got.length !== CHAIN_RULES.length || got.some((r, i) => r !== CHAIN_RULES[i])) return `chain ${hook} holds other rules: ${got.join('; ')}`;
+  }
+  return null;
+}
+
 export function nftParseList(options: FirewallOptions, outputs: string[]): KernelState {
   const table = checkOptions(options);
   const text = (outputs[0] ?? '').trim();
   const state: KernelState = { present: false, blocks: [], allow: [] };
   if (text === '') return state; // no such table (nft exits 1, accepted by list's okCodes)
   const doc = JSON.parse(text) as { nftables?: Record<string, unknown>[] };
+  const sets = new Set<string>();
+  const chains = new Map<string, { hook?: unknown; prio?: unknown; policy?: unknown }>();
+  const rules = new Map<string, string[]>();
   for (const item of doc.nftables ?? []) {
     const t = item.table as { family?: string; name?: string } | undefined;
     if (t && t.family === 'inet' && t.name === table) state.present = true;
+    const c = item.chain as { family?: string; table?: string; name?: string; hook?: unknown; prio?: unknown; policy?: unknown } | undefined;
+    if (c && c.family === 'inet' && c.table === table && typeof c.name === 'string') chains.set(c.name, c);
+    const r = item.rule as { family?: string; table?: string; chain?: string; expr?: unknown } | undefined;
+    if (r && r.family === 'inet' && r.table === table && typeof r.chain === 'string') {
+      rules.set(r.chain, [...(rules.get(r.chain) ?? []), ruleText(r.expr) ?? 'a foreign rule']);
+    }
     const s = item.set as { family?: string; table?: string; name?: string; elem?: unknown[] } | undefined;
     if (!s || s.family !== 'inet' || s.table !== table) continue;
+    if (typeof s.name === 'string') sets.add(s.name);
     const m = /^(blocked|blockednet|allow)([46])$/.exec(s.name ?? '');
     if (!m) continue;
     const kind = Number(m[2]) as 4 | 6;
@@ -231,6 +270,8 @@ export function nftParseList(options: FirewallOptions, outputs: string[]): Kerne
       else state.blocks.push(...entries);
     }
   }
+  const altered = state.present ? alteration(options, sets, chains, rules) : null;
+  if (altered !== null) state.altered = altered;
   return state;
 }
 

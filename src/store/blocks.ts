@@ -100,6 +100,12 @@ export class BlocksTable {
   }
 }
 
+/** A block still in the write queue, as the row it becomes (id 0: not written yet) */
+export function queuedBlockRow(q: QueuedBlock): BlockRow {
+  const { key, net, start, expires, origin, simulated } = q;
+  return { id: 0, key, addr: net.addr, cidr: net.cidr, kind: net.kind, start, expires, origin, reason: JSON.parse(q.reason) as BlockReason, state: 'active', endedAt: null, simulated };
+}
+
 function toBlockRow(r: Record<string, unknown>): BlockRow {
   return {
     id: r.id as number,

@@ -112,6 +112,11 @@ export class WriteQueue {
     this.queued();
   }
 
+  /** Blocks not written yet (while writes fail, all those decided since), in the order they were decided */
+  get queuedBlocks(): readonly QueuedBlock[] {
+    return this.blocks;
+  }
+
   /** The position after everything queued so far: written in the same transaction as all of it. */
   addPosition(source: string, position: Position): void {
     this.positions.set(source, position);

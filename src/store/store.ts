@@ -10,7 +10,8 @@ import { isCanonicalNetwork, type Network, networkText } from '../policy/network
 import type { Offender } from '../policy/policy.js';
 import type { Position } from '../sources/source.js';
 import { type AllowEntry, AllowTable } from './allow.js';
-import { type BlockOrigin, type BlockReason, type BlockRow, BlocksTable } from './blocks.js';
+import { type BlockOrigin, type BlockReason, type BlockRow, BlocksTable, queuedBlockRow } from './blocks.js';
+import { FileGuard } from './detached.js';
 import { explain, StoreError } from './error.js';
 import { type EvidenceRow, EvidenceTable } from './evidence.js';
 import { OffendersTable } from './offenders.js';
@@ -67,6 +68,7 @@ export class Store {
   private readonly allow: AllowTable;
   private readonly status: StatusTable;
   private readonly log: Logger;
+  private readonly guard: FileGuard;
 
   private constructor(
     readonly db: Database.Database,
@@ -113,6 +115,12 @@ export class Store {
       },
       () => this.flush(),
     );
+    this.guard = new FileGuard(path, db, log, () => this.queue.flushForRead());
+  }
+
+  /** Whether the file at the path is still the one open; when it was deleted or replaced, copies the state out. */
+  checkFile(): void {
+    this.guard.check();
   }
 
   /**
@@ -236,7 +244,15 @@ export class Store {
   /** The active blocks: the real ones (what the kernel must hold), or with `simulated` the dry run's. */
   activeBlocks(options: { simulated?: boolean } = {}): BlockRow[] {
     this.queue.flushForRead();
-    return this.blocks.active(options.simulated ?? false);
+    const simulated = options.simulated ?? false;
+    const rows = this.blocks.active(simulated);
+    const queued = this.queue.queuedBlocks.filter((q) => q.simulated === simulated);
+    if (queued.length === 0) return rows;
+    // writes are failing: the blocks decided meanwhile are active all the same (the kernel must keep them), and
+    // each ends the written active block of its key as its insert will
+    const byKey = new Map(rows.map((r) => [r.key, r]));
+    for (const q of queued) byKey.set(q.key, queuedBlockRow(q));
+    return [...byKey.values()];
   }
 
   // ---- allow list: the wanted state ----
@@ -305,6 +321,7 @@ export class Store {
     try {
       this.trim();
       this.db.pragma('wal_checkpoint(TRUNCATE)');
+      this.guard.check(true);
     } finally {
       this.queue.stop();
       const lost = this.queue.pending;

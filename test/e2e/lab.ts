@@ -264,6 +264,11 @@ export class Lab {
     return daemon;
   }
 
+  /** A daemon started another way (startDaemonUnder), stopped with the lab at the latest */
+  adopt(daemon: DaemonProcess): void {
+    this.daemons.push(daemon);
+  }
+
   stop(): void {
     for (const d of this.daemons) d.kill();
     this.listener?.kill('SIGKILL');
@@ -285,4 +290,91 @@ export async function queryStore<T>(db: string, sql: string): Promise<T[]> {
   } finally {
     store.close();
   }
+}
+
+/** Runs `argv` to its end without blocking the event loop (daemon output keeps arriving); resolves with its stdout. */
+export function run(argv: string[], timeoutMs = 10_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    const guard = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(guard);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** The Prometheus text a daemon of `lab` serves at `address` (host:port, inside the server namespace). */
+export async function scrapeMetrics(lab: Lab, address: string): Promise<string> {
+  const script = `fetch('http://${address}/metrics').then((r) => r.text()).then((t) => process.stdout.write(t), (e) => { console.error(e.message); process.exit(1); })`;
+  const r = await run([...lab.inServer, process.execPath, '-e', script]);
+  if (r.code !== 0) throw new Error(`scraping http://${address}/metrics failed: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** The value of an unlabelled sample in Prometheus text (NaN when absent). */
+export function metricValue(text: string, name: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line === undefined ? Number.NaN : Number(line.slice(name.length + 1));
+}
+
+/**
+ * A container behind the lab's server: a third namespace on its own subnet, routed by the server (forward hook),
+ * with a TCP listener, like a container runtime's published port. Stopped by its own stop().
+ */
+export class Container {
+  static readonly ADDR = '198.51.100.2';
+  readonly ns: string;
+  private listener: ChildProcess | null = null;
+
+  constructor(private readonly lab: Lab) {
+    this.ns = `${lab.server}k`;
+  }
+
+  async start(): Promise<void> {
+    const { ns } = this;
+    const { server, client } = this.lab;
+    sh(['ip', 'netns', 'add', ns]);
+    sh(['ip', 'link', 'add', 'veth-k', 'netns', server, 'type', 'veth', 'peer', 'name', 'veth-ck', 'netns', ns]);
+    sh(['ip', '-n', server, 'addr', 'add', '198.51.100.1/24', 'dev', 'veth-k']);
+    sh(['ip', '-n', server, 'link', 'set', 'veth-k', 'up']);
+    sh(['ip', '-n', ns, 'addr', 'add', `${Container.ADDR}/24`, 'dev', 'veth-ck']);
+    sh(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
+    sh(['ip', '-n', ns, 'link', 'set', 'veth-ck', 'up']);
+    sh(['ip', '-n', ns, 'route', 'add', 'default', 'via', '198.51.100.1']);
+    sh(['ip', '-n', client, 'route', 'add', '198.51.100.0/24', 'via', SERVER4]);
+    sh(['ip', 'netns', 'exec', server, 'sysctl', '-qw', 'net.ipv4.ip_forward=1']);
+    const script = `require('net').createServer((s) => s.end('ok\\n')).listen(${PORT}, '0.0.0.0', () => console.log('listening'))`;
+    this.listener = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve, reject) => {
+      this.listener!.stdout!.once('data', () => resolve());
+      this.listener!.once('exit', (code) => reject(new Error(`container listener exited (${code})`)));
+    });
+  }
+
+  /** Whether `from` (a client IPv4 address) gets an answer from the container, forwarded by the server. */
+  async reaches(from: string, timeoutMs = 800): Promise<boolean> {
+    const script = `
+      const s = require('net').connect({ host: ${JSON.stringify(Container.ADDR)}, port: ${PORT}, localAddress: ${JSON.stringify(from)}, timeout: ${timeoutMs} });
+      s.on('data', () => process.exit(0));
+      s.on('timeout', () => process.exit(3));
+      s.on('error', () => process.exit(4));`;
+    return (await run(['ip', 'netns', 'exec', this.lab.client, process.execPath, '-e', script], timeoutMs + 5000)).code === 0;
+  }
+
+  stop(): void {
+    this.listener?.kill('SIGKILL');
+    spawnSync('ip', ['netns', 'del', this.ns]);
+  }
+}
+
+/** Starts `logwarden run ARGS` like lab.startDaemon, its whole command line run by `wrapper` (e.g. unshare ... sh -c '... exec "$@"' sh). */
+export function startDaemonUnder(lab: Lab, wrapper: string[], args: string[], env: NodeJS.ProcessEnv = process.env): DaemonProcess {
+  const daemon = new DaemonProcess([...wrapper, ...lab.inServer, process.execPath, CLI, 'run', ...args], env);
+  lab.adopt(daemon);
+  return daemon;
 }

@@ -197,7 +197,19 @@ describe('nft backend', () => {
       present: true,
       blocks: [{ net: n6('2001:db8::66'), timeout: 60 }],
       allow: [n4('192.0.2.1'), n4('192.0.2.2', 31), n4('192.0.2.4', 31), n4('192.0.2.6')],
+      // only two sets and no chain: not as setup makes it
+      altered: 'set(s) blocked4, blockednet4, blockednet6, allow6 missing',
     });
+  });
+
+  it('reads a rule inserted into our chain, a changed policy or a missing chain as altered', () => {
+    const doc = JSON.parse(FIXTURE) as { nftables: Record<string, unknown>[] };
+    const foreign = { rule: { family: 'inet', table: 'logwarden', chain: 'input', handle: 40, expr: [{ match: { op: '==', left: { payload: { protocol: 'tcp', field: 'dport' } }, right: 22 } }, { accept: null }] } };
+    const inserted = { nftables: [...doc.nftables.slice(0, 9), foreign, ...doc.nftables.slice(9)] };
+    expect(nftParseList(o, [JSON.stringify(inserted)]).altered).toMatch(/^chain input holds other rules: a foreign rule; ip saddr @allow4 return/);
+    const dropPolicy = { nftables: doc.nftables.map((i) => (i.chain ? { chain: { ...(i.chain as object), policy: 'drop' } } : i)) };
+    expect(nftParseList(o, [JSON.stringify(dropPolicy)]).altered).toBe('chain input has hook input, priority -10, policy drop');
+    expect(nftParseList({ ...o, hooks: ['input', 'forward'] }, [FIXTURE]).altered).toBe('chain forward missing');
   });
 
   it('plans a resync against what the kernel holds', () => {
