@@ -201,10 +201,26 @@ function buildParser(summaries: readonly CommandSummary[], selected: Command | n
   return { parser, help };
 }
 
+/**
+ * yargs reads `--FLAG=anything` of an on/off option as false (`--dry-run=yes` would turn the dry run off): the
+ * value is checked here and given to yargs as true or false; `--` ends the options.
+ */
+function onOffValues(selected: Command | null, argv: readonly string[]): string[] {
+  if (selected === null) return [...argv];
+  const table = optionsFor(selected.name);
+  const end = argv.indexOf('--');
+  return argv.map((arg, i) => {
+    const m = /^--([^=]+)=(.*)$/s.exec(arg);
+    if (!m || (end >= 0 && i > end) || table[m[1]]?.type !== 'boolean') return arg;
+    if (!/^(true|false|yes|no|1|0)$/i.test(m[2])) throw new UsageError(`--${m[1]}: expected true or false, got ${JSON.stringify(m[2])}`);
+    return `--${m[1]}=${/^(true|yes|1)$/i.test(m[2])}`;
+  });
+}
+
 /** Parses a command line (after `logwarden`): yargs's result, unchecked, for {@link argsFrom}. */
 export function parseCommandLine(summaries: readonly CommandSummary[], selected: Command | null, argv: readonly string[]): Parsed {
   const { parser, help } = buildParser(summaries, selected, argv);
-  const parsed = parser.parseSync([...argv]) as Record<string, unknown>;
+  const parsed = parser.parseSync(onOffValues(selected, argv)) as Record<string, unknown>;
   return { command: selected, argv: parsed, help };
 }
 

@@ -25,7 +25,7 @@ export interface ConfigFile {
   values: Record<string, ConfigValue>;
   /** Where each value was set (`file:line: KEY`), by option name; for lists, one per value */
   origins: Record<string, string[]>;
-  /** Keys this command does not use, and unknown keys: reported, not fatal */
+  /** Keys this command does not use, unknown keys, keys set twice: reported, not fatal */
   warnings: ConfigNote[];
 }
 
@@ -187,6 +187,9 @@ export function parseConfigText(text: string, file: string, command: string): Co
       result.values[name] = [...((result.values[name] as string[] | undefined) ?? []), ...(converted as string[])];
       result.origins[name] = [...(result.origins[name] ?? []), ...converted.map(() => origin)];
     } else {
+      // As sh reads sshguard.conf, the last assignment wins; the earlier one was likely meant, or forgotten
+      const earlier = result.origins[name]?.[0];
+      if (earlier !== undefined) result.warnings.push({ file, line: i + 1, key, message: `set again: replaces ${earlier}` });
       result.values[name] = converted[0];
       result.origins[name] = [origin];
     }

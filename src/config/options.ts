@@ -215,6 +215,13 @@ export const OPTIONS = {
     sshguardKey: 'WHITELIST_FILE',
     commands: [...SCORING_COMMANDS, ...FIREWALL_COMMANDS],
   },
+  'wide-whitelist': {
+    type: 'boolean',
+    describe:
+      'Accept whitelist entries wider than /8 (IPv4) or /32 (IPv6), up to 0.0.0.0/0 and ::/0: without it such an entry is an error at start, and skipped (logged at error) when a whitelist file is reloaded, as it would turn protection off',
+    default: false,
+    commands: ['run'],
+  },
   config: {
     type: 'string',
     describe:

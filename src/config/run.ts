@@ -10,7 +10,7 @@ import { type ListenAddress, parseListenAddress } from '../metrics/server.js';
 import type { LogLevel } from '../log/logger.js';
 import type { BlacklistOption } from '../policy/blacklist.js';
 import type { PolicyConfig } from '../policy/policy.js';
-import { addWhitelistEntry, emptyEntries, isWhitelistFile, readWhitelistFile, type WhitelistEntries } from '../policy/whitelist.js';
+import { addWhitelistEntry, emptyEntries, isWhitelistFile, isWideNetwork, readWhitelistFile, type WhitelistEntries, wideNetworkProblem } from '../policy/whitelist.js';
 import { mergeWhitelist, type WhitelistFile, type WhitelistSetup } from '../policy/whitelist-watch.js';
 import { ConfigError } from './errors.js';
 import { DEFAULT_JOURNAL_IDENTIFIERS } from '../sources/journal.js';
@@ -194,12 +194,17 @@ function whitelistOf(args: RunArgs, paths: DefaultPaths, warnings: RunWarning[])
   const fixed = emptyEntries();
   const files: WhitelistFile[] = [];
   const values = list(args, 'whitelist');
+  const allowWide = args['wide-whitelist'] === true;
+  /** Where each whitelist file was given */
+  const given = new Map<string, string>();
   values.forEach((value, i) => {
     const origin = originOf(args, 'whitelist', i);
     if (!isWhitelistFile(value)) {
       addWhitelistEntry(fixed, value, origin);
       const problem = fixed.problems.pop();
       if (problem) throw fail(origin, `${JSON.stringify(value)} is ${problem.message}`);
+      const net = fixed.networks[fixed.networks.length - 1]?.net;
+      if (!allowWide && net && isWideNetwork(net)) throw fail(origin, wideNetworkProblem(net));
       return;
     }
     const path = resolve(value);
@@ -212,6 +217,7 @@ function whitelistOf(args: RunArgs, paths: DefaultPaths, warnings: RunWarning[])
       throw fail(origin, `cannot read whitelist file ${path}: ${(error as Error).message}`);
     }
     files.push({ path, required: true, entries });
+    given.set(path, origin);
   });
   if (!files.some((f) => f.path === paths.whitelist)) {
     let entries = emptyEntries();
@@ -226,11 +232,13 @@ function whitelistOf(args: RunArgs, paths: DefaultPaths, warnings: RunWarning[])
     files.push({ path: paths.whitelist, required: false, entries });
   }
   for (const file of files) {
+    const wide = allowWide ? undefined : file.entries.networks.find((n) => isWideNetwork(n.net));
+    if (wide) throw fail(given.get(file.path) ?? 'the default whitelist', `${file.path}:${wide.line}: ${wideNetworkProblem(wide.net)}`);
     for (const p of file.entries.problems) {
       warnings.push({ origin: `${p.source}:${p.line}`, message: `whitelist entry ${JSON.stringify(p.entry)} skipped: ${p.message}` });
     }
   }
-  const setup = { fixed, files };
+  const setup = { fixed, files, allowWide };
   return { ...setup, entries: mergeWhitelist(setup) };
 }
 

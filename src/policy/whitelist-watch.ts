@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import type { Logger } from '../log/logger.js';
 import { networkText } from './network.js';
-import { diffWhitelist, emptyEntries, readWhitelistFile, type WhitelistDiff, type WhitelistEntries, type WhitelistProblem } from './whitelist.js';
+import { diffWhitelist, emptyEntries, readWhitelistFile, withoutWide, type WhitelistDiff, type WhitelistEntries, type WhitelistProblem } from './whitelist.js';
 
 export interface WhitelistFile {
   path: string;
@@ -22,6 +22,8 @@ export interface WhitelistSetup {
   /** Entries given on the command line or in the configuration (not in a file): they never change */
   fixed: WhitelistEntries;
   files: WhitelistFile[];
+  /** Accept entries wider than WIDEST_WHITELIST; otherwise a reload skips them (loudly) */
+  allowWide?: boolean;
 }
 
 export interface WhitelistChange extends WhitelistDiff {
@@ -104,6 +106,7 @@ export class WhitelistWatcher {
       let entries: WhitelistEntries;
       try {
         entries = readWhitelistFile(file.path);
+        if (!this.setup.allowWide) entries = withoutWide(entries);
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         const kept = file.entries.networks.length + file.entries.hostnames.length;
@@ -116,7 +119,7 @@ export class WhitelistWatcher {
       }
       for (const p of entries.problems) {
         problems.push(p);
-        log.warn({ file: p.source, line: p.line, entry: p.entry }, `whitelist entry skipped: ${p.message}`);
+        log[p.wide ? 'error' : 'warn']({ file: p.source, line: p.line, entry: p.entry }, `whitelist entry skipped: ${p.message}`);
       }
       file.entries = entries;
     }

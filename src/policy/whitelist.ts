@@ -11,6 +11,8 @@ export interface WhitelistProblem {
   line: number | null;
   entry: string;
   message: string;
+  /** A network wider than WIDEST_WHITELIST, skipped */
+  wide?: boolean;
 }
 
 export interface WhitelistEntries {
@@ -33,6 +35,37 @@ function addEntry(entries: WhitelistEntries, text: string, source: string, line:
   } else {
     entries.problems.push({ source, line, entry: text, message: 'not an address, CIDR or hostname' });
   }
+}
+
+/**
+ * Whitelisted networks wider than these (0.0.0.0/0, ::/0, 2000::/3...) turn protection off for a large part of
+ * the Internet, most likely by a typo: refused unless asked for (run --wide-whitelist). /8 and IPv6 /32 are the
+ * widest networks one organisation holds.
+ */
+export const WIDEST_WHITELIST: Readonly<Record<AddressKind, number>> = { 4: 8, 6: 32 };
+
+export function isWideNetwork(net: Network): boolean {
+  return net.cidr < WIDEST_WHITELIST[net.kind];
+}
+
+/** Why a wide entry is refused, for errors and logs. */
+export function wideNetworkProblem(net: Network): string {
+  const share = net.cidr === 0 ? 'every address' : `1/${2 ** net.cidr} of all ${net.kind === 4 ? 'IPv4' : 'IPv6'} addresses`;
+  return `${networkText(net)} would never block ${share} (wider than /${WIDEST_WHITELIST[net.kind]}); give --wide-whitelist (wide-whitelist=yes in the configuration) if that is meant`;
+}
+
+/** Moves the entries wider than WIDEST_WHITELIST to the problems (skipped, as any entry that is not valid). */
+export function withoutWide(entries: WhitelistEntries): WhitelistEntries {
+  const wide = entries.networks.filter((n) => isWideNetwork(n.net));
+  if (wide.length === 0) return entries;
+  return {
+    networks: entries.networks.filter((n) => !isWideNetwork(n.net)),
+    hostnames: entries.hostnames,
+    problems: [
+      ...entries.problems,
+      ...wide.map((n) => ({ source: n.source, line: n.line ?? null, entry: networkText(n.net), message: wideNetworkProblem(n.net), wide: true })),
+    ],
+  };
 }
 
 /** Parses a whitelist file's text: one entry per line, everything after whitespace or `#` is a comment. */
