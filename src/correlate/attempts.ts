@@ -190,6 +190,16 @@ export class AttemptCorrelator<E extends AttemptEvent, K = E> {
     }
   }
 
+  /** The lines not counted yet (attempts' first lines waiting for their end, held lines), oldest first. */
+  waiting(): E[] {
+    const out: E[] = [];
+    for (const c of this.connections.values()) {
+      if (c.pending !== null) out.push(c.pending);
+      for (const e of c.held) out.push(e);
+    }
+    return out;
+  }
+
   /** End of input: every held line is scored. */
   flush(): void {
     for (const c of this.connections.values()) this.releaseHeld(c);

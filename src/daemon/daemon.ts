@@ -15,7 +15,8 @@ import { type Network, NetworkSet, networkText } from '../policy/network.js';
 import { type BlockDecision, markBlocked, newPolicyState, type PolicyConfig, type PolicyState, release } from '../policy/policy.js';
 import type { Whitelist } from '../policy/whitelist.js';
 import type { HostnameResolver } from '../resolve/hostnames.js';
-import type { Source, SourceLine, SourceStatus } from '../sources/source.js';
+import type { JournalFields, Source, SourceLine, SourceStatus } from '../sources/source.js';
+import type { WaitingLine } from '../store/waiting.js';
 import type { BlockRow, Store } from '../store/store.js';
 import { BlockWatcher } from '../store/watch.js';
 import type { Histogram } from '../metrics/registry.js';
@@ -81,6 +82,8 @@ export class Daemon {
   private publisher: HealthPublisher | null = null;
   /** Keys whose block reached the kernel (or was restored): only their end is a release for --on-release */
   private readonly inForce = new Set<string>();
+  /** The journal fields of the journal lines correlation may hold (to keep them with the line if it does) */
+  private readonly journalOf = new WeakMap<Item, JournalFields>();
   /** Journal entries count only when journald says the service's own daemon wrote them */
   readonly senders: SenderCheck;
 
@@ -182,6 +185,8 @@ export class Daemon {
     if (this.options.applier) this.timers.push(setInterval(() => void this.options.applier!.sync(), this.options.syncIntervalMs));
     this.parserCommand?.start();
     this.postParser?.start();
+    this.feedBackWaiting();
+    store.trackWaiting(() => this.waitingLines());
     for (const source of this.options.sources) {
       await source.start((lines) => this.lines(source, lines));
       // a first start reads from the end: without this, lines written before the first line read and the next
@@ -259,11 +264,43 @@ export class Daemon {
       this.counts.events++;
       // as in sshguard, POST_PARSER sees each attack line; logins (not in its format) keep their own path
       if (this.postParser && parsed.event === 'attack') this.postParser.send(sshgLine(parsed));
-      else this.handle(itemOf(parsed, this.timeOf(parsed, line, now), line.source, line.lineNo, line.text));
+      else {
+        const item = itemOf(parsed, this.timeOf(parsed, line, now), line.source, line.lineNo, line.text);
+        if (line.journal !== null) this.journalOf.set(item, line.journal);
+        this.handle(item);
+      }
     }
     const last = batch[batch.length - 1];
     // committed with the effects of these lines: a crash re-reads none of them and skips none
     if (last?.position) this.options.store.queuePosition(source.name, last.position);
+  }
+
+  /** The lines correlation holds now, as the store keeps them. */
+  private waitingLines(): WaitingLine[] {
+    return this.engine.waiting().map((item) => {
+      const j = this.journalOf.get(item);
+      const journal = j === undefined ? null : { identifier: j.identifier, pid: j.pid, host: j.host, uid: j.uid, exe: j.exe, unit: j.unit, transport: j.transport, comm: j.comm };
+      return { source: item.source, lineNo: item.lineNo, time: item.time, line: item.line, journal };
+    });
+  }
+
+  /**
+   * The lines correlation held when logwarden last wrote its positions (at a stop, or before a crash): they are
+   * past those positions, so they are read again from the store, through the same checks, before any new line.
+   */
+  private feedBackWaiting(): void {
+    const waiting = this.options.store.waitingLines();
+    if (waiting.length === 0) return;
+    for (const w of waiting) {
+      const journal = w.journal === null ? null : { ...w.journal, time: w.time, cursor: '' };
+      const line: SourceLine = { text: w.line, source: w.source, lineNo: w.lineNo, position: null, journal, readAt: w.time };
+      const parsed = this.parse(line);
+      if (parsed === null) continue;
+      const item = itemOf(parsed, w.time, w.source, w.lineNo, w.line);
+      if (journal !== null) this.journalOf.set(item, journal);
+      this.handle(item);
+    }
+    this.options.log.info({ lines: waiting.length }, `read again ${waiting.length} line(s) attempt correlation held at the last stop`);
   }
 
   private parse(line: SourceLine): ParsedEvent | null {
@@ -406,15 +443,19 @@ export class Daemon {
     return this.options.sources.map((s) => s.status());
   }
 
-  /** Stops reading, scores what correlation still holds, writes everything. */
-  async stop(): Promise<void> {
+  /**
+   * Stops reading and writes everything. What correlation still holds is kept in the store for the next start
+   * (scored now only at the end of the input: standard input cannot be read again).
+   */
+  async stop(endOfInput = false): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
     for (const t of this.timers) clearInterval(t);
     await Promise.all(this.options.sources.map((s) => s.stop()));
     this.parserCommand?.stop();
     this.postParser?.stop();
-    this.engine.finish();
+    if (endOfInput) this.engine.finish();
+    else this.options.store.snapshotWaiting();
     await this.options.applier?.settle();
     this.options.applier?.stop();
     try {

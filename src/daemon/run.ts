@@ -29,7 +29,8 @@ import { writePidFile } from './pidfile.js';
 import { onSignals } from './signals.js';
 import { readSyslogConfigs, syslogNetworkInputs } from './syslog-network.js';
 
-export class FatalError extends Error {}
+/** The stop when standard input, the only input, has ended: what correlation holds is scored, not kept */
+const END_OF_INPUT = 'end of standard input';
 
 /** What `run` needs besides its configuration: the parser, and the sources built from the store's positions. */
 export interface DaemonParts {
@@ -139,7 +140,7 @@ export async function runDaemon(config: RunConfig, parts: DaemonParts): Promise<
           let keep = config.keepOnExit;
           let code = 0;
           try {
-            await running.stop();
+            await running.stop(why === END_OF_INPUT);
           } catch (error) {
             // the kernel is then the only record of the blocks decided since the store failed: it keeps them
             log.error(
@@ -171,7 +172,7 @@ export async function runDaemon(config: RunConfig, parts: DaemonParts): Promise<
     // standard input is the one source that ends: when it was the only input, there is nothing left to do
     const inputs = running.sources;
     if (inputs.length > 0 && inputs.every((s) => s instanceof StdinSource)) {
-      void Promise.all(inputs.map((s) => (s as StdinSource).done())).then(() => control.stop('end of standard input'));
+      void Promise.all(inputs.map((s) => (s as StdinSource).done())).then(() => control.stop(END_OF_INPUT));
     }
     log.info({ pid: process.pid, dryRun: config.dryRun }, `logwarden running${config.dryRun ? ' (dry run)' : ''}`);
     if (pending !== null) requested!(pending);

@@ -193,6 +193,11 @@ export class Engine {
     while (this.lookups.size > 0) await Promise.all(this.lookups);
   }
 
+  /** The lines correlation holds now, not counted yet (what a restart must read again). */
+  waiting(): Item[] {
+    return this.correlator.waiting();
+  }
+
   /** End of input: held lines are scored, and everything is written. */
   finish(): void {
     this.correlator.flush();

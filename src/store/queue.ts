@@ -12,6 +12,7 @@ import type { Position } from '../sources/source.js';
 import type { QueuedBlock } from './blocks.js';
 import { explain, sqliteCode } from './error.js';
 import type { EvidenceRow } from './evidence.js';
+import type { WaitingLine } from './waiting.js';
 
 export interface Batch {
   evidence: EvidenceRow[];
@@ -19,6 +20,8 @@ export interface Batch {
   forgotten: Set<string>;
   blocks: QueuedBlock[];
   positions: Map<string, Position>;
+  /** The lines correlation holds, as of the positions of this batch (null: unchanged) */
+  waiting: WaitingLine[] | null;
 }
 
 /** How the tables take a batch */
@@ -67,6 +70,10 @@ export class WriteQueue {
   private forgotten = new Set<string>();
   private blocks: QueuedBlock[] = [];
   private positions = new Map<string, Position>();
+  /** Read when positions are written: the lines correlation holds at that moment */
+  private waitingNow: (() => WaitingLine[]) | null = null;
+  /** A snapshot whose write failed: written with the next positions unless a newer one is taken */
+  private waiting: WaitingLine[] | null = null;
   /** Set once a position is queued: from then on a full batch is written after the caller's current batch of lines */
   private positional = false;
   private immediate: NodeJS.Immediate | null = null;
@@ -124,12 +131,22 @@ export class WriteQueue {
     this.queued();
   }
 
+  /** Where to read the lines correlation holds, written with every batch that carries positions. */
+  trackWaiting(read: () => WaitingLine[]): void {
+    this.waitingNow = read;
+  }
+
+  /** Takes the lines correlation holds now, to be written with the next write even without a new position. */
+  snapshotWaiting(): void {
+    if (this.waitingNow !== null) this.waiting = this.waitingNow();
+  }
+
   queuedPosition(source: string): Position | null {
     return this.positions.get(source) ?? null;
   }
 
   get pending(): number {
-    return this.evidence.length + this.offenders.size + this.forgotten.size + this.blocks.length + this.positions.size;
+    return this.evidence.length + this.offenders.size + this.forgotten.size + this.blocks.length + this.positions.size + (this.waiting === null ? 0 : 1);
   }
 
   health(): StoreHealth {
@@ -236,12 +253,15 @@ export class WriteQueue {
       forgotten: this.forgotten,
       blocks: this.blocks,
       positions: this.positions,
+      // positions say which lines were handled: what correlation still holds of them goes with them
+      waiting: this.positions.size > 0 && this.waitingNow !== null ? this.waitingNow() : this.waiting,
     };
     this.evidence = [];
     if (withOffenders) this.offenders = new Map();
     this.forgotten = new Set();
     this.blocks = [];
     this.positions = new Map();
+    this.waiting = null;
     return batch;
   }
 
@@ -252,6 +272,7 @@ export class WriteQueue {
     for (const [key, o] of b.offenders) if (!this.offenders.has(key) && !this.forgotten.has(key)) this.offenders.set(key, o);
     for (const key of b.forgotten) if (!this.offenders.has(key)) this.forgotten.add(key);
     for (const [source, p] of b.positions) if (!this.positions.has(source)) this.positions.set(source, p);
+    this.waiting ??= b.waiting;
   }
 
   private setBusyTimeout(ms: number): void {

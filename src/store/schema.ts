@@ -127,4 +127,16 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (hour, rule, service)
   ) WITHOUT ROWID;
   `,
+  // 4: the lines attempt correlation still holds (an attempt's first line, keys tried before a login), written
+  // with the positions that pass them: a restart feeds them back, so a crash neither skips nor doubles them
+  `
+  CREATE TABLE waiting_lines (
+    id INTEGER PRIMARY KEY,
+    source TEXT NOT NULL,
+    line_no INTEGER,
+    time INTEGER NOT NULL,            -- ms, the line's own time
+    line TEXT NOT NULL,
+    journal TEXT                      -- JSON: identifier, pid, host of a journal entry; NULL for a log line
+  );
+  `,
 ];

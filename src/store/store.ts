@@ -9,6 +9,7 @@ import { type Logger, plainLogger } from '../log/logger.js';
 import { isCanonicalNetwork, type Network, networkText } from '../policy/network.js';
 import type { Offender } from '../policy/policy.js';
 import type { Position } from '../sources/source.js';
+import { type WaitingLine, WaitingTable } from './waiting.js';
 import { type AllowEntry, AllowTable } from './allow.js';
 import { type BlockOrigin, type BlockReason, type BlockRow, BlocksTable, queuedBlockRow } from './blocks.js';
 import { FileGuard } from './detached.js';
@@ -66,6 +67,7 @@ export class Store {
   private readonly blocks: BlocksTable;
   private readonly positionsTable: PositionsTable;
   private readonly allow: AllowTable;
+  private readonly waitingTable: WaitingTable;
   private readonly status: StatusTable;
   private readonly log: Logger;
   private readonly guard: FileGuard;
@@ -84,6 +86,7 @@ export class Store {
     this.blocks = new BlocksTable(db);
     this.positionsTable = new PositionsTable(db);
     this.allow = new AllowTable(db);
+    this.waitingTable = new WaitingTable(db);
     this.status = new StatusTable(db);
     const tables = {
       write: (b: Batch) => {
@@ -96,6 +99,7 @@ export class Store {
         for (const block of b.blocks) this.blocks.insert(block);
         const now = Date.now();
         for (const [source, p] of b.positions) this.positionsTable.write(source, p, now);
+        if (b.waiting !== null) this.waitingTable.replace(b.waiting);
         this.evidence.trim(false);
       },
       committed: (b: Batch) => this.evidence.committed(b.evidence, b.forgotten),
@@ -172,6 +176,24 @@ export class Store {
    */
   queuePosition(source: string, position: Position): void {
     this.queue.addPosition(source, position);
+  }
+
+  /**
+   * Where the lines attempt correlation holds are read: each write of positions writes them too, in the same
+   * transaction, so that a restart neither skips them (they are past the position) nor counts them twice.
+   */
+  trackWaiting(read: () => WaitingLine[]): void {
+    this.queue.trackWaiting(read);
+  }
+
+  /** The lines correlation holds now are written with the next write (at a clean stop). */
+  snapshotWaiting(): void {
+    this.queue.snapshotWaiting();
+  }
+
+  /** The lines correlation held at the last position written (fed back at start). */
+  waitingLines(): WaitingLine[] {
+    return this.waitingTable.list();
   }
 
   get pendingWrites(): number {
