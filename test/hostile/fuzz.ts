@@ -202,8 +202,15 @@ const collect: () => void = (() => {
   return runInNewContext('gc') as () => void;
 })();
 
-/** Resident memory after a full garbage collection, in MB: what the code holds, not what it has yet to free */
+/** Resident memory after a full garbage collection, in MB (the process's high-water mark: freed memory stays mapped) */
 export function rssMB(): number {
   collect();
   return process.memoryUsage().rss / 1024 / 1024;
+}
+
+/** What JavaScript holds after a full garbage collection, in MB: heap and buffers; a leak makes it grow */
+export function heldMB(): number {
+  collect();
+  const m = process.memoryUsage();
+  return (m.heapUsed + m.external) / 1024 / 1024;
 }
