@@ -2,6 +2,7 @@
 // invalid UTF-8, ANSI escapes, huge lines without a newline, and lines built from fragments of real attack
 // messages (every rule's examples), through every source: a real file (FileSource), a stream (StdinSource),
 // journal entries (entryLine, then Parser.parseRecord), and the parser itself.
+import { createHash } from 'node:crypto';
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
@@ -103,23 +104,40 @@ export function fuzzStream(cases: Buffer[]): Buffer[] {
   return [...cases.map((c) => Buffer.concat([c, text('\n')])), huge, text('\n'), huge.subarray(0, 1024 * 1024), text(`\n${MARKER}\n`)];
 }
 
+/** What a source yielded, summed up so that the lines themselves are not kept (memory is measured) */
+export class Yield {
+  lines = 0;
+  last = '';
+  private readonly hash = createHash('sha256');
+
+  add(line: SourceLine): void {
+    checkLine(line);
+    this.lines++;
+    this.last = line.text;
+    this.hash.update(line.text).update('\n');
+  }
+
+  digest(): string {
+    return this.hash.copy().digest('hex');
+  }
+}
+
 /** Feeds the chunks to a FileSource on a real file (appended while it reads) and parses every line. */
-export async function throughFile(chunks: Buffer[], timer: LineTimer): Promise<SourceLine[]> {
+export async function throughFile(chunks: Buffer[], timer: LineTimer): Promise<Yield> {
   const dir = tempDir('fuzz-file');
   const path = dir.path('auth.log');
   writeFileSync(path, '');
   const source = new FileSource({ path, from: null, log: collectingLogger(), pollMs: 50 });
-  const got: SourceLine[] = [];
+  const got = new Yield();
   try {
     await source.start((batch) => {
       for (const line of batch) {
-        checkLine(line);
+        got.add(line);
         timer.parse(line.text);
-        got.push(line);
       }
     });
     for (const chunk of chunks) appendFileSync(path, chunk);
-    await waitFor(() => got.some((l) => l.text === MARKER), 'the marker line through the file', 30_000);
+    await waitFor(() => got.last === MARKER, 'the marker line through the file', 30_000);
   } finally {
     await source.stop();
     dir.remove();
@@ -128,15 +146,14 @@ export async function throughFile(chunks: Buffer[], timer: LineTimer): Promise<S
 }
 
 /** Feeds the chunks to a StdinSource, cut at random places, and parses every line. */
-export async function throughStdin(chunks: Buffer[], cuts: number[], timer: LineTimer): Promise<SourceLine[]> {
+export async function throughStdin(chunks: Buffer[], cuts: number[], timer: LineTimer): Promise<Yield> {
   const input = new PassThrough();
   const source = new StdinSource({ input, log: collectingLogger() });
-  const got: SourceLine[] = [];
+  const got = new Yield();
   await source.start((batch) => {
     for (const line of batch) {
-      checkLine(line);
+      got.add(line);
       timer.parse(line.text);
-      got.push(line);
     }
   });
   const all = Buffer.concat(chunks);
@@ -202,8 +219,15 @@ const collect: () => void = (() => {
   return runInNewContext('gc') as () => void;
 })();
 
-/** Resident memory after a full garbage collection, in MB: what the code holds, not what it has yet to free */
+/** Resident memory after a full garbage collection, in MB (the process's high-water mark: freed memory stays mapped) */
 export function rssMB(): number {
   collect();
   return process.memoryUsage().rss / 1024 / 1024;
+}
+
+/** What JavaScript holds after a full garbage collection, in MB: heap and buffers; a leak makes it grow */
+export function heldMB(): number {
+  collect();
+  const m = process.memoryUsage();
+  return (m.heapUsed + m.external) / 1024 / 1024;
 }
