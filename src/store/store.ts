@@ -12,6 +12,7 @@ import type { Position } from '../sources/source.js';
 import { type AllowEntry, AllowTable } from './allow.js';
 import { type BlockOrigin, type BlockReason, type BlockRow, BlocksTable } from './blocks.js';
 import { explain, StoreError } from './error.js';
+import { FleetTables } from './fleet.js';
 import { type EvidenceRow, EvidenceTable } from './evidence.js';
 import { OffendersTable } from './offenders.js';
 import { type OpenCheck, openDatabase, type Recovered } from './open.js';
@@ -23,6 +24,7 @@ export type { AllowEntry } from './allow.js';
 export type { BlockOrigin, BlockReason, BlockRow, BlockState } from './blocks.js';
 export { StoreError } from './error.js';
 export type { EvidenceRow } from './evidence.js';
+export type { FleetDecisionRow, FleetDecisionState, OutboxKind, OutboxRow } from './fleet.js';
 export type { OpenCheck, Recovered } from './open.js';
 export type { StoreHealth } from './queue.js';
 export type { AttackCount, DaemonStatusRow } from './status.js';
@@ -67,6 +69,8 @@ export class Store {
   private readonly allow: AllowTable;
   private readonly status: StatusTable;
   private readonly log: Logger;
+  /** The fleet's outbox, pushed decision ids and pulled decisions (CrowdSec LAPI); written at once, not queued */
+  readonly fleet: FleetTables;
 
   private constructor(
     readonly db: Database.Database,
@@ -83,6 +87,7 @@ export class Store {
     this.positionsTable = new PositionsTable(db);
     this.allow = new AllowTable(db);
     this.status = new StatusTable(db);
+    this.fleet = new FleetTables(db);
     const tables = {
       write: (b: Batch) => {
         this.evidence.insert(b.evidence, b.forgotten.size > 0);
