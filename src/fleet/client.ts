@@ -3,6 +3,7 @@
  * log processor ("watcher": JWT from POST /v1/watchers/login, renewed before it expires) it posts alerts and
  * deletes decisions; as a bouncer (X-Api-Key) it follows the decision stream.
  */
+import { readFileSync } from 'node:fs';
 
 export interface LapiDecision {
   id: number;
@@ -53,6 +54,9 @@ export interface LapiClientOptions {
   renewBeforeMs?: number;
   now?: () => number;
 }
+
+/** CrowdSec 1.4.6 refuses a login whose user agent is not NAME/VERSION ("incorrect Username or Password") */
+const USER_AGENT = `logwarden/${(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version}`;
 
 /** The LAPI answered with an error status. */
 export class LapiError extends Error {
@@ -137,8 +141,8 @@ export class LapiClient {
   /** DELETE /v1/decisions/ID: false when the LAPI no longer has it (expired or deleted by someone). */
   async deleteDecision(id: number): Promise<boolean> {
     try {
-      await this.asWatcher('DELETE', `/v1/decisions/${id}`);
-      return true;
+      const body = (await this.asWatcher('DELETE', `/v1/decisions/${id}`)) as { nbDeleted?: string | number } | null;
+      return Number(body?.nbDeleted ?? 1) > 0;
     } catch (error) {
       // 1.4.6 answers 500 "decision with id 'N' doesn't exist"
       if (error instanceof LapiError && /doesn't exist|not found/i.test(error.message)) return false;
@@ -155,7 +159,7 @@ export class LapiClient {
   }
 
   private async request(method: string, path: string, how: { json?: unknown; auth?: string; apiKey?: string }): Promise<unknown> {
-    const headers: Record<string, string> = { 'user-agent': 'logwarden' };
+    const headers: Record<string, string> = { 'user-agent': USER_AGENT };
     if (how.json !== undefined) headers['content-type'] = 'application/json';
     if (how.auth) headers.authorization = how.auth;
     if (how.apiKey) headers['x-api-key'] = how.apiKey;
