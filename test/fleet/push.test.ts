@@ -8,18 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PushedBlock } from '../../src/fleet/alert.js';
 import { LapiClient, parseGoDuration } from '../../src/fleet/client.js';
 import { FleetPusher } from '../../src/fleet/push.js';
-import type { Logger } from '../../src/log/logger.js';
 import { Store } from '../../src/store/store.js';
+import { collectingLogger } from './helpers.js';
 import { crowdsecMissing, Lapi } from './lapi.js';
 
 const missing = crowdsecMissing();
 if (missing) console.warn(`fleet push tests skipped: ${missing}`);
-
-export function collectingLogger(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  const at = (level: string) => (_fields: object, message: string) => void lines.push(`${level} ${message}`);
-  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-}
 
 const block = (addr: string, cidr = 32, seconds = 600, rule = 'sshd-invalid-user'): PushedBlock => {
   const now = Date.now();
