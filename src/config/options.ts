@@ -394,37 +394,31 @@ export const OPTIONS = {
   'lapi-url': {
     type: 'string',
     describe: "CrowdSec Local API to share decisions with the fleet, e.g. http://10.0.0.5:8080 (see docs/fleet.md); needs --lapi-machine to push, --lapi-key to pull",
-    sshguardKey: 'LAPI_URL',
     commands: ['run'],
   },
   'lapi-machine': {
     type: 'string',
     describe: "This host's machine id in the LAPI (cscli machines add ID -p PW): its blocks are pushed as alerts",
-    sshguardKey: 'LAPI_MACHINE_ID',
     commands: ['run'],
   },
   'lapi-password': {
     type: 'string',
     describe: 'The machine\'s LAPI password (prefer --lapi-password-file: a command line is visible to every user)',
-    sshguardKey: 'LAPI_PASSWORD',
     commands: ['run'],
   },
   'lapi-password-file': {
     type: 'string',
     describe: "A file holding the machine's LAPI password (one line)",
-    sshguardKey: 'LAPI_PASSWORD_FILE',
     commands: ['run'],
   },
   'lapi-key': {
     type: 'string',
     describe: "This host's bouncer key (cscli bouncers add NAME): the fleet's decisions are enforced; one key per host",
-    sshguardKey: 'LAPI_BOUNCER_KEY',
     commands: ['run'],
   },
   'lapi-key-file': {
     type: 'string',
     describe: 'A file holding the bouncer key (one line)',
-    sshguardKey: 'LAPI_BOUNCER_KEY_FILE',
     commands: ['run'],
   },
   'lapi-interval': {
@@ -432,14 +426,12 @@ export const OPTIONS = {
     describe: 'Seconds between polls of the LAPI decision stream',
     default: 10,
     range: { min: 1, max: 3600 },
-    sshguardKey: 'LAPI_INTERVAL',
     commands: ['run'],
   },
   'lapi-share-evidence': {
     type: 'boolean',
     describe: 'Send the log lines of each block with its alert (by default they stay on this host)',
     default: false,
-    sshguardKey: 'LAPI_SHARE_EVIDENCE',
     commands: ['run'],
   },
   'stats-dir': {
