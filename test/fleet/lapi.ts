@@ -41,6 +41,8 @@ export class Lapi {
   private constructor(
     readonly host: string,
     readonly port: number,
+    /** Words that run a command in the LAPI's network namespace (none: this one) */
+    private readonly prefix: string[],
   ) {
     this.dir = mkdtempSync(join(tmpdir(), 'logwarden-lapi-'));
     this.config = join(this.dir, 'config.yaml');
@@ -56,7 +58,7 @@ export class Lapi {
       `common:
   daemonize: false
   log_media: stdout
-  log_level: warning
+  log_level: info
   working_dir: .
 config_paths:
   config_dir: ${d}/
@@ -90,9 +92,12 @@ prometheus:
     return `http://${this.host}:${this.port}`;
   }
 
-  /** A LAPI on a free port of `host`, started, with cscli's own machine. */
-  static async start(host = '127.0.0.1'): Promise<Lapi> {
-    const lapi = new Lapi(host, await freePort(host));
+  /**
+   * A LAPI on a free port of `host`, started, with cscli's own machine. With a `prefix` (ip netns exec NS), it runs
+   * in that namespace, on port 8081 of `host`, and so does cscli.
+   */
+  static async start(host = '127.0.0.1', prefix: string[] = []): Promise<Lapi> {
+    const lapi = new Lapi(host, prefix.length > 0 ? 8081 : await freePort(host), prefix);
     await lapi.run();
     lapi.cscli('machines', 'add', 'cscli-tests', '-p', 'cscli-tests-password', '-f', join(lapi.dir, 'local_api_credentials.yaml'), '-u', lapi.url);
     return lapi;
@@ -101,21 +106,26 @@ prometheus:
   /** Starts the LAPI process (again, after stop: same port, same database). */
   async run(): Promise<void> {
     this.output = '';
-    const child = spawn(join(BIN, 'crowdsec'), ['-c', this.config, '-no-cs'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const argv = [...this.prefix, join(BIN, 'crowdsec'), '-c', this.config, '-no-cs'];
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.on('data', (d: Buffer) => (this.output += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (this.output += d.toString()));
     this.child = child;
     const deadline = Date.now() + 15_000;
     while (Date.now() < deadline) {
       if (child.exitCode !== null) throw new Error(`crowdsec exited with ${child.exitCode}: ${this.output.slice(-500)}`);
-      try {
-        await fetch(`${this.url}/v1/decisions/stream`, { signal: AbortSignal.timeout(500) });
-        return;
-      } catch {
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      // crowdsec says so just before it listens: a connection tells
+      if (this.output.includes('Local API listening') && this.accepts()) return;
+      await new Promise((r) => setTimeout(r, 50));
     }
-    throw new Error(`the LAPI did not answer on ${this.url} within 15 s: ${this.output.slice(-500)}`);
+    throw new Error(`the LAPI did not start on ${this.url} within 15 s: ${this.output.slice(-500)}`);
+  }
+
+  /** Whether the LAPI's port takes a TCP connection (tried from its namespace). */
+  private accepts(): boolean {
+    const script = `require('net').connect(${this.port}, ${JSON.stringify(this.host)}).on('connect', () => process.exit(0)).on('error', () => process.exit(1))`;
+    const argv = [...this.prefix, process.execPath, '-e', script];
+    return spawnSync(argv[0], argv.slice(1), { timeout: 5000 }).status === 0;
   }
 
   async stop(): Promise<void> {
@@ -130,7 +140,8 @@ prometheus:
   }
 
   cscli(...args: string[]): string {
-    return execFileSync(join(BIN, 'cscli'), ['-c', this.config, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const argv = [...this.prefix, join(BIN, 'cscli'), '-c', this.config, ...args];
+    return execFileSync(argv[0], argv.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   }
 
   addMachine(id: string, password: string): void {
