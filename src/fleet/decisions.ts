@@ -15,10 +15,30 @@ export type Verdict =
   | { state: 'refused'; net: Network; until: number; detail: string }
   | { state: 'ignored'; why: string };
 
+/** The store's allow list (the whitelist, the owner's addresses and open SSH sessions, commands' -w), indexed. */
+export class AllowIndex {
+  private readonly set = new NetworkSet();
+
+  constructor(readonly entries: readonly AllowEntry[]) {
+    for (const e of entries) this.set.add(e.net);
+  }
+
+  /** The entry that holds all of `net`, or null. */
+  covering(net: Network): AllowEntry | null {
+    if (net.cidr === width(net.kind) && !this.set.has(net.addr, net.kind)) return null;
+    return this.entries.find((e) => covers(e.net, net)) ?? null;
+  }
+
+  /** The entries that share addresses with `net`. */
+  overlapping(net: Network): AllowEntry[] {
+    if (!this.set.intersects(net)) return [];
+    return this.entries.filter((e) => overlaps(net, e.net));
+  }
+}
+
 export interface DecisionContext {
   now: number;
-  /** The store's allow list: the whitelist, the owner's addresses and open SSH sessions, commands' -w */
-  allow: readonly AllowEntry[];
+  allow: AllowIndex;
   /** Keys of this host's own active blocks */
   localKeys: ReadonlySet<string>;
   /** Prefix blocks in force (local and fleet, by key): the kernel's prefix set refuses overlapping ones */
@@ -55,15 +75,10 @@ export function judge(d: LapiDecision, ctx: DecisionContext): Verdict {
   const key = networkText(net);
   if (ctx.pushedByUs(d.id)) return { state: 'own', net, until, detail: 'pushed by this host' };
   if (d.origin === ORIGIN && ctx.localKeys.has(key)) return { state: 'own', net, until, detail: 'this host blocks it already' };
-  const single = net.cidr === width(net.kind);
-  if (single) {
-    const entry = ctx.allow.find((e) => covers(e.net, net));
-    if (entry) return { state: 'refused', net, until, detail: `whitelisted by ${entry.origin} ${entry.detail} (${networkText(entry.net)})` };
-    return { state: 'applied', net, until, spared: [] };
-  }
-  const around = ctx.allow.find((e) => covers(e.net, net));
-  if (around) return { state: 'refused', net, until, detail: `whitelisted by ${around.origin} ${around.detail} (${networkText(around.net)})` };
+  const entry = ctx.allow.covering(net);
+  if (entry) return { state: 'refused', net, until, detail: `whitelisted by ${entry.origin} ${entry.detail} (${networkText(entry.net)})` };
+  if (net.cidr === width(net.kind)) return { state: 'applied', net, until, spared: [] };
   const clash = ctx.ranges.find((r) => networkText(r) !== key && overlaps(r, net));
   if (clash) return { state: 'refused', net, until, detail: `overlaps the prefix block ${networkText(clash)} in force` };
-  return { state: 'applied', net, until, spared: ctx.allow.filter((e) => overlaps(net, e.net)) };
+  return { state: 'applied', net, until, spared: ctx.allow.overlapping(net) };
 }

@@ -136,6 +136,11 @@ export class FleetTables {
     this.upsertDecision.run(d.id, d.key, d.net.addr, d.net.cidr, d.net.kind, d.origin, d.scenario, d.until, d.state, d.detail, d.seenAt);
   }
 
+  /** Many at once, in one transaction (a startup set can hold tens of thousands). */
+  recordDecisions(rows: readonly FleetDecisionRow[]): void {
+    if (rows.length > 0) this.db.transaction(() => rows.forEach((d) => this.recordDecision(d))).immediate();
+  }
+
   decision(id: number): FleetDecisionRow | null {
     const row = this.selectDecision.get(id) as Record<string, unknown> | undefined;
     return row ? toDecision(row) : null;

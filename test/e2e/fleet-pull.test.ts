@@ -2,7 +2,7 @@
 // with cscli is dropped by the server, its deletion lifts it, our own pushed decision is not applied twice, and
 // the whitelist always wins (an address is refused once; a range keeps its whitelisted address reachable); while
 // the LAPI is down, what was applied stays until its own end.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,9 +13,9 @@ import { nftBackend } from '../../src/firewall/nft.js';
 import { Fleet } from '../../src/fleet/fleet.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { Store } from '../../src/store/store.js';
-import { Lab, labUnavailable } from '../e2e/lab.js';
-import { crowdsecMissing, Lapi } from './lapi.js';
-import { collectingLogger } from './helpers.js';
+import { Lab, labUnavailable } from './lab.js';
+import { crowdsecMissing, Lapi } from '../fleet/lapi.js';
+import { collectingLogger } from '../fleet/helpers.js';
 
 const missing = crowdsecMissing() ?? labUnavailable(['nft']);
 if (missing) console.warn(`fleet pull tests skipped: ${missing}`);
@@ -119,6 +119,29 @@ describe.skipIf(missing)(`enforcing a real LAPI's decisions on a real kernel${mi
     expect(own).toMatchObject({ state: 'own', origin: 'logwarden' });
     expect(fleet.withFleetBlocks([]).some((e) => e.net.addr === '192.0.2.67')).toBe(false);
   });
+
+  it('a large set (a blocklist) is recorded in one transaction and applied by one reconciliation, logged in brief', async () => {
+    const csv = join(dir, 'list.csv');
+    const values = Array.from({ length: 1500 }, (_, i) => `10.${20 + Math.floor(i / 250)}.${i % 250}.7`);
+    writeFileSync(csv, `duration,scope,value\n${values.map((v) => `2h,ip,${v}`).join('\n')}\n`);
+    lapi.cscli('decisions', 'import', '-i', csv, '-R', 'a blocklist');
+    const t0 = Date.now();
+    await fleet.puller!.poll();
+    const ms = Date.now() - t0;
+    console.log(`1500 decisions taken and applied in ${ms} ms`);
+    expect(store.fleet.decisions().filter((d) => d.state === 'applied' && d.scenario === 'a blocklist')).toHaveLength(1500);
+    const elements = () => {
+      const set = lab.inServerRun(['nft', '-j', 'list', 'set', 'inet', 'lwfleet', 'blocked4']);
+      return ((JSON.parse(set) as { nftables: { set?: { elem?: unknown[] } }[] }).nftables.find((o) => o.set)?.set?.elem ?? []).length;
+    };
+    expect(elements()).toBeGreaterThanOrEqual(1500);
+    expect(log.lines.some((l) => /^warn blocked 1480 more address\(es\) by fleet decisions \(1500 in this poll\)$/.test(l))).toBe(true);
+    expect(ms).toBeLessThan(5000);
+    lapi.cscli('decisions', 'delete', '--scenario', 'a blocklist');
+    await fleet.puller!.poll();
+    expect(store.fleet.decisions().filter((d) => d.scenario === 'a blocklist')).toHaveLength(0);
+    expect(elements()).toBeLessThan(10);
+  }, 30_000);
 
   it('while the LAPI is down, local blocking goes on and applied fleet blocks stay until their end', async () => {
     lapi.cscli('decisions', 'add', '-i', '192.0.2.66', '-d', '1h', '-R', 'before the outage');

@@ -1,14 +1,14 @@
 // The verdict on one stream decision (pure): bans of Ip and Range only, ours recognised, the whitelist winning,
 // overlapping prefixes refused.
 import { describe, expect, it } from 'vitest';
-import { type DecisionContext, judge } from '../../src/fleet/decisions.js';
+import { AllowIndex, type DecisionContext, judge } from '../../src/fleet/decisions.js';
 import type { LapiDecision } from '../../src/fleet/client.js';
 
 const now = 1_800_000_000_000;
 const d = (over: Partial<LapiDecision>): LapiDecision => ({ id: 7, origin: 'crowdsec', type: 'ban', scope: 'Ip', value: '203.0.113.9', duration: '1h0m0s', scenario: 'crowdsecurity/ssh-bf', ...over });
 const ctx = (over: Partial<DecisionContext> = {}): DecisionContext => ({
   now,
-  allow: [{ net: { addr: '192.0.2.10', cidr: 32, kind: 4 }, origin: 'config', detail: '/etc/logwarden/whitelist:2' }],
+  allow: new AllowIndex([{ net: { addr: '192.0.2.10', cidr: 32, kind: 4 }, origin: 'config', detail: '/etc/logwarden/whitelist:2' }]),
   localKeys: new Set(),
   ranges: [],
   pushedByUs: () => false,
@@ -38,7 +38,7 @@ describe('judge', () => {
 
   it('lets the whitelist win', () => {
     expect(judge(d({ value: '192.0.2.10' }), ctx())).toMatchObject({ state: 'refused', detail: 'whitelisted by config /etc/logwarden/whitelist:2 (192.0.2.10)' });
-    const wide = ctx({ allow: [{ net: { addr: '192.0.2.0', cidr: 24, kind: 4 }, origin: 'owner', detail: 'interface eth0' }] });
+    const wide = ctx({ allow: new AllowIndex([{ net: { addr: '192.0.2.0', cidr: 24, kind: 4 }, origin: 'owner', detail: 'interface eth0' }]) });
     expect(judge(d({ scope: 'Range', value: '192.0.2.128/25' }), wide)).toMatchObject({ state: 'refused', detail: 'whitelisted by owner interface eth0 (192.0.2.0/24)' });
     const range = judge(d({ scope: 'Range', value: '192.0.2.0/27' }), ctx());
     expect(range).toMatchObject({ state: 'applied', net: { addr: '192.0.2.0', cidr: 27 } });
