@@ -359,6 +359,8 @@ export class Daemon {
       for (const b of ended) {
         if (b.state === 'expired') continue;
         release(this.state, b.key, b.endedAt ?? this.now());
+        // `whitelist add` ends the block itself: the fleet must drop it too
+        if (b.state === 'whitelisted') this.options.fleet?.released(b.key);
         if (b.state === 'released') {
           this.options.log.info({ addr: b.key }, `released ${b.key} by hand (logwarden unblock)`);
           this.counts.released++;

@@ -13,6 +13,9 @@ import { LapiClient } from './client.js';
 import { FleetPuller } from './pull.js';
 import { FleetPusher } from './push.js';
 
+/** How often pushed blocks are checked for an early end */
+const RELEASES_EVERY_MS = 2000;
+
 export interface FleetConfig {
   url: string;
   /** Pushing (watcher): null when not configured */
@@ -39,6 +42,9 @@ export class Fleet {
   readonly pusher: FleetPusher | null;
   readonly puller: FleetPuller | null;
   private readonly now: () => number;
+  private releasesTimer: NodeJS.Timeout | null = null;
+  /** Keys whose release is queued: not queued again while it waits */
+  private readonly releasing = new Set<string>();
 
   constructor(
     readonly config: FleetConfig,
@@ -60,9 +66,40 @@ export class Fleet {
     this.parts.log.info({ url }, `fleet: CrowdSec LAPI ${url}: ${roles.filter((r) => r !== null).join(', ') || 'nothing to do in a dry run'}`);
     this.pusher?.start();
     this.puller?.start();
+    if (this.pusher) this.releasesTimer = setInterval(() => this.findReleases(), RELEASES_EVERY_MS);
+  }
+
+  /**
+   * Pushed blocks that were lifted early (an `unblock` or `whitelist add` from another process, seen here however
+   * the daemon learnt of it) get their release; those that simply ended are forgotten, as the LAPI's decision
+   * ends at the same time.
+   */
+  findReleases(): void {
+    try {
+      for (const { key, state } of this.parts.store.fleet.pushedStates()) {
+        if (state === 'active') continue;
+        if (state === 'released' || state === 'whitelisted') {
+          if (!this.releasing.has(key)) this.release(key);
+        } else {
+          this.parts.store.fleet.forgetPushed(key);
+          this.releasing.delete(key);
+        }
+      }
+      // a release sent forgets the key's ids: it may be released again after a new block
+      const pushed = new Set(this.parts.store.fleet.pushedStates().map((p) => p.key));
+      for (const key of this.releasing) if (!pushed.has(key)) this.releasing.delete(key);
+    } catch (error) {
+      this.parts.log.error({}, `fleet: looking for released blocks failed: ${(error as Error).message}`);
+    }
+  }
+
+  private release(key: string): void {
+    this.releasing.add(key);
+    this.pusher!.release(key);
   }
 
   async stop(): Promise<void> {
+    if (this.releasesTimer) clearInterval(this.releasesTimer);
     await Promise.all([this.pusher?.stop(), this.puller?.stop()]);
   }
 
@@ -89,7 +126,7 @@ export class Fleet {
 
   /** A local block lifted before its time (unblock, whitelisting): its decision is deleted from the LAPI. */
   released(key: string): void {
-    this.pusher?.release(key);
+    if (this.pusher && !this.releasing.has(key)) this.release(key);
   }
 
   /** The local blocks plus the applied fleet decisions still running; for one address, the longer one wins. */

@@ -51,6 +51,7 @@ export class FleetTables {
   private readonly deleteDecision: Database.Statement;
   private readonly selectDecisions: Database.Statement;
   private readonly deleteOver: Database.Statement;
+  private readonly selectPushedStates: Database.Statement;
 
   constructor(private readonly db: Database.Database) {
     this.insertOutbox = db.prepare('INSERT INTO fleet_outbox (kind, key, payload, queued_at) VALUES (?, ?, ?, ?)');
@@ -71,6 +72,11 @@ export class FleetTables {
     this.deleteDecision = db.prepare('DELETE FROM fleet_decisions WHERE id = ?');
     this.selectDecisions = db.prepare('SELECT * FROM fleet_decisions ORDER BY id');
     this.deleteOver = db.prepare('DELETE FROM fleet_decisions WHERE until <= ?');
+    // the latest local block of each pushed key (blocks_by_key): how it ended, if it did
+    this.selectPushedStates = db.prepare(
+      `SELECT p.key AS key, (SELECT b.state FROM blocks b WHERE b.key = p.key AND b.simulated = 0 ORDER BY b.id DESC LIMIT 1) AS state
+       FROM (SELECT DISTINCT key FROM fleet_pushed) p`,
+    );
   }
 
   /** Appends pushes in one transaction, then drops the oldest beyond `bound`; returns how many were dropped. */
@@ -125,6 +131,16 @@ export class FleetTables {
 
   pushedIdsOf(key: string): number[] {
     return (this.selectPushedOf.all(key) as { id: number }[]).map((r) => r.id);
+  }
+
+  /** Each pushed key with the state of its latest local block (null: none left). */
+  pushedStates(): { key: string; state: string | null }[] {
+    return this.selectPushedStates.all() as { key: string; state: string | null }[];
+  }
+
+  /** Forgets the decision ids pushed for `key` (its block ended at its time: so did the LAPI's decision). */
+  forgetPushed(key: string): void {
+    this.deletePushedOf.run(key);
   }
 
   /** The key of our own pushed decision `id`, or null when it is not ours. */
