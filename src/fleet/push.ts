@@ -6,7 +6,7 @@
  */
 import type { Logger } from '../log/logger.js';
 import { networkText } from '../policy/network.js';
-import type { OutboxRow, Store } from '../store/store.js';
+import type { OutboxKind, OutboxRow, Store } from '../store/store.js';
 import { alertOf, type PushedBlock } from './alert.js';
 import { type LapiClient, LapiError, LapiUnreachable } from './client.js';
 
@@ -34,7 +34,11 @@ export interface PusherStats {
   lastError: string | null;
 }
 
-type Pending = { kind: 'block'; key: string; payload: string } | { kind: 'release'; key: string; payload: string };
+interface Pending {
+  kind: OutboxKind;
+  key: string;
+  payload: string;
+}
 
 export class FleetPusher {
   readonly stats: PusherStats = { sent: 0, released: 0, dropped: 0, rejected: 0, queued: 0, failingSince: null, lastError: null };
