@@ -398,6 +398,49 @@ export const OPTIONS = {
     describe: 'Program run when a block ends, as PROGRAM ADDRESS PREFIX_LENGTH SECONDS_IT_LASTED REASON (LOGWARDEN_EVENT=release); as --on-block',
     commands: ['run'],
   },
+  'lapi-url': {
+    type: 'string',
+    describe: "CrowdSec Local API to share decisions with the fleet, e.g. http://10.0.0.5:8080 (see docs/fleet.md); needs --lapi-machine to push, --lapi-key to pull",
+    commands: ['run'],
+  },
+  'lapi-machine': {
+    type: 'string',
+    describe: "This host's machine id in the LAPI (cscli machines add ID -p PW): its blocks are pushed as alerts",
+    commands: ['run'],
+  },
+  'lapi-password': {
+    type: 'string',
+    describe: 'The machine\'s LAPI password (prefer --lapi-password-file: a command line is visible to every user)',
+    commands: ['run'],
+  },
+  'lapi-password-file': {
+    type: 'string',
+    describe: "A file holding the machine's LAPI password (one line)",
+    commands: ['run'],
+  },
+  'lapi-key': {
+    type: 'string',
+    describe: "This host's bouncer key (cscli bouncers add NAME): the fleet's decisions are enforced; one key per host",
+    commands: ['run'],
+  },
+  'lapi-key-file': {
+    type: 'string',
+    describe: 'A file holding the bouncer key (one line)',
+    commands: ['run'],
+  },
+  'lapi-interval': {
+    type: 'number',
+    describe: 'Seconds between polls of the LAPI decision stream',
+    default: 10,
+    range: { min: 1, max: 3600 },
+    commands: ['run'],
+  },
+  'lapi-share-evidence': {
+    type: 'boolean',
+    describe: 'Send the log lines of each block with its alert (by default they stay on this host)',
+    default: false,
+    commands: ['run'],
+  },
   'stats-dir': {
     type: 'string',
     describe: "sshguard 2.5 writes Prometheus .prom files here; logwarden does not yet, and warns (logwarden status --json gives its counts)",

@@ -4,8 +4,9 @@
  * key; what is accepted but not done as sshguard does is returned as warnings to log at start.
  */
 import { execFileSync } from 'node:child_process';
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
+import type { FleetConfig } from '../fleet/fleet.js';
 import { type ListenAddress, parseListenAddress } from '../metrics/server.js';
 import type { LogLevel } from '../log/logger.js';
 import type { BlacklistOption } from '../policy/blacklist.js';
@@ -86,6 +87,8 @@ export interface RunConfig {
   metrics: ListenAddress | null;
   /** --on-block / --on-release programs (an absolute path, or a name found in PATH at start) */
   hooks: { onBlock: string | null; onRelease: string | null };
+  /** --lapi-*: sharing decisions through CrowdSec's Local API, or null */
+  fleet: FleetConfig | null;
   warnings: RunWarning[];
 }
 
@@ -296,6 +299,55 @@ function metricsOf(args: RunArgs): ListenAddress | null {
   return at;
 }
 
+/** A secret given inline or in a file (its first line); both at once is a mistake. */
+function secretOf(args: RunArgs, inline: string, file: string): string | null {
+  const value = str(args, inline);
+  const path = str(args, file);
+  if (value !== null && path !== null) throw fail(originOf(args, file), `give --${inline} or --${file}, not both`);
+  if (path === null) return value;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw fail(originOf(args, file), `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  const secret = text.split(/\r?\n/)[0].trim();
+  if (secret === '') throw fail(originOf(args, file), `${path} is empty`);
+  return secret;
+}
+
+function fleetOf(args: RunArgs): FleetConfig | null {
+  const url = str(args, 'lapi-url');
+  const machineId = str(args, 'lapi-machine');
+  const password = secretOf(args, 'lapi-password', 'lapi-password-file');
+  const bouncerKey = secretOf(args, 'lapi-key', 'lapi-key-file');
+  if (url === null) {
+    const stray = machineId !== null ? 'lapi-machine' : password !== null ? 'lapi-password' : bouncerKey !== null ? 'lapi-key' : null;
+    if (stray !== null) throw fail(originOf(args, stray), 'needs --lapi-url (the CrowdSec Local API to share decisions with)');
+    return null;
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw fail(originOf(args, 'lapi-url'), `expected a URL such as http://127.0.0.1:8080, got ${JSON.stringify(url)}`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw fail(originOf(args, 'lapi-url'), `expected an http or https URL, got ${JSON.stringify(url)}`);
+  if ((machineId === null) !== (password === null)) {
+    throw fail(originOf(args, machineId === null ? 'lapi-password' : 'lapi-machine'), 'pushing to the LAPI needs both --lapi-machine and --lapi-password (or --lapi-password-file)');
+  }
+  if (machineId === null && bouncerKey === null) {
+    throw fail(originOf(args, 'lapi-url'), 'give --lapi-machine and --lapi-password to push blocks, --lapi-key to enforce the fleet\'s decisions, or both');
+  }
+  return {
+    url,
+    machine: machineId !== null ? { id: machineId, password: password! } : null,
+    bouncerKey,
+    interval: Number(args['lapi-interval'] ?? 10),
+    shareEvidence: args['lapi-share-evidence'] === true,
+  };
+}
+
 function isExecutableFile(path: string): boolean {
   try {
     accessSync(path, constants.X_OK);
@@ -354,6 +406,7 @@ export function loadRunConfig(args: RunArgs, environment: RunEnvironment = defau
     ...parts,
     metrics: metricsOf(args),
     hooks: { onBlock: hookOf(args, 'on-block'), onRelease: hookOf(args, 'on-release') },
+    fleet: fleetOf(args),
     warnings,
   };
 }

@@ -7,6 +7,7 @@ import { Engine, type Item, itemOf } from '../engine/engine.js';
 import { storeEvidence } from '../engine/evidence.js';
 import { covers, entryOf } from '../control/blocking.js';
 import type { Applier } from '../firewall/applier.js';
+import type { Fleet } from '../fleet/fleet.js';
 import type { Logger } from '../log/logger.js';
 import type { ParsedEvent, Parser } from '../parse/parser.js';
 import { bannerTime } from '../parse/time.js';
@@ -52,6 +53,8 @@ export interface DaemonOptions {
   parseTimer?: Histogram | null;
   /** ms between status rows written for `logwarden status` (default HEARTBEAT_MS; 0: none) */
   publishEveryMs?: number;
+  /** CrowdSec's Local API: blocks pushed, the fleet's decisions enforced with the local ones */
+  fleet?: Fleet | null;
 }
 
 const TICK_MS = 1000;
@@ -148,7 +151,8 @@ export class Daemon {
   /** The wanted state for the applier: the store's real active blocks, with their remaining time. */
   wanted(): { blocks: ReturnType<typeof entryOf>[]; allow: Network[] } {
     const now = this.now();
-    return { blocks: this.options.store.activeBlocks().map((b) => entryOf(b, now)), allow: this.allowList() };
+    const local = this.options.store.activeBlocks().map((b) => entryOf(b, now));
+    return { blocks: this.options.fleet ? this.options.fleet.withFleetBlocks(local, now) : local, allow: this.allowList() };
   }
 
   /**
@@ -330,6 +334,7 @@ export class Daemon {
     else {
       log.warn(fields, `blocked ${key} ${how}: ${why}; e.g. ${line}`);
       void applier.block({ net: b.net, timeout: b.permanent ? null : Math.max(1, Math.ceil((b.until - this.now()) / 1000)) });
+      this.options.fleet?.blocked(b, line);
       this.hook({ event: 'block', addr: b.net.addr, cidr: b.net.cidr, duration: b.permanent ? null : b.duration, reason: why });
     }
     const file = this.options.blacklist.file;
@@ -397,10 +402,13 @@ export class Daemon {
       for (const b of ended) {
         if (b.state === 'expired') continue;
         release(this.state, b.key, b.endedAt ?? this.now());
+        // `whitelist add` ends the block itself: the fleet must drop it too
+        if (b.state === 'whitelisted') this.options.fleet?.released(b.key);
         if (b.state === 'released') {
           this.options.log.info({ addr: b.key }, `released ${b.key} by hand (logwarden unblock)`);
           this.counts.released++;
           this.hook({ event: 'release', addr: b.addr, cidr: b.cidr, duration: this.lasted(b.start, b.endedAt), reason: 'released by hand' });
+          this.options.fleet?.released(b.key);
         }
       }
     } catch (error) {
@@ -420,6 +428,7 @@ export class Daemon {
       this.counts.released++;
       log.info({ addr: b.key, entry: networkText(net) }, `released ${b.key}: whitelisted now (${networkText(net)})`);
       this.hook({ event: 'release', addr: b.addr, cidr: b.cidr, duration: this.lasted(b.start, now), reason: `whitelisted (${networkText(net)})` });
+      this.options.fleet?.released(b.key);
       await applier?.unblock(blocked);
     }
   }

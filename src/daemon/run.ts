@@ -8,6 +8,7 @@ import { lookup } from 'node:dns/promises';
 import { Applier } from '../firewall/applier.js';
 import type { BlockEntry } from '../firewall/backend.js';
 import { backendNamed } from '../firewall/backends.js';
+import { Fleet } from '../fleet/fleet.js';
 import { Firewall } from '../firewall/firewall.js';
 import type { RunConfig } from '../config/run.js';
 import { type DaemonLogger, daemonLogger } from '../log/pino.js';
@@ -90,6 +91,7 @@ export async function runDaemon(config: RunConfig, parts: DaemonParts): Promise<
     const { onBlock, onRelease } = config.hooks;
     const hooks = onBlock || onRelease ? new Hooks({ onBlock, onRelease, log: log.child({ module: 'hooks' }) }) : null;
     if (hooks && config.dryRun) log.info({}, 'dry run: the --on-block and --on-release programs are not run');
+    const fleet = config.fleet ? new Fleet(config.fleet, { store, applier, log: log.child({ module: 'fleet' }) }) : null;
     daemon = new Daemon({
       sources: parts.sources(store, log),
       parser: parts.parser,
@@ -105,6 +107,7 @@ export async function runDaemon(config: RunConfig, parts: DaemonParts): Promise<
       resolver: config.resolveHostnames ? new HostnameResolver({ log: log.child({ module: 'resolve' }) }) : null,
       hooks,
       parseTimer: metrics?.parseTimer ?? null,
+      fleet,
     });
     if (metrics && config.metrics) {
       metrics.watch(daemon);
@@ -114,6 +117,7 @@ export async function runDaemon(config: RunConfig, parts: DaemonParts): Promise<
     }
     firewall?.keepSessionOpen();
     await daemon.start();
+    fleet?.start();
     const running = daemon;
     watcher = new WhitelistWatcher(config.whitelist, {
       log: log.child({ module: 'whitelist' }),
@@ -150,6 +154,8 @@ export async function runDaemon(config: RunConfig, parts: DaemonParts): Promise<
             keep = true;
             code = 1;
           }
+          // after the daemon: blocks decided while stopping are still queued for the LAPI
+          await fleet?.stop();
           await metricsServer?.close();
           if (firewall && !keep) {
             await firewall.teardown().catch((error: Error) => log.error({}, `removing our firewall objects failed: ${error.message}`));

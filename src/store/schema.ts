@@ -136,7 +136,42 @@ export const MIGRATIONS: readonly string[] = [
     line_no INTEGER,
     time INTEGER NOT NULL,            -- ms, the line's own time
     line TEXT NOT NULL,
-    journal TEXT                      -- JSON: identifier, pid, host of a journal entry; NULL for a log line
+    journal TEXT                      -- JSON: identifier, pid, host and trusted fields of a journal entry; NULL for a log line
   );
+  `,
+  // 5 (fleet, issue 11): sharing decisions through CrowdSec's Local API. The outbox holds pushes in order until the
+  // LAPI takes them (a restart loses none); pushed maps our blocks to the LAPI's decision ids (to delete them, and
+  // to know them when the stream brings them back); fleet_decisions is what the stream gave, apart from local blocks
+  `
+  CREATE TABLE fleet_outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL CHECK (kind IN ('block', 'release')),
+    key TEXT NOT NULL,
+    payload TEXT NOT NULL,            -- JSON
+    queued_at INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0
+  );
+
+  CREATE TABLE fleet_pushed (
+    decision_id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL,
+    pushed_at INTEGER NOT NULL
+  );
+  CREATE INDEX fleet_pushed_by_key ON fleet_pushed (key);
+
+  CREATE TABLE fleet_decisions (
+    id INTEGER PRIMARY KEY,           -- the LAPI's decision id
+    key TEXT NOT NULL,
+    addr TEXT NOT NULL,
+    cidr INTEGER NOT NULL,
+    kind INTEGER NOT NULL,
+    origin TEXT NOT NULL,
+    scenario TEXT NOT NULL,
+    until INTEGER NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('applied', 'refused', 'own')),
+    detail TEXT NOT NULL,             -- why refused or own; '' when applied
+    seen_at INTEGER NOT NULL
+  );
+  CREATE INDEX fleet_decisions_by_state ON fleet_decisions (state, key);
   `,
 ];

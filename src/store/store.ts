@@ -14,6 +14,7 @@ import { type AllowEntry, AllowTable } from './allow.js';
 import { type BlockOrigin, type BlockReason, type BlockRow, BlocksTable, queuedBlockRow } from './blocks.js';
 import { FileGuard } from './detached.js';
 import { explain, StoreError } from './error.js';
+import { FleetTables } from './fleet.js';
 import { type EvidenceRow, EvidenceTable } from './evidence.js';
 import { OffendersTable } from './offenders.js';
 import { type OpenCheck, openDatabase, type Recovered } from './open.js';
@@ -25,6 +26,7 @@ export type { AllowEntry } from './allow.js';
 export type { BlockOrigin, BlockReason, BlockRow, BlockState } from './blocks.js';
 export { StoreError } from './error.js';
 export type { EvidenceRow } from './evidence.js';
+export type { FleetDecisionRow, FleetDecisionState, OutboxKind, OutboxRow } from './fleet.js';
 export type { OpenCheck, Recovered } from './open.js';
 export type { StoreHealth } from './queue.js';
 export type { AttackCount, DaemonStatusRow } from './status.js';
@@ -71,6 +73,8 @@ export class Store {
   private readonly status: StatusTable;
   private readonly log: Logger;
   private readonly guard: FileGuard;
+  /** The fleet's outbox, pushed decision ids and pulled decisions (CrowdSec LAPI); written at once, not queued */
+  readonly fleet: FleetTables;
 
   private constructor(
     readonly db: Database.Database,
@@ -88,6 +92,7 @@ export class Store {
     this.allow = new AllowTable(db);
     this.waitingTable = new WaitingTable(db);
     this.status = new StatusTable(db);
+    this.fleet = new FleetTables(db);
     const tables = {
       write: (b: Batch) => {
         this.evidence.insert(b.evidence, b.forgotten.size > 0);

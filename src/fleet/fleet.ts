@@ -1,0 +1,145 @@
+/**
+ * The daemon's one handle on the fleet (CrowdSec's Local API): pushes its blocks and releases, follows the
+ * decision stream, and adds the applied fleet decisions to the applier's wanted state.
+ */
+import type { Applier } from '../firewall/applier.js';
+import type { BlockEntry } from '../firewall/backend.js';
+import type { Logger } from '../log/logger.js';
+import { networkText } from '../policy/network.js';
+import type { BlockDecision } from '../policy/policy.js';
+import type { Store } from '../store/store.js';
+import { MAX_SHARED_LINES } from './alert.js';
+import { LapiClient } from './client.js';
+import { FleetPuller } from './pull.js';
+import { FleetPusher } from './push.js';
+
+/** How often pushed blocks are checked for an early end */
+const RELEASES_EVERY_MS = 2000;
+
+export interface FleetConfig {
+  url: string;
+  /** Pushing (watcher): null when not configured */
+  machine: { id: string; password: string } | null;
+  /** Pulling (bouncer): null when not configured */
+  bouncerKey: string | null;
+  /** seconds between polls of the decision stream */
+  interval: number;
+  /** Evidence lines go with the alerts (off: they stay on this host) */
+  shareEvidence: boolean;
+}
+
+export interface FleetParts {
+  store: Store;
+  applier: Applier | null;
+  log: Logger;
+  now?: () => number;
+  /** Outbox bound, retry timing (tests) */
+  push?: { bound?: number; retryMs?: number; maxRetryMs?: number };
+}
+
+export class Fleet {
+  readonly client: LapiClient;
+  readonly pusher: FleetPusher | null;
+  readonly puller: FleetPuller | null;
+  private readonly now: () => number;
+  private releasesTimer: NodeJS.Timeout | null = null;
+  /** Keys whose release is queued: not queued again while it waits */
+  private readonly releasing = new Set<string>();
+
+  constructor(
+    readonly config: FleetConfig,
+    private readonly parts: FleetParts,
+  ) {
+    this.now = parts.now ?? Date.now;
+    this.client = new LapiClient({ url: config.url, machine: config.machine, bouncerKey: config.bouncerKey, now: this.now });
+    const log = parts.log;
+    // a dry run pushes nothing: its blocks are not real
+    this.pusher = config.machine && parts.applier ? new FleetPusher({ client: this.client, store: parts.store, log, now: this.now, ...parts.push }) : null;
+    this.puller = config.bouncerKey
+      ? new FleetPuller({ client: this.client, store: parts.store, applier: parts.applier, log, intervalMs: config.interval * 1000, now: this.now })
+      : null;
+  }
+
+  start(): void {
+    const { url, machine, interval } = this.config;
+    const roles = [this.pusher ? `pushing its blocks as machine ${machine!.id}` : null, this.puller ? `enforcing the fleet's decisions (polled every ${interval} s)` : null];
+    this.parts.log.info({ url }, `fleet: CrowdSec LAPI ${url}: ${roles.filter((r) => r !== null).join(', ') || 'nothing to do in a dry run'}`);
+    this.pusher?.start();
+    this.puller?.start();
+    if (this.pusher) this.releasesTimer = setInterval(() => this.findReleases(), RELEASES_EVERY_MS);
+  }
+
+  /**
+   * Pushed blocks that were lifted early (an `unblock` or `whitelist add` from another process, seen here however
+   * the daemon learnt of it) get their release; those that simply ended are forgotten, as the LAPI's decision
+   * ends at the same time.
+   */
+  findReleases(): void {
+    try {
+      for (const { key, state } of this.parts.store.fleet.pushedStates()) {
+        if (state === 'active') continue;
+        if (state === 'released' || state === 'whitelisted') {
+          if (!this.releasing.has(key)) this.release(key);
+        } else {
+          this.parts.store.fleet.forgetPushed(key);
+          this.releasing.delete(key);
+        }
+      }
+      // a release sent forgets the key's ids: it may be released again after a new block
+      const pushed = new Set(this.parts.store.fleet.pushedStates().map((p) => p.key));
+      for (const key of this.releasing) if (!pushed.has(key)) this.releasing.delete(key);
+    } catch (error) {
+      this.parts.log.error({}, `fleet: looking for released blocks failed: ${(error as Error).message}`);
+    }
+  }
+
+  private release(key: string): void {
+    this.releasing.add(key);
+    this.pusher!.release(key);
+  }
+
+  async stop(): Promise<void> {
+    if (this.releasesTimer) clearInterval(this.releasesTimer);
+    await Promise.all([this.pusher?.stop(), this.puller?.stop()]);
+  }
+
+  /** A block the daemon applied: queued for the LAPI, never waited for. */
+  blocked(b: BlockDecision, trigger: string): void {
+    if (this.pusher === null) return;
+    let evidence: string[] = [];
+    if (this.config.shareEvidence) {
+      const ids = b.evidence.filter((e): e is number => typeof e === 'number').slice(-MAX_SHARED_LINES);
+      evidence = this.parts.store.evidenceLines(ids);
+      if (evidence[evidence.length - 1] !== trigger) evidence.push(trigger);
+    }
+    this.pusher.block({
+      net: b.net,
+      start: b.at,
+      until: b.permanent ? null : b.until,
+      rules: b.rules,
+      attacks: b.attacks,
+      score: b.score,
+      firstSeen: b.firstSeen,
+      evidence,
+    });
+  }
+
+  /** A local block lifted before its time (unblock, whitelisting): its decision is deleted from the LAPI. */
+  released(key: string): void {
+    if (this.pusher && !this.releasing.has(key)) this.release(key);
+  }
+
+  /** The local blocks plus the applied fleet decisions still running; for one address, the longer one wins. */
+  withFleetBlocks(local: BlockEntry[], now = this.now()): BlockEntry[] {
+    if (this.puller === null) return local;
+    const byKey = new Map<string, BlockEntry>();
+    for (const e of local) byKey.set(networkText(e.net), e);
+    for (const d of this.parts.store.fleet.decisions()) {
+      if (d.state !== 'applied' || d.until <= now) continue;
+      const entry: BlockEntry = { net: d.net, timeout: Math.max(1, Math.ceil((d.until - now) / 1000)) };
+      const held = byKey.get(d.key);
+      if (held === undefined || (held.timeout !== null && held.timeout < entry.timeout!)) byKey.set(d.key, entry);
+    }
+    return [...byKey.values()];
+  }
+}
