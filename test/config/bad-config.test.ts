@@ -68,6 +68,13 @@ const BAD_TEXT: Record<string, string[]> = {
   metrics: ['nope', '127.0.0.1', '127.0.0.1:99999', 'localhost:x'],
   'on-block': [join(dir, 'no-such-program'), notExecutable, 'no-such-program-in-path', 'sh -c id'],
   'on-release': [join(dir, 'no-such-program'), notExecutable, 'no-such-program-in-path'],
+  // alone, each half of a LAPI setting is refused: the URL needs credentials, credentials need the URL
+  'lapi-url': ['not a url', 'ftp://192.0.2.1:8080', 'http://127.0.0.1:8080'],
+  'lapi-machine': ['host-a'],
+  'lapi-password': ['secret'],
+  'lapi-password-file': [join(dir, 'no-such-password')],
+  'lapi-key': ['key'],
+  'lapi-key-file': [join(dir, 'no-such-key')],
   // root reads a file of mode 000: only another user can be refused it
   config: [join(dir, 'no-such.conf'), unreadableDir, ...(process.getuid?.() === 0 ? [] : [unreadableConfig])],
 };
