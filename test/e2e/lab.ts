@@ -378,3 +378,10 @@ export function startDaemonUnder(lab: Lab, wrapper: string[], args: string[], en
   lab.adopt(daemon);
   return daemon;
 }
+
+/** Starts `logwarden run ARGS` in the server namespace through `wrapper` run inside it (e.g. setpriv ... to drop root). */
+export function startDaemonInside(lab: Lab, wrapper: string[], args: string[], env: NodeJS.ProcessEnv = process.env): DaemonProcess {
+  const daemon = new DaemonProcess([...lab.inServer, ...wrapper, process.execPath, CLI, 'run', ...args], env);
+  lab.adopt(daemon);
+  return daemon;
+}
