@@ -22,6 +22,7 @@ import type { Histogram } from '../metrics/registry.js';
 import { ExternalFilter, sshgLine } from './external.js';
 import { AttackTally, HEARTBEAT_MS, HealthPublisher, type PublishedState } from './health.js';
 import type { HookCall, Hooks } from './hooks.js';
+import { LagWatch } from './lag.js';
 
 export interface DaemonOptions {
   sources: Source[];
@@ -80,9 +81,12 @@ export class Daemon {
   private publisher: HealthPublisher | null = null;
   /** Keys whose block reached the kernel (or was restored): only their end is a release for --on-release */
   private readonly inForce = new Set<string>();
+  /** Sources the daemon cannot keep up with, said in the log and the metrics */
+  readonly lag: LagWatch;
 
   constructor(private readonly options: DaemonOptions) {
     this.now = options.now ?? Date.now;
+    this.lag = new LagWatch(options.log);
     const names = new Map<number, string>();
     for (const r of options.parser.rules) if (!names.has(r.service)) names.set(r.service, r.serviceName);
     this.attacks = new AttackTally(names);
@@ -303,6 +307,7 @@ export class Daemon {
   private tick(): void {
     try {
       const now = this.now();
+      this.lag.check(this.status(), now);
       this.logExpiries(now);
       this.engine.tick(now);
     } catch (error) {
