@@ -25,6 +25,7 @@ import { ExternalFilter, sshgLine } from './external.js';
 import { AttackTally, HEARTBEAT_MS, HealthPublisher, type PublishedState } from './health.js';
 import type { HookCall, Hooks } from './hooks.js';
 import { SenderCheck } from './senders.js';
+import { LagWatch } from './lag.js';
 
 export interface DaemonOptions {
   sources: Source[];
@@ -89,10 +90,13 @@ export class Daemon {
   private readonly journalOf = new WeakMap<Item, JournalFields>();
   /** Journal entries count only when journald says the service's own daemon wrote them */
   readonly senders: SenderCheck;
+  /** Sources the daemon cannot keep up with, said in the log and the metrics */
+  readonly lag: LagWatch;
 
   constructor(private readonly options: DaemonOptions) {
     this.senders = new SenderCheck(options.parser.rules, options.log);
     this.now = options.now ?? Date.now;
+    this.lag = new LagWatch(options.log);
     const names = new Map<number, string>();
     for (const r of options.parser.rules) if (!names.has(r.service)) names.set(r.service, r.serviceName);
     this.attacks = new AttackTally(names);
@@ -350,6 +354,7 @@ export class Daemon {
   private tick(): void {
     try {
       const now = this.now();
+      this.lag.check(this.status(), now);
       this.logExpiries(now);
       this.engine.tick(now);
       this.options.store.checkFile();

@@ -39,6 +39,9 @@ export class DaemonMetrics {
     r.read('counter', 'logwarden_source_errors_total', 'Problems met by a source (unreadable file, reader exit, ...), each also logged', perSource((s) => s.errors));
     r.read('gauge', 'logwarden_source_up', 'Whether the source is reading (1) or waiting, failed or stopped (0)', perSource((s) => (s.state === 'reading' ? 1 : 0)));
     r.read('gauge', 'logwarden_source_lag_bytes', 'Bytes written to a log file and not read yet', perSource((s) => s.lagBytes));
+    r.read('gauge', 'logwarden_source_lag_seconds', 'How long a log file has been more than 1 MiB behind (0: keeping up); a warning is logged after 5 s', () =>
+      state().sources.map((s) => ({ labels: { source: s.name }, value: this.daemon!.lag.seconds(s.name, Date.now()) })),
+    );
     r.read('gauge', 'logwarden_source_last_line_timestamp_seconds', 'When the last line of the source was read (Unix time)', perSource((s) => (s.lastLineAt === null ? null : s.lastLineAt / 1000)));
     r.read('counter', 'logwarden_attacks_total', 'Attacks recognised, by rule and service (each line of an attempt counts; whitelisted and trusted addresses included)', () =>
       [...(this.daemon?.attacks.totals.values() ?? [])].map((a) => ({ labels: { rule: a.rule, service: a.serviceName, service_code: String(a.service) }, value: a.attacks })),
@@ -50,6 +53,7 @@ export class DaemonMetrics {
     r.read('gauge', 'logwarden_store_pending_rows', 'Rows waiting to be written to the store', () => state().store.pending);
     const firewall = () => state().firewall?.health ?? null;
     r.read('counter', 'logwarden_firewall_failures_total', 'Failed firewall commands (retried by reconciling)', () => firewall()?.failures ?? 0);
+    r.read('counter', 'logwarden_firewall_batches_total', 'Batches sent to the kernel (one nft transaction, iptables-restore or ipset restore each)', () => firewall()?.batches ?? 0);
     r.read('counter', 'logwarden_firewall_operations_total', 'Blocks and unblocks sent to the kernel', () => firewall()?.operations ?? 0);
     r.read('counter', 'logwarden_firewall_drift_repaired_total', 'Differences between the kernel and the store found and repaired by the periodic sync', () => firewall()?.repairs ?? 0);
     r.read('gauge', 'logwarden_firewall_up', 'Whether the last firewall command succeeded (0 also in a dry run)', () => {

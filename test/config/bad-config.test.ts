@@ -13,6 +13,10 @@ import { parseConfigText } from '../../src/config/file.js';
 import { envVariable, type OptionSpec, optionsFor } from '../../src/config/options.js';
 import { loadRunConfig, type RunArgs, type RunEnvironment } from '../../src/config/run.js';
 import { ruleSetFromArgs } from '../../src/config/rules.js';
+import type { Logger } from '../../src/log/logger.js';
+import { networkText } from '../../src/policy/network.js';
+import { readWhitelistFile } from '../../src/policy/whitelist.js';
+import { WhitelistWatcher } from '../../src/policy/whitelist-watch.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'logwarden-bad-config-'));
 const env: RunEnvironment = {
@@ -218,5 +222,17 @@ describe('bad configuration: a whitelist that covers the Internet', () => {
 
   it('accepts the widest networks an organisation may hold: /8 and IPv6 /32', () => {
     expect(() => load(['-w', '10.0.0.0/8', '-w', '2001:db8::/32', LOG])).not.toThrow();
+  });
+
+  it('is skipped, logged at error, when a whitelist file gains one while running; its other entries apply', () => {
+    const path = file('reloaded-whitelist', '192.0.2.1\n');
+    const errors: string[] = [];
+    const log = { debug: () => {}, info: () => {}, warn: () => {}, error: (_: unknown, msg: string) => errors.push(msg), child: () => log } as unknown as Logger;
+    const watcher = new WhitelistWatcher({ fixed: { networks: [], hostnames: [], problems: [] }, files: [{ path, required: true, entries: readWhitelistFile(path) }] }, { log, onChange: () => {} });
+    writeFileSync(path, '192.0.2.1\n::/0\n198.51.100.0/24\n');
+    const change = watcher.reload();
+    expect(change.entries.networks.map((n) => networkText(n.net))).toEqual(['192.0.2.1', '198.51.100.0/24']);
+    expect(change.problems).toMatchObject([{ source: path, line: 2, entry: '::/0', wide: true }]);
+    expect(errors).toEqual([expect.stringMatching(/^whitelist entry skipped: ::\/0 would never block every address/)]);
   });
 });
