@@ -106,7 +106,8 @@ export function queuedBlockRow(q: QueuedBlock): BlockRow {
   return { id: 0, key, addr: net.addr, cidr: net.cidr, kind: net.kind, start, expires, origin, reason: JSON.parse(q.reason) as BlockReason, state: 'active', endedAt: null, simulated };
 }
 
-function toBlockRow(r: Record<string, unknown>): BlockRow {
+/** A row of the blocks table as read. */
+export function toBlockRow(r: Record<string, unknown>): BlockRow {
   return {
     id: r.id as number,
     key: r.key as string,

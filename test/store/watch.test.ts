@@ -33,4 +33,25 @@ describe('BlockWatcher: the store as the channel from the commands to a running 
     watcher.stop();
     daemon.close();
   });
+
+  it("sees the release of a block the watching process made itself since its last poll", () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'logwarden-watch-')), 'state.db');
+    const daemon = Store.open(path);
+    const watcher = new BlockWatcher(daemon);
+    // the daemon's own block: its own connection's write does not change data_version for it
+    daemon.addBlock({ addr: '198.51.100.9', cidr: 32, kind: 4 }, Date.now(), Date.now() + 600_000, 'policy', { rules: ['x'] });
+    daemon.flushAll();
+    expect(watcher.poll()).toEqual({ added: [], ended: [] });
+    const unblock = Store.open(path);
+    unblock.endBlock('198.51.100.9', 'released', Date.now());
+    unblock.close();
+    const changes = watcher.poll();
+    expect(changes.ended.map((b) => `${b.state} ${b.key}`)).toEqual(['released 198.51.100.9']);
+    // reported once
+    const again = Store.open(path);
+    again.addBlock({ addr: '192.0.2.1', cidr: 32, kind: 4 }, Date.now(), null, 'manual', { text: 'x' });
+    again.close();
+    expect(watcher.poll().ended).toEqual([]);
+    daemon.close();
+  });
 });
