@@ -73,7 +73,8 @@ describe('the cost guideline, checked by the loader', () => {
       "^bad (?<user>.{0,100})'. Reason: [^']{0,200} from %ADDR%$", '^bad .{0,400} from %ADDR% port %PORT%$', '^bad (?:a|b)+ %ADDR%$'];
     for (const pattern of fixed) {
       expect(problemOf(pattern), pattern).toBeNull();
-      expect(slowness(pattern, `bad ${'a'.repeat(16_000)}`), pattern).toBeLessThan(5);
+      // linear: well under a millisecond; the bound leaves room for a loaded CI machine
+      expect(slowness(pattern, `bad ${'a'.repeat(16_000)}`), pattern).toBeLessThan(50);
     }
   });
 
