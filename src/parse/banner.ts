@@ -426,7 +426,7 @@ function afterTimestamp(b: Banner, line: string, pos: number): void {
   const space = line.indexOf(' ', p);
   if (space > p && space - p <= 255) {
     const hostLast = line.charCodeAt(space - 1);
-    if (hostLast !== 58 && scanTag(line, space + 1)) {
+    if (hostLast !== 58 && plausibleHost(line, p, space) && scanTag(line, space + 1)) {
       b.hostStart = p;
       b.hostEnd = space;
       takeTag(b, line, space + 1);
@@ -455,7 +455,7 @@ function afterTimestamp(b: Banner, line: string, pos: number): void {
       return;
     }
   }
-  if (space > p && b.timeFormat !== TimeFormat.Tai64n) {
+  if (space > p && b.timeFormat !== TimeFormat.Tai64n && plausibleHost(line, p, space)) {
     // `HOST MSG` (e.g. `last message repeated 3 times`), or a bare message after the time
     b.hostStart = p;
     b.hostEnd = space;
@@ -465,6 +465,20 @@ function afterTimestamp(b: Banner, line: string, pos: number): void {
     return;
   }
   setMessage(b, p);
+}
+
+/**
+ * Whether line[from, to) can be a host name or address as syslog daemons write it (letters, digits, `.-_:%`), or
+ * the zone that follows some daemons' own timestamps (Exim's `+0200`): a word such as Exim's `H=(client-text`
+ * is message text, so a client's HELO cannot pass for a new banner.
+ */
+function plausibleHost(line: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = line.charCodeAt(i);
+    const ok = (c >= 48 && c <= 58) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 43 || c === 45 || c === 46 || c === 95 || c === 37;
+    if (!ok) return false;
+  }
+  return true;
 }
 
 function skipSpace(line: string, pos: number): number {

@@ -8,17 +8,6 @@ import { loadRules } from '../../src/parse/rules.js';
 import { rules } from './fuzz.js';
 import { FAKE, fills, INJECTIONS, injectionProblems, type Mode, Run, TEMPLATES } from './injection.js';
 
-/**
- * Known misattributions, kept here so that they cannot change unseen (remove an entry once it is fixed). Exim's
- * own log line has no program tag: a HELO name or sender with spaces (`x ADDR - - [date] "POST /wp-login.php
- * HTTP/1.1" 200 ...`) makes the banner parser take `H=(x` for a host name and the rest for a web server's
- * access-log message, which the WordPress rule blames on ADDR. Fix: a host name has no `=` or `(`.
- */
-const INJ = ` ${FAKE} - - [01/May/2026:10:00:00 +0000] "POST /wp-login.php HTTP/1.1" 200`;
-const KNOWN: Record<string, string[]> = {
-  'exim-relay-not-permitted': [`${JSON.stringify(`x${INJ}${INJ}y`)}: blocked ${FAKE}`],
-};
-
 const services = (ids: string[]) => new Set(ids.map((id) => rules.find((r) => r.id === id)!.serviceName));
 
 describe('log injection through the engine', () => {
@@ -36,7 +25,7 @@ describe('log injection through the engine', () => {
         for (const user of fills(injection)) for (const p of injectionProblems(template, user, mode, run)) problems.push(`${JSON.stringify(user)}: ${p}`);
       }
       run.finish();
-      expect(problems).toEqual(KNOWN[template.rule] ?? []);
+      expect(problems).toEqual([]);
     });
   });
 
@@ -69,7 +58,6 @@ describe('log injection through the engine', () => {
         const run = new Run();
         const problems = injectionProblems(t, user, mode, run);
         run.finish();
-        if (KNOWN[t.rule] && problems.every((p) => p.endsWith(`blocked ${FAKE}`)) && user.includes(INJ.trim())) return;
         expect(problems).toEqual([]);
       }),
       { numRuns: 300 },
