@@ -9,6 +9,8 @@ import type { HostnameResolver } from '../resolve/hostnames.js';
 import { LineSplitter, openLogFile } from '../input/lines.js';
 import { type Banner, TimeFormat } from '../parse/banner.js';
 import { entryLine } from '../sources/journal.js';
+import { SenderCheck } from '../sources/senders.js';
+import { type Logger, plainLogger } from '../log/logger.js';
 import { JOURNAL_JSON_LINE, type JournalQuery, type JournalReader, readJournal } from './journal.js';
 import type { Parser } from '../parse/parser.js';
 import { bannerTime } from '../parse/time.js';
@@ -30,6 +32,8 @@ export interface ReplayOptions {
   resolver?: HostnameResolver | null;
   onProgress?: (bytes: number, lines: number) => void;
   onReadError?: (file: string, error: Error) => void;
+  /** Where the journal's forged entries are reported (default: plain lines on stderr) */
+  log?: Logger;
   /** Also replay the journal's entries (journalctl) */
   journal?: JournalQuery | null;
 }
@@ -147,19 +151,24 @@ class InputEvents {
  * identifier and timed by its own realtime stamp, as the daemon reads them.
  */
 class JournalEvents extends InputEvents {
+  /** As in the daemon: an entry counts only when journald says the service's own daemon wrote it */
+  private readonly senders: SenderCheck;
+
   constructor(
     reader: JournalReader,
     options: ReplayOptions,
   ) {
     super(reader.name, reader.output, options.now, options, JOURNAL_JSON_LINE);
     this.done = () => reader.finished;
+    this.senders = new SenderCheck(options.parser.rules, options.log ?? plainLogger('warn'));
   }
 
   protected override line(text: string): void {
     const entry = entryLine(text, this.options.now);
     if (entry === null || entry.journal === null) return;
     const j = entry.journal;
-    const parsed = this.options.parser.parseRecord({ tag: j.identifier, pid: j.pid, host: j.host, message: entry.text, time: j.time });
+    const record = this.options.parser.parseRecord({ tag: j.identifier, pid: j.pid, host: j.host, message: entry.text, time: j.time });
+    const parsed = record && this.senders.admit(record, j);
     if (parsed === null) return;
     this.batch.push(itemOf(parsed, Math.min(j.time, this.options.now), 'journal', null, entry.text));
   }

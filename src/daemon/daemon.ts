@@ -24,7 +24,7 @@ import type { Histogram } from '../metrics/registry.js';
 import { ExternalFilter, sshgLine } from './external.js';
 import { AttackTally, HEARTBEAT_MS, HealthPublisher, type PublishedState } from './health.js';
 import type { HookCall, Hooks } from './hooks.js';
-import { SenderCheck } from './senders.js';
+import { SenderCheck } from '../sources/senders.js';
 import { LagWatch } from './lag.js';
 
 export interface DaemonOptions {

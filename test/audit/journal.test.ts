@@ -44,6 +44,16 @@ describe.skipIf(journalRemoteMissing)('audit --journal-file', () => {
     expect(JSON.parse(r.stdout).summary).toMatchObject({ lines: 2, attacks: 2 });
   });
 
+  it('does not count entries another program wrote under the service name (as the daemon does)', () => {
+    const forgedFile = join(dir, 'forged.journal');
+    const fields: [string, string][] = [['_PID', '5000'], ['_UID', '1000'], ['_EXE', '/usr/bin/logger'], ['_TRANSPORT', 'syslog'], ['_COMM', 'logger']];
+    writeJournal(forgedFile, [0, 1, 2, 3].map((i) => ({ message: 'Failed password for root from 198.51.100.44 port 22 ssh2', identifier: 'sshd', time: t0 + i * 1000, fields })));
+    const r = audit('--journal-file', forgedFile, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ blocks: [], summary: { lines: 4, attacks: 0 } });
+    expect(r.stderr).toContain('198.51.100.44');
+  });
+
   it('reports journalctl failing, and exits 1', () => {
     const r = audit('--journal-file', join(dir, 'missing.journal'), '--json');
     expect(r.code).toBe(1);

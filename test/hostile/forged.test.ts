@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { accountIds, expectedSender, nameMatches, senderVerdict } from '../../src/daemon/senders.js';
+import { accountIds, expectedSender, nameMatches, senderVerdict } from '../../src/sources/senders.js';
 import { loadRules } from '../../src/parse/rules.js';
 import { DaemonProcess, type LogRecord } from '../e2e/lab.js';
 import { journalRemoteMissing, JOURNAL_REMOTE, type TestEntry, writeJournal } from '../sources/journal-files.js';

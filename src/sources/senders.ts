@@ -19,7 +19,7 @@ import { readFileSync } from 'node:fs';
 import type { Logger } from '../log/logger.js';
 import type { ParsedEvent } from '../parse/parser.js';
 import type { CompiledRule, SenderSpec } from '../parse/rules.js';
-import type { JournalFields } from '../sources/source.js';
+import type { JournalFields } from './source.js';
 
 export type SenderVerdict = 'trusted' | 'unverified' | 'forged';
 
