@@ -202,6 +202,8 @@ export class Daemon {
       const at = source.position?.();
       if (at) store.queuePosition(source.name, at);
     }
+    // written now, not ~100 ms later: a crash in between would make the next start begin at the end again
+    store.flushAll();
     log.info({ sources: this.options.sources.map((s) => s.name) }, `reading ${this.options.sources.map((s) => s.name).join(', ')}`);
     const every = this.options.publishEveryMs ?? HEARTBEAT_MS;
     if (every > 0) {
