@@ -13,7 +13,7 @@ import { blockByHand, type BlockingContext, covers, coveringBlocks, RefusedError
 import { ownerAddresses } from '../../daemon/owner.js';
 import { Applier } from '../../firewall/applier.js';
 import { plainLogger } from '../../log/logger.js';
-import { type Network, NetworkSet, networkText, parseNetwork, width } from '../../policy/network.js';
+import { type Network, networkText, parseNetwork, width } from '../../policy/network.js';
 import { Whitelist } from '../../policy/whitelist.js';
 import { defaultPaths } from '../../config/paths.js';
 import { type BlockRow, Store, StoreError } from '../../store/store.js';
@@ -74,8 +74,6 @@ async function contextOf(args: FirewallArgs): Promise<{ ctx: BlockingContext; wh
   const store = Store.open(args.db ?? defaultPaths().db);
   const applier = new Applier(firewall, plainLogger('warn'), () => ({ blocks: [], allow: [] }));
   const stored = store.allowList();
-  const inStore = new NetworkSet();
-  for (const e of stored) inStore.add(e.net);
   const allow = new Map<string, Network>();
   for (const net of [...stored.map((e) => e.net), ...whitelist.list()]) allow.set(networkText(net), net);
   const ctx: BlockingContext = {
@@ -83,7 +81,7 @@ async function contextOf(args: FirewallArgs): Promise<{ ctx: BlockingContext; wh
     applier,
     whitelistedBy: (net) => {
       if (whitelist.has(net.addr, net.kind)) return whitelist.reason(net.addr, net.kind);
-      const entry = stored.find((e) => inStore.has(net.addr, net.kind) && covers(e.net, net));
+      const entry = stored.find((e) => covers(e.net, net));
       return entry ? `${entry.origin} ${entry.detail}` : null;
     },
     allow: [...allow.values()],
