@@ -69,15 +69,7 @@ const sameNetworks = (kernel: Network[], wanted: Network[]) => {
 };
 
 export class Applier {
-  readonly health: ApplierHealth = {
-    batches: 0,
-    operations: 0,
-    failures: 0,
-    repairs: 0,
-    failingSince: null,
-    lastError: null,
-    lastSyncAt: null,
-  };
+  readonly health: ApplierHealth;
   /** Backends without kernel timeouts (iptables): their blocks are lifted from here */
   private readonly expiry: ExpiryScheduler | null;
   private retryTimer: NodeJS.Timeout | null = null;
@@ -94,6 +86,21 @@ export class Applier {
     private readonly options: ApplierOptions = {},
   ) {
     this.now = options.now ?? Date.now;
+    const sent = firewall.sent;
+    this.health = {
+      // what the kernel really received: a burst of blocks is one batch, however many operations it holds
+      get batches() {
+        return sent.batches;
+      },
+      get operations() {
+        return sent.operations;
+      },
+      failures: 0,
+      repairs: 0,
+      failingSince: null,
+      lastError: null,
+      lastSyncAt: null,
+    };
     this.retryDelay = options.retryMs ?? 1000;
     this.expiry = firewall.backend.kernelExpiry
       ? null
@@ -119,11 +126,7 @@ export class Applier {
     const current: KernelState = before.present ? before : { present: true, blocks: [], allow: wanted.allow };
     const { kernelExpiry, maxTimeout } = this.firewall.backend;
     const ops = syncOperations(wanted.blocks, current, kernelExpiry, maxTimeout);
-    if (ops.length > 0) {
-      await this.firewall.apply(ops, current);
-      this.health.batches++;
-      this.health.operations += ops.length;
-    }
+    if (ops.length > 0) await this.firewall.apply(ops, current);
     const held = new Set(current.blocks.map((b) => networkText(b.net)));
     for (const op of ops) {
       if (op.op === 'unblock') drift.unblocked.push(op.net);
@@ -211,11 +214,7 @@ export class Applier {
   /** Resolves whether or not the kernel took it: a failure is logged and retried here, not by the caller. */
   private submit(op: Operation): Promise<void> {
     const done = this.firewall.submit(op).then(
-      () => {
-        this.health.batches++;
-        this.health.operations++;
-        this.recovered();
-      },
+      () => this.recovered(),
       (error: Error) => this.failed(describeOperation(op), error),
     );
     this.pending.add(done);

@@ -16,6 +16,8 @@ const INTERACTIVE_MAX = 32;
 export class Firewall {
   /** A long-lived interactive process for low-latency batches (nft -i), when enabled */
   private session: NftSession | null = null;
+  /** What the kernel took: each successful apply is one batch (one transaction, one restore) */
+  readonly sent = { batches: 0, operations: 0 };
   /** Operations that arrive within a few milliseconds go to the kernel as one batch */
   private readonly batcher = new OperationBatcher((ops) => this.apply(ops));
 
@@ -62,6 +64,7 @@ export class Firewall {
     if (this.session && this.backend.interactive && current === undefined && ops.length <= INTERACTIVE_MAX) {
       try {
         await this.session.run(this.backend.interactive(this.options, ops));
+        this.counted(ops);
         return;
       } catch (error) {
         // each line is its own transaction: the fallback batch re-applies all, which is idempotent
@@ -69,6 +72,12 @@ export class Firewall {
       }
     }
     await this.run(this.backend.apply(this.options, ops, current));
+    this.counted(ops);
+  }
+
+  private counted(ops: Operation[]): void {
+    this.sent.batches++;
+    this.sent.operations += ops.length;
   }
 
   /** Queues one operation; resolves once its batch is in the kernel. */
