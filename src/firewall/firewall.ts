@@ -71,6 +71,10 @@ export class Firewall {
         this.log.warn({}, `nft -i failed (${(error as Error).message.trim()}); applying the batch with nft -f -`);
       }
     }
+    // Not knowing what the kernel holds, nft must add, delete and re-add every element, which costs time
+    // quadratic in the batch in an interval set (a burst of 42,000 /64 prefixes: minutes). Reading the
+    // kernel's state first (about 0.3 s with 50,000 elements) makes it one add of what is missing.
+    if (current === undefined && ops.length > INTERACTIVE_MAX && this.backend.name === 'nft') current = await this.state();
     await this.run(this.backend.apply(this.options, ops, current));
     this.counted(ops);
   }

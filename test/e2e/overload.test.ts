@@ -23,6 +23,11 @@ describe.skipIf(unavailable)(`overload: a burst of 100,000 lines a second${unava
     expect(r.blocks).toBe(r.expectedBlocks);
     expect(r.kernelElements).toBe(r.expectedBlocks);
     expect(r.operations).toBeGreaterThanOrEqual(r.expectedBlocks);
+    // batched: a burst is a few transactions, not one per block (a 100th would already be far from it)
+    expect(r.batches).toBeGreaterThan(0);
+    expect(r.batches).toBeLessThan(r.expectedBlocks / 100);
+    // the burst reached the kernel by itself, not through the periodic sync repairing what a batch missed
+    expect(r.warnings.filter((w) => /firewall drift/.test(w))).toEqual([]);
     expect(r.rssPeakMB).toBeLessThan(400);
     expect(metrics).toMatch(/^logwarden_source_lag_seconds\{source="[^"]+"\} 0$/m);
     expect(metrics).toMatch(/^logwarden_firewall_batches_total \d+$/m);

@@ -20,6 +20,11 @@ describe.skipIf(unavailable)(`overload: 50,000 blocks from a burst of 100,000 li
     expect(r.read).toBe(r.written);
     expect(r.blocks).toBe(r.expectedBlocks);
     expect(r.kernelElements).toBe(r.expectedBlocks);
+    // batched: a burst is a few transactions, not one per block (a 100th would already be far from it)
+    expect(r.batches).toBeGreaterThan(0);
+    expect(r.batches).toBeLessThan(r.expectedBlocks / 100);
+    // the burst reached the kernel by itself, not through the periodic sync repairing what a batch missed
+    expect(r.warnings.filter((w) => /firewall drift/.test(w))).toEqual([]);
     expect(r.rssPeakMB).toBeLessThan(600);
   }, 600_000);
 });
