@@ -2,8 +2,9 @@
  * The PID file (-i, PID_FILE): refuses to start while another live logwarden holds it, takes over a stale one
  * (left by a crash), and is removed at exit only if it is still ours.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { makeFolders } from '../files/folders.js';
 
 export class PidFileError extends Error {}
 
@@ -27,7 +28,7 @@ export function writePidFile(path: string): () => void {
     throw new PidFileError(`another logwarden (pid ${previous}) is running: ${path}`);
   }
   try {
-    mkdirSync(dirname(path), { recursive: true });
+    makeFolders(dirname(path));
     writeFileSync(path, `${process.pid}\n`, { mode: 0o644 });
   } catch (error) {
     throw new PidFileError(`cannot write the PID file ${path}: ${(error as Error).message}`);

@@ -2,10 +2,11 @@
  * sshguard's blacklist file: `unix_time|service|kind|addr` per line; lines starting with `#` or whitespace
  * are skipped. Its addresses are blocked for good at start.
  */
-import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { AddressKind } from '../parse/address.js';
 import { type Network, parseNetwork } from './network.js';
+import { makeFolders } from '../files/folders.js';
 
 export interface BlacklistEntry {
   /** ms */
@@ -61,6 +62,6 @@ export function blacklistLine(time: number, service: number, kind: AddressKind, 
 }
 
 export function appendBlacklist(file: string, line: string): void {
-  mkdirSync(dirname(file), { recursive: true });
+  makeFolders(dirname(file));
   appendFileSync(file, line);
 }

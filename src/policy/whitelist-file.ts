@@ -3,11 +3,12 @@
  * other entries) kept as it was, and the file replaced atomically (a temporary file in the same folder, synced,
  * renamed over it, with the old file's mode and owner), so the daemon watching it never reads half a file.
  */
-import { chownSync, closeSync, fchmodSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { chownSync, closeSync, fchmodSync, existsSync, fsyncSync, lstatSync, openSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { type Network, networkText } from './network.js';
 import { addWhitelistEntry, emptyEntries } from './whitelist.js';
+import { makeFolders } from '../files/folders.js';
 
 export type WhitelistEntry = { kind: 'network'; net: Network; text: string } | { kind: 'hostname'; name: string; text: string };
 
@@ -89,7 +90,7 @@ export function writeFileAtomically(file: string, text: string): void {
   const old = existsSync(target) ? statSync(target) : null;
   if (old && !old.isFile()) throw new Error(`${target} is not a regular file`);
   const folder = dirname(target);
-  if (!old) mkdirSync(folder, { recursive: true });
+  if (!old) makeFolders(folder);
   const temporary = join(folder, `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
   const mode = old ? old.mode & 0o7777 : 0o644;
   const fd = openSync(temporary, 'wx', mode);

@@ -5,11 +5,12 @@
  * active blocks above all) into a fresh file, and moved aside: protection goes on with what was known.
  */
 import Database from 'better-sqlite3';
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from '../log/logger.js';
 import { explain, isCorruption, sqliteCode, StoreError } from './error.js';
 import { MIGRATIONS } from './schema.js';
+import { makeFolders } from '../files/folders.js';
 
 /** What the integrity check at open reads: everything, or only the wanted state (blocks, allow list, positions) */
 export type OpenCheck = 'full' | 'wanted';
@@ -29,7 +30,7 @@ const SALVAGED_TABLES = ['blocks', 'allow', 'positions', 'offenders', 'evidence'
 export function openDatabase(path: string, log: Logger, check: OpenCheck): { db: Database.Database; recovered: Recovered | null } {
   if (path !== ':memory:') {
     try {
-      mkdirSync(dirname(path), { recursive: true });
+      makeFolders(dirname(path));
     } catch (error) {
       throw new StoreError(`cannot create the folder of database ${path} (${(error as Error).message})`);
     }
