@@ -6,7 +6,7 @@
  */
 import type { Logger } from '../log/logger.js';
 import { type Network, NetworkSet, networkText } from '../policy/network.js';
-import { type BlockEntry, type KernelState, type Operation, syncOperations } from './backend.js';
+import { type BlockEntry, type HookJump, type KernelState, type Operation, syncOperations } from './backend.js';
 import { ExpiryScheduler } from './expiry.js';
 import { describeOperation, type Firewall } from './firewall.js';
 
@@ -23,6 +23,10 @@ export interface Drift {
   allowChanged: boolean;
   /** Our objects were there but changed (a rule inserted into our chain, a set or chain gone): what, rebuilt */
   altered?: string;
+  /** iptables, ipset: the hook chains (`INPUT (IPv4)`) that no longer jumped to ours; the jump was inserted again */
+  jumps?: string[];
+  /** iptables, ipset: what is odd in the hook chains but left as it is (our jump not first, or there twice) */
+  hookNotes?: string[];
   /** Blocks (re)added: missing, or with a kernel timeout shorter than the store's */
   blocked: BlockEntry[];
   /** Elements removed: in the kernel, not wanted */
@@ -68,6 +72,31 @@ const sameNetworks = (kernel: Network[], wanted: Network[]) => {
   return wanted.every((w) => held.has(key(w)) || kernel.some((k) => inside(k, w)));
 };
 
+const hookName = (h: HookJump) => `${h.hook} (IPv${h.family})`;
+
+/** The hook chains that hold no jump to our chain: nothing they see is blocked until setup inserts it again. */
+export function missingJumps(state: KernelState): string[] {
+  return (state.hooks ?? []).filter((h) => h.jumps === 0).map(hookName);
+}
+
+/**
+ * What is odd in the hook chains but not ours to change: rules before our jump (an administrator's accept, a
+ * container runtime's jumps, which it inserts first in FORWARD when it starts) and a jump there twice (harmless
+ * for blocking; teardown removes one and then fails loudly on the other). Moving our jump back to the top would
+ * fight whoever put theirs there, every sync: these are reported, once per change, instead.
+ */
+export function hookNotes(state: KernelState, chain: string): string[] {
+  const notes: string[] = [];
+  for (const h of state.hooks ?? []) {
+    if (h.jumps > 1) notes.push(`${hookName(h)} jumps to ${chain} ${h.jumps} times`);
+    if (h.jumps > 0 && h.above.length > 0) {
+      const shown = h.above.slice(0, 3).join('; ') + (h.above.length > 3 ? '; ...' : '');
+      notes.push(`${h.above.length} rule(s) of ${hookName(h)} see packets before its jump to ${chain} (${shown})`);
+    }
+  }
+  return notes;
+}
+
 export class Applier {
   readonly health: ApplierHealth;
   /** Backends without kernel timeouts (iptables): their blocks are lifted from here */
@@ -77,6 +106,8 @@ export class Applier {
   private readonly now: () => number;
   private pending = new Set<Promise<unknown>>();
   private stopped = false;
+  /** The hook notes last reported: each change is warned about once, not at every sync */
+  private hookNotice = '';
 
   constructor(
     readonly firewall: Firewall,
@@ -122,7 +153,12 @@ export class Applier {
     const drift: Drift = { setUp: !before.present, allowChanged: false, blocked: [], unblocked: [], renewed: [] };
     if (before.altered !== undefined) drift.altered = before.altered;
     drift.allowChanged = before.present && !sameNetworks(before.allow, wanted.allow);
-    if (!before.present || drift.allowChanged || drift.altered !== undefined) await this.firewall.setup(wanted.allow);
+    // setup inserts a missing jump (after a -C check: an existing one is never doubled)
+    const jumps = before.present ? missingJumps(before) : [];
+    if (jumps.length > 0) drift.jumps = jumps;
+    const notes = hookNotes(before, this.firewall.options.name);
+    if (notes.length > 0) drift.hookNotes = notes;
+    if (!before.present || drift.allowChanged || drift.altered !== undefined || jumps.length > 0) await this.firewall.setup(wanted.allow);
     const current: KernelState = before.present ? before : { present: true, blocks: [], allow: wanted.allow };
     const { kernelExpiry, maxTimeout } = this.firewall.backend;
     const ops = syncOperations(wanted.blocks, current, kernelExpiry, maxTimeout);
@@ -155,7 +191,13 @@ export class Applier {
   }
 
   private report(drift: Drift, firstRun: boolean): void {
-    const repairs = drift.blocked.length + drift.unblocked.length + (drift.setUp ? 1 : 0) + (drift.allowChanged ? 1 : 0) + (drift.altered !== undefined ? 1 : 0);
+    const repairs =
+      drift.blocked.length + drift.unblocked.length + (drift.setUp ? 1 : 0) + (drift.allowChanged ? 1 : 0) + (drift.altered !== undefined ? 1 : 0) + (drift.jumps?.length ?? 0);
+    const notice = (drift.hookNotes ?? []).join('; ');
+    if (notice !== '' && notice !== this.hookNotice) {
+      this.log.warn({ notes: drift.hookNotes }, `firewall: ${notice}; left as it is (logwarden moves no one's rules, nor its own jump once there)`);
+    }
+    this.hookNotice = notice;
     if (firstRun) {
       this.log.info(
         { blocks: drift.blocked.length, lifted: drift.unblocked.length, created: drift.setUp },
@@ -171,6 +213,7 @@ export class Applier {
     if (drift.setUp) this.log.warn({}, `firewall objects of ${this.firewall.options.name} were missing: created them again`);
     if (drift.allowChanged) this.log.warn({}, 'the kernel allow list differed from the whitelist: set it again');
     if (drift.altered !== undefined) this.log.warn({ altered: drift.altered }, `firewall objects of ${this.firewall.options.name} were changed (${drift.altered}): rebuilt them`);
+    if (drift.jumps) this.log.warn({ hooks: drift.jumps }, `firewall drift: no jump to ${this.firewall.options.name} in ${drift.jumps.join(', ')}: inserted it again`);
     const sample = (list: string[]) => list.slice(0, 10).join(', ') + (list.length > 10 ? `, ... (${list.length} in all)` : '');
     if (drift.blocked.length > 0) {
       this.log.warn({ count: drift.blocked.length }, `firewall drift: re-added ${sample(drift.blocked.map((b) => networkText(b.net)))}`);
@@ -187,7 +230,7 @@ export class Applier {
    */
   async change(ops: Operation[], allow: Network[]): Promise<void> {
     const current = await this.firewall.state();
-    if (!current.present || current.altered !== undefined || !sameNetworks(current.allow, allow)) await this.firewall.setup(allow);
+    if (!current.present || current.altered !== undefined || missingJumps(current).length > 0 || !sameNetworks(current.allow, allow)) await this.firewall.setup(allow);
     await this.firewall.apply(ops, current.present ? current : { present: true, blocks: [], allow });
   }
 

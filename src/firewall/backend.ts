@@ -34,6 +34,16 @@ export interface FirewallOptions {
 
 export const DEFAULT_FIREWALL: FirewallOptions = { name: 'logwarden', hooks: ['input'], priority: -10 };
 
+/** A hook chain the iptables and ipset backends jump from (INPUT, FORWARD), in one family, as listed. */
+export interface HookJump {
+  family: 4 | 6;
+  hook: 'INPUT' | 'FORWARD';
+  /** How many `-A HOOK -j <name>` rules it holds: 1 as setup makes it; 0 = nothing of that hook reaches our chain */
+  jumps: number;
+  /** The hook's rules before our first jump, as `iptables -S` prints them (empty: ours is first, or missing) */
+  above: string[];
+}
+
 /** What a backend found in the kernel. */
 export interface KernelState {
   /** Whether logwarden's objects exist at all */
@@ -45,6 +55,8 @@ export interface KernelState {
    * our chain, its hook, priority or policy changed): what differs. Setup is run again to rebuild them.
    */
   altered?: string;
+  /** iptables and ipset: each configured hook chain of both families (nft's base chains are its own objects) */
+  hooks?: HookJump[];
 }
 
 export interface Backend {

@@ -10,11 +10,12 @@
  * (checked on Linux 6.18: timed → permanent and permanent → timed both take), and deleting a missing one is fine.
  * setup is idempotent: the sets are created with -exist (never flushed: blocks survive a restart), the allow sets
  * are flushed and refilled, the chain is rebuilt atomically by iptables-restore (`:CHAIN` creates or flushes).
+ * list reads the sets, our chain (other rules than setup's = altered) and each hook chain (is our jump there).
  * Only canonical networks are rendered: anything else throws, no other text is ever interpolated.
  */
 import { type Network, parseNetwork, width } from '../policy/network.js';
 import type { Backend, FirewallOptions, Invocation, KernelState, Operation } from './backend.js';
-import { checkNetwork, checkXtOptions, FAMILIES, finalStates, jumpInvocations, removeChainsInvocations } from './iptables.js';
+import { checkNetwork, checkXtOptions, type Family, FAMILIES, finalStates, hookJumpOf, hookListInvocations, jumpInvocations, removeChainsInvocations } from './iptables.js';
 
 /** ipset refuses timeouts above this (seconds, ~24.8 days): longer blocks are capped, see ipsetTimeout. */
 export const IPSET_MAX_TIMEOUT = 2_147_483;
@@ -63,6 +64,11 @@ function createLines(s: Sets): string[] {
   });
 }
 
+/** Our chain's rules in one family, as setup writes them and `iptables -S` prints them. */
+function chainRules(s: Sets, fam: Family): string[] {
+  return [`-A ${s.chain} -m set --match-set ${s.allow[fam.kind]} src -j RETURN`, `-A ${s.chain} -m set --match-set ${s.block[fam.kind]} src -j DROP`];
+}
+
 const ipsetRestore = (lines: string[]): Invocation => ({ argv: ['ipset', 'restore', '-exist'], stdin: `${lines.join('\n')}\n` });
 
 function setup(options: FirewallOptions, allow: Network[]): Invocation[] {
@@ -77,14 +83,7 @@ function setup(options: FirewallOptions, allow: Network[]): Invocation[] {
   for (const fam of FAMILIES) {
     out.push({
       argv: [fam.restore, '--noflush', '-w'],
-      stdin: [
-        '*filter',
-        `:${s.chain} - [0:0]`,
-        `-A ${s.chain} -m set --match-set ${s.allow[fam.kind]} src -j RETURN`,
-        `-A ${s.chain} -m set --match-set ${s.block[fam.kind]} src -j DROP`,
-        'COMMIT',
-        '',
-      ].join('\n'),
+      stdin: ['*filter', `:${s.chain} - [0:0]`, ...chainRules(s, fam), 'COMMIT', ''].join('\n'),
     });
     out.push(...jumpInvocations(fam, s.chain, s.hooks));
   }
@@ -105,16 +104,23 @@ function setOrder(s: Sets): string[] {
   return [s.block[4], s.block[6], s.allow[4], s.allow[6]];
 }
 
+/** The sets, then in each family our chain and the hook chains. */
 function list(options: FirewallOptions): Invocation[] {
-  // 1 = the set does not exist: not an error, the state says present: false
-  return setOrder(names(options)).map((set) => ({ argv: ['ipset', 'list', set, '-output', 'save'], okCodes: [1] }));
+  const s = names(options);
+  // 1 = the set or chain does not exist: not an error, the state says present: false
+  return [
+    ...setOrder(s).map((set) => ({ argv: ['ipset', 'list', set, '-output', 'save'], okCodes: [1] })),
+    ...FAMILIES.flatMap((fam) => [{ argv: [fam.cmd, '-w', '-S', s.chain], okCodes: [1] }, ...hookListInvocations(fam, s.hooks)]),
+  ];
 }
 
 function parseList(options: FirewallOptions, outputs: string[]): KernelState {
   const s = names(options);
   const order = setOrder(s);
-  if (!Array.isArray(outputs) || outputs.length !== order.length) throw new Error(`ipset: expected ${order.length} listings, got ${outputs?.length}`);
-  const state: KernelState = { present: true, blocks: [], allow: [] };
+  const each = 1 + s.hooks.length;
+  const expected = order.length + FAMILIES.length * each;
+  if (!Array.isArray(outputs) || outputs.length !== expected) throw new Error(`ipset: expected ${expected} listings, got ${outputs?.length}`);
+  const state: KernelState = { present: true, blocks: [], allow: [], hooks: [] };
   order.forEach((set, i) => {
     const kind: 4 | 6 = i % 2 === 0 ? 4 : 6;
     const isBlock = i < 2;
@@ -135,6 +141,19 @@ function parseList(options: FirewallOptions, outputs: string[]): KernelState {
     }
     if (!created) state.present = false;
   });
+  FAMILIES.forEach((fam, i) => {
+    const at = order.length + each * i;
+    const lines = outputs[at].split('\n').map((l) => l.trim());
+    const rules = lines.filter((l) => l.startsWith(`-A ${s.chain} `));
+    const want = chainRules(s, fam);
+    if (!lines.includes(`-N ${s.chain}`)) state.present = false;
+    else if (state.altered === undefined && (rules.length !== want.length || rules.some((r, j) => r !== want[j]))) {
+      state.altered = `chain ${s.chain} (${fam.cmd}) holds other rules: ${rules.join('; ') || 'none'}`;
+    }
+    s.hooks.forEach((hook, h) => state.hooks!.push(hookJumpOf(outputs[at + 1 + h], fam, hook, s.chain)));
+  });
+  // setup rebuilds everything when something is missing: what else changed does not matter then
+  if (!state.present) delete state.altered;
   return state;
 }
 

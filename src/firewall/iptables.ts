@@ -4,6 +4,7 @@
  *   network, then `-j <name>-blk`;
  * - chain `<name>-blk`: one `-s NET -j DROP` rule per block.
  * iptables has no timeouts: kernelExpiry is false and logwarden unblocks expired blocks itself.
+ * list reads both chains and each hook chain: a hook chain that no longer jumps to ours is seen by the sync.
  *
  * Why two chains: setup must make the RETURN rules exactly the allow list while keeping every DROP rule (a restart
  * must not unblock anyone), and backends are pure, so setup cannot know which RETURN rules are there. With the
@@ -26,7 +27,7 @@
  * Only canonical networks are rendered: anything else throws, no other text is ever interpolated.
  */
 import { isCanonicalNetwork, type Network, parseNetwork } from '../policy/network.js';
-import type { Backend, BlockEntry, FirewallOptions, Invocation, KernelState, Operation } from './backend.js';
+import type { Backend, BlockEntry, FirewallOptions, HookJump, Invocation, KernelState, Operation } from './backend.js';
 
 export interface Family {
   kind: 4 | 6;
@@ -102,6 +103,22 @@ export function jumpInvocations(fam: Family, chain: string, hooks: ('INPUT' | 'F
   return out;
 }
 
+/** `-S` of each hook chain, to see whether it jumps to ours (built-in chains: they always exist). */
+export function hookListInvocations(fam: Family, hooks: ('INPUT' | 'FORWARD')[]): Invocation[] {
+  return hooks.map((hook) => ({ argv: [fam.cmd, '-w', '-S', hook] }));
+}
+
+/**
+ * How a hook chain's `-S` listing reaches `chain`: only the exact rule setup inserts (`-A HOOK -j CHAIN`) counts,
+ * a jump with conditions (an interface, a port) is someone else's choice and not ours.
+ */
+export function hookJumpOf(text: string, fam: Family, hook: 'INPUT' | 'FORWARD', chain: string): HookJump {
+  const rules = text.split('\n').map((l) => l.trim()).filter((l) => l.startsWith(`-A ${hook} `));
+  const ours = `-A ${hook} -j ${chain}`;
+  const first = rules.indexOf(ours);
+  return { family: fam.kind, hook, jumps: rules.filter((r) => r === ours).length, above: first < 0 ? [] : rules.slice(0, first) };
+}
+
 /**
  * Removes `chains` (the first is the one the hooks jump to) without failing when they are missing: one restore
  * creates or flushes them (which also drops the references between them), the jumps go (1 = "no such rule"),
@@ -174,9 +191,12 @@ function apply(options: FirewallOptions, ops: Operation[], current?: KernelState
 }
 
 function list(options: FirewallOptions): Invocation[] {
-  const { entry, blk } = chains(options);
+  const { entry, blk, hooks } = chains(options);
   // 1 = no such chain: not an error, the state says present: false
-  return FAMILIES.flatMap((fam) => [entry, blk].map((c) => ({ argv: [fam.cmd, '-w', '-S', c], okCodes: [1] })));
+  return FAMILIES.flatMap((fam) => [
+    ...[entry, blk].map((c) => ({ argv: [fam.cmd, '-w', '-S', c], okCodes: [1] })),
+    ...hookListInvocations(fam, hooks),
+  ]);
 }
 
 /** The `-s NET` of a rule line `-A CHAIN -s NET -j TARGET` of the given family, or null for any other line. */
@@ -188,11 +208,15 @@ function ruleSource(line: string, chain: string, target: string, kind: 4 | 6): N
 }
 
 function parseList(options: FirewallOptions, outputs: string[]): KernelState {
-  const { entry, blk } = chains(options);
-  if (!Array.isArray(outputs) || outputs.length !== 4) throw new Error(`iptables: expected 4 listings, got ${outputs?.length}`);
-  const state: KernelState = { present: true, blocks: [], allow: [] };
+  const { entry, blk, hooks } = chains(options);
+  const each = 2 + hooks.length;
+  if (!Array.isArray(outputs) || outputs.length !== FAMILIES.length * each) {
+    throw new Error(`iptables: expected ${FAMILIES.length * each} listings, got ${outputs?.length}`);
+  }
+  const state: KernelState = { present: true, blocks: [], allow: [], hooks: [] };
   FAMILIES.forEach((fam, i) => {
-    const [entryText, blkText] = [outputs[2 * i], outputs[2 * i + 1]];
+    const [entryText, blkText] = [outputs[each * i], outputs[each * i + 1]];
+    hooks.forEach((hook, h) => state.hooks!.push(hookJumpOf(outputs[each * i + 2 + h], fam, hook, entry)));
     const entryLines = entryText.split('\n');
     const blkLines = blkText.split('\n');
     if (!entryLines.some((l) => l.trim() === `-N ${entry}`) || !blkLines.some((l) => l.trim() === `-N ${blk}`)) state.present = false;

@@ -33,6 +33,8 @@ export interface Finding {
   handle: number | null;
   /** Why a DROP or REJECT found does not block it: an earlier rule of its chain accepts or returns the address */
   shadowedBy: string | null;
+  /** iptables: why no packet reaches the rule's chain (nothing jumps to it from a built-in chain); it blocks nothing */
+  unreached?: string;
 }
 
 /** A rule or set of no well-known tool: hand-written, or a tool not recognised */

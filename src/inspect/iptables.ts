@@ -1,6 +1,7 @@
 /**
  * Reading `iptables-save` / `ip6tables-save` output (legacy and nft variants alike): every rule that matches an
- * address by `-s`/`-d`, `-m iprange`, or `-m set --match-set NAME` whose ipset holds it (pure).
+ * address by `-s`/`-d`, `-m iprange`, or `-m set --match-set NAME` whose ipset holds it (pure). A rule in a chain
+ * no built-in chain leads to (logwarden's chain left without its jump from INPUT) is said to block nothing.
  */
 import { blocking, covers, type Finding, markShadowed, type Target, toolOf, type Verdict } from './finding.js';
 import { type IpsetSet, memberCovering } from './ipset.js';
@@ -74,8 +75,87 @@ export interface IptablesOptions {
   ipsets: ReadonlyMap<string, IpsetSet>;
 }
 
+/** The chain a rule's words jump or go to (`-j`, `-g`), or null. */
+function jumpOf(words: string[]): string | null {
+  const at = Math.max(words.lastIndexOf('-j'), words.lastIndexOf('-g'), words.lastIndexOf('--jump'), words.lastIndexOf('--goto'));
+  return at >= 0 ? (words[at + 1] ?? null) : null;
+}
+
+/** One table's chains as a save output declares them, and its jumps (`-j`/`-g` to another chain) */
+interface ChainGraph {
+  /** User chains (policy `-`) */
+  user: string[];
+  /** Built-in chains (with a policy): packets enter them */
+  builtIn: string[];
+  /** chain -> the chains its rules jump or go to */
+  to: Map<string, string[]>;
+  /** chain -> the chains whose rules jump or go to it */
+  from: Map<string, string[]>;
+}
+
+/**
+ * Per table, why each user chain that packets never enter is not entered: the built-in chains are entered, and
+ * every chain one of them jumps or goes to, directly or through other chains.
+ */
+export function unreachedChains(text: string): Map<string, Map<string, string>> {
+  const graphs = new Map<string, ChainGraph>();
+  let graph: ChainGraph | null = null;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('*')) {
+      graph = { user: [], builtIn: [], to: new Map(), from: new Map() };
+      graphs.set(line.slice(1).trim(), graph);
+    } else if (graph !== null && line.startsWith(':')) {
+      const [name, policy] = line.slice(1).split(' ');
+      (policy === '-' ? graph.user : graph.builtIn).push(name);
+    } else if (graph !== null && line.startsWith('-A ')) {
+      const words = ruleWords(line);
+      const target = jumpOf(words);
+      if (target !== null) {
+        graph.to.set(words[1], [...(graph.to.get(words[1]) ?? []), target]);
+        graph.from.set(target, [...(graph.from.get(target) ?? []), words[1]]);
+      }
+    }
+  }
+  const out = new Map<string, Map<string, string>>();
+  for (const [table, g] of graphs) {
+    const entered = new Set(g.builtIn);
+    const queue = [...g.builtIn];
+    for (let chain = queue.pop(); chain !== undefined; chain = queue.pop()) {
+      for (const next of g.to.get(chain) ?? []) {
+        if (entered.has(next)) continue;
+        entered.add(next);
+        queue.push(next);
+      }
+    }
+    const parents = (chain: string) => g.from.get(chain) ?? [];
+    const why = new Map<string, string>();
+    for (const chain of g.user) {
+      if (entered.has(chain)) continue;
+      // the chains it is reached through that nothing jumps to: where a missing jump would go
+      const seen = new Set([chain]);
+      const up = [chain];
+      const roots: string[] = [];
+      for (let c = up.pop(); c !== undefined; c = up.pop()) {
+        const from = parents(c);
+        if (from.length === 0 && c !== chain) roots.push(c);
+        for (const p of from) {
+          if (seen.has(p)) continue;
+          seen.add(p);
+          up.push(p);
+        }
+      }
+      if (parents(chain).length === 0) why.set(chain, `nothing jumps to chain ${chain}`);
+      else if (roots.length > 0) why.set(chain, `chain ${chain} is reached only through ${roots.join(', ')}, and nothing jumps to ${roots.length > 1 ? 'them' : 'it'}`);
+      else why.set(chain, `chain ${chain} is jumped to only from chains no built-in chain leads to`);
+    }
+    out.set(table, why);
+  }
+  return out;
+}
+
 export function iptablesFindings(text: string, target: Target, options: IptablesOptions): Finding[] {
   const findings: Finding[] = [];
+  const unreached = unreachedChains(text);
   let table = '';
   const chains = new Set<string>();
   for (const line of text.split('\n')) {
@@ -87,9 +167,9 @@ export function iptablesFindings(text: string, target: Target, options: Iptables
     } else if (line.startsWith('-A ')) {
       const words = ruleWords(line);
       const chain = words[1];
-      const at = Math.max(words.lastIndexOf('-j'), words.lastIndexOf('-g'), words.lastIndexOf('--jump'), words.lastIndexOf('--goto'));
-      const jumpTo = at >= 0 ? (words[at + 1] ?? null) : null;
+      const jumpTo = jumpOf(words);
       const verdict: Verdict = jumpTo === null ? 'other' : (VERDICTS[jumpTo] ?? (chains.has(jumpTo) ? 'jump' : 'other'));
+      const never = unreached.get(table)?.get(chain);
       for (const m of matchesOf(words, target, options.ipsets)) {
         findings.push({
           source: options.source,
@@ -102,10 +182,11 @@ export function iptablesFindings(text: string, target: Target, options: Iptables
           rule: line.trim(),
           verdict,
           target: verdict === 'jump' || verdict === 'other' ? jumpTo : null,
-          blocks: blocking(verdict),
+          blocks: never === undefined && blocking(verdict),
           expiresIn: m.expiresIn,
           handle: null,
           shadowedBy: null,
+          ...(never === undefined ? {} : { unreached: never }),
         });
       }
     }

@@ -66,7 +66,7 @@ export function renderExplanation(e: Explanation): string {
   else out.push(`Firewall: ${fw.findings.length} match(es) for ${e.address}, ${fw.blocking} blocking it:`);
   for (const f of fw.findings) {
     const where = [f.table && `table ${f.table}`, f.chain && `chain ${f.chain}`, f.set && `set ${f.set}`].filter(Boolean).join(', ');
-    const what = f.blocks ? f.verdict.toUpperCase() : f.shadowedBy ? `${f.verdict.toUpperCase()}, never reached: an earlier rule lets it through (${f.shadowedBy})` : f.verdict === 'other' && f.rule === null ? 'no rule uses this set' : f.verdict === 'jump' ? `jumps to ${f.target}` : f.verdict;
+    const what = f.blocks ? f.verdict.toUpperCase() : f.unreached ? `${f.verdict.toUpperCase()}, never reached: ${f.unreached}` : f.shadowedBy ? `${f.verdict.toUpperCase()}, never reached: an earlier rule lets it through (${f.shadowedBy})` : f.verdict === 'other' && f.rule === null ? 'no rule uses this set' : f.verdict === 'jump' ? `jumps to ${f.target}` : f.verdict;
     out.push(`  ${f.tool === 'other' ? 'other (hand-written?)' : f.tool}: ${f.source}: ${where}: ${f.matched}${f.expiresIn !== null ? ` (${duration(f.expiresIn)} left)` : ''} -> ${what}`);
     if (f.rule) out.push(`    rule: ${f.rule}`);
     if (f.blocks) out.push(`    lift: ${liftCommand(f, e.address)}`);

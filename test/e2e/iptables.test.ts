@@ -118,7 +118,12 @@ describe.skipIf(unavailable)(`iptables backend on a real kernel${unavailable ? `
     await run(ipt.teardown(o));
     await run(ipt.teardown(o));
     for (const cmd of ['iptables', 'ip6tables']) expect(rules(cmd)).toEqual(['-P INPUT ACCEPT', '-P FORWARD ACCEPT', '-P OUTPUT ACCEPT']);
-    expect(await state()).toEqual({ present: false, blocks: [], allow: [] });
+    expect(await state()).toEqual({
+      present: false,
+      blocks: [],
+      allow: [],
+      hooks: [4, 6].map((family) => ({ family, hook: 'INPUT', jumps: 0, above: [] })),
+    });
     expect(lab.connects('192.0.2.66')).toBe(true);
   });
 });

@@ -93,12 +93,24 @@ describe('iptables backend: rendering', () => {
     expect(ipt.apply(o, [block('192.0.2.66')], current)).toEqual([]);
   });
 
-  it('list: both chains of both families, a missing chain is no error', () => {
+  it('list: both chains of both families (a missing chain is no error), then the hook chains', () => {
     expect(ipt.list(o)).toEqual([
       { argv: ['iptables', '-w', '-S', 'logwarden'], okCodes: [1] },
       { argv: ['iptables', '-w', '-S', 'logwarden-blk'], okCodes: [1] },
+      { argv: ['iptables', '-w', '-S', 'INPUT'] },
       { argv: ['ip6tables', '-w', '-S', 'logwarden'], okCodes: [1] },
       { argv: ['ip6tables', '-w', '-S', 'logwarden-blk'], okCodes: [1] },
+      { argv: ['ip6tables', '-w', '-S', 'INPUT'] },
+    ]);
+    expect(ipt.list(fwd).map((i) => i.argv.join(' '))).toEqual([
+      'iptables -w -S logwarden',
+      'iptables -w -S logwarden-blk',
+      'iptables -w -S INPUT',
+      'iptables -w -S FORWARD',
+      'ip6tables -w -S logwarden',
+      'ip6tables -w -S logwarden-blk',
+      'ip6tables -w -S INPUT',
+      'ip6tables -w -S FORWARD',
     ]);
   });
 
@@ -140,29 +152,58 @@ describe('iptables backend: refuses what is not canonical', () => {
   });
 });
 
-// Captured with `iptables -w -S logwarden` etc. after setup (allow 192.0.2.10, 203.0.113.0/24, 2001:db8::10,
-// 2001:db8:ffff::/48) and apply (192.0.2.66, 198.51.100.0/24, 2001:db8::66, 2001:db8:1::/48), each run twice.
-const REAL = [
-  '-N logwarden\n-A logwarden -s 192.0.2.10/32 -j RETURN\n-A logwarden -s 203.0.113.0/24 -j RETURN\n-A logwarden -j logwarden-blk\n',
-  '-N logwarden-blk\n-A logwarden-blk -s 192.0.2.66/32 -j DROP\n-A logwarden-blk -s 198.51.100.0/24 -j DROP\n',
-  '-N logwarden\n-A logwarden -s 2001:db8::10/128 -j RETURN\n-A logwarden -s 2001:db8:ffff::/48 -j RETURN\n-A logwarden -j logwarden-blk\n',
-  '-N logwarden-blk\n-A logwarden-blk -s 2001:db8::66/128 -j DROP\n-A logwarden-blk -s 2001:db8:1::/48 -j DROP\n',
-];
+// Captured with `iptables -w -S logwarden` etc. (list with the forward hook) after setup (allow 192.0.2.10,
+// 203.0.113.0/24, 2001:db8::10, 2001:db8:ffff::/48) and apply (192.0.2.66, 198.51.100.0/24, 2001:db8::66,
+// 2001:db8:1::/48), setup run twice.
+const ENTRY4 = '-N logwarden\n-A logwarden -s 192.0.2.10/32 -j RETURN\n-A logwarden -s 203.0.113.0/24 -j RETURN\n-A logwarden -j logwarden-blk\n';
+const BLK4 = '-N logwarden-blk\n-A logwarden-blk -s 192.0.2.66/32 -j DROP\n-A logwarden-blk -s 198.51.100.0/24 -j DROP\n';
+const ENTRY6 = '-N logwarden\n-A logwarden -s 2001:db8::10/128 -j RETURN\n-A logwarden -s 2001:db8:ffff::/48 -j RETURN\n-A logwarden -j logwarden-blk\n';
+const BLK6 = '-N logwarden-blk\n-A logwarden-blk -s 2001:db8::66/128 -j DROP\n-A logwarden-blk -s 2001:db8:1::/48 -j DROP\n';
+const INPUT = '-P INPUT ACCEPT\n-A INPUT -j logwarden\n';
+const FORWARD = '-P FORWARD ACCEPT\n-A FORWARD -j logwarden\n';
+const REAL = [ENTRY4, BLK4, INPUT, ENTRY6, BLK6, INPUT];
+const REAL_FWD = [ENTRY4, BLK4, INPUT, FORWARD, ENTRY6, BLK6, INPUT, FORWARD];
+// Captured after changes by hand: an ACCEPT inserted above our jump, a second jump appended, a jump with a
+// condition (not ours), and what a container runtime does to FORWARD (its jumps inserted first, policy drop).
+const INPUT_CHANGED = '-P INPUT ACCEPT\n-A INPUT -s 192.0.2.66/32 -j ACCEPT\n-A INPUT -j logwarden\n-A INPUT -j logwarden\n-A INPUT -i veth0 -j logwarden\n';
+const FORWARD_DOCKER = '-P FORWARD DROP\n-A FORWARD -j DOCKER-USER\n-A FORWARD -j DOCKER-FORWARD\n-A FORWARD -j logwarden\n';
+const NO_JUMP4 = '-P INPUT ACCEPT\n';
+const NO_JUMP_CONDITIONAL = '-P INPUT ACCEPT\n-A INPUT -i veth0 -j logwarden\n';
+const hook = (family: 4 | 6, h: 'INPUT' | 'FORWARD', jumps = 1, above: string[] = []) => ({ family, hook: h, jumps, above });
 
 describe('iptables backend: parseList', () => {
-  it('reads real output: blocks without timeouts and the allow list', () => {
+  it('reads real output: blocks without timeouts, the allow list, and one jump first in each hook chain', () => {
     expect(ipt.parseList(o, REAL)).toEqual({
       present: true,
       blocks: ['192.0.2.66', '198.51.100.0/24', '2001:db8::66', '2001:db8:1::/48'].map((t) => ({ net: n(t), timeout: null })),
       allow: ['192.0.2.10', '203.0.113.0/24', '2001:db8::10', '2001:db8:ffff::/48'].map(n),
+      hooks: [hook(4, 'INPUT'), hook(6, 'INPUT')],
     });
+    expect(ipt.parseList(fwd, REAL_FWD).hooks).toEqual([hook(4, 'INPUT'), hook(4, 'FORWARD'), hook(6, 'INPUT'), hook(6, 'FORWARD')]);
   });
   it('missing chains (exit 1, empty output) mean not present', () => {
-    expect(ipt.parseList(o, ['', '', '', ''])).toEqual({ present: false, blocks: [], allow: [] });
-    expect(ipt.parseList(o, [REAL[0], '', REAL[2], REAL[3]]).present).toBe(false);
+    expect(ipt.parseList(o, ['', '', NO_JUMP4, '', '', NO_JUMP4])).toEqual({ present: false, blocks: [], allow: [], hooks: [hook(4, 'INPUT', 0), hook(6, 'INPUT', 0)] });
+    expect(ipt.parseList(o, [ENTRY4, '', INPUT, ENTRY6, BLK6, INPUT]).present).toBe(false);
+  });
+  it('a hook chain without our jump: our chains are there, the jump count is 0 (a jump with a condition is not ours)', () => {
+    const state = ipt.parseList(fwd, [ENTRY4, BLK4, NO_JUMP_CONDITIONAL, FORWARD, ENTRY6, BLK6, INPUT, NO_JUMP4.replaceAll('INPUT', 'FORWARD')]);
+    expect(state.present).toBe(true);
+    expect(state.hooks).toEqual([hook(4, 'INPUT', 0), hook(4, 'FORWARD'), hook(6, 'INPUT'), hook(6, 'FORWARD', 0)]);
+  });
+  it('rules above our jump and a second jump are reported as they are listed', () => {
+    expect(ipt.parseList(fwd, [ENTRY4, BLK4, INPUT_CHANGED, FORWARD_DOCKER, ENTRY6, BLK6, INPUT, FORWARD]).hooks).toEqual([
+      hook(4, 'INPUT', 2, ['-A INPUT -s 192.0.2.66/32 -j ACCEPT']),
+      hook(4, 'FORWARD', 1, ['-A FORWARD -j DOCKER-USER', '-A FORWARD -j DOCKER-FORWARD']),
+      hook(6, 'INPUT'),
+      hook(6, 'FORWARD'),
+    ]);
+  });
+  it('expects one listing per chain and hook chain', () => {
+    expect(() => ipt.parseList(o, [ENTRY4, BLK4, ENTRY6, BLK6])).toThrow(/expected 6 listings, got 4/);
+    expect(() => ipt.parseList(fwd, REAL)).toThrow(/expected 8 listings, got 6/);
   });
   it('ignores rules that are not ours and addresses of the wrong family', () => {
     const odd = '-N logwarden-blk\n-A logwarden-blk -s 192.0.2.5/32 -p tcp -j DROP\n-A logwarden-blk -s 2001:db8::5/128 -j DROP\n-A other -s 192.0.2.6/32 -j DROP\n-A logwarden-blk -s 192.0.2.7/32 -j DROP\n';
-    expect(ipt.parseList(o, ['-N logwarden\n', odd, '-N logwarden\n', '-N logwarden-blk\n']).blocks).toEqual([{ net: n('192.0.2.7'), timeout: null }]);
+    expect(ipt.parseList(o, ['-N logwarden\n', odd, INPUT, '-N logwarden\n', '-N logwarden-blk\n', INPUT]).blocks).toEqual([{ net: n('192.0.2.7'), timeout: null }]);
   });
 });

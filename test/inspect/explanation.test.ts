@@ -100,6 +100,22 @@ describe('explainAddress', () => {
     expect(e.blocked).toBe(true);
   });
 
+  it("blocked in the store, our DROP in a chain nothing jumps to: the firewall part says it is never reached", () => {
+    const e = explainAddress(base({
+      blocks: [block({})],
+      firewall: {
+        read: ['iptables-nft-save'], skipped: [],
+        findings: [{ source: 'iptables-nft-save', tool: 'logwarden', table: 'filter', chain: 'logwarden-blk', set: null, matched: '192.0.2.7/32', direction: 'source',
+          rule: '-A logwarden-blk -s 192.0.2.7/32 -j DROP', verdict: 'drop', target: null, blocks: false, expiresIn: null, handle: null, shadowedBy: null,
+          unreached: 'chain logwarden-blk is reached only through logwarden, and nothing jumps to it' }],
+      },
+    }));
+    expect(e.firewall.blocking).toBe(0);
+    expect(renderExplanation(e)).toContain(
+      'logwarden: iptables-nft-save: table filter, chain logwarden-blk: 192.0.2.7/32 -> DROP, never reached: chain logwarden-blk is reached only through logwarden, and nothing jumps to it',
+    );
+  });
+
   it('an address never seen: says so', () => {
     const e = explainAddress(base());
     expect(e.known).toBe(false);

@@ -80,12 +80,39 @@ describe('iptables-save', () => {
   });
 
   it('skips negated matches, and a drop after a return of the address in the same chain does not block', () => {
-    const text = ['*filter', ':INPUT ACCEPT [0:0]', ':lw - [0:0]', '-A INPUT ! -s 192.0.2.0/24 -j DROP', '-A lw -s 192.0.2.5/32 -j RETURN', '-A lw -s 192.0.2.0/24 -j DROP', 'COMMIT', ''].join('\n');
+    const text = ['*filter', ':INPUT ACCEPT [0:0]', ':lw - [0:0]', '-A INPUT ! -s 192.0.2.0/24 -j DROP', '-A INPUT -j lw', '-A lw -s 192.0.2.5/32 -j RETURN', '-A lw -s 192.0.2.0/24 -j DROP', 'COMMIT', ''].join('\n');
     const found = iptablesFindings(text, target('192.0.2.5'), { source: 'iptables-nft-save', fwName: 'lw', ipsets: new Map() });
     expect(found.map((f) => [f.chain, f.verdict, f.blocks, f.shadowedBy])).toEqual([
       ['lw', 'return', false, null],
       ['lw', 'drop', false, '-A lw -s 192.0.2.5/32 -j RETURN'],
     ]);
+  });
+
+  it("a drop in a chain no built-in chain leads to blocks nothing, and says why (logwarden's jump from INPUT removed)", () => {
+    // iptables-nft-save after `iptables -D INPUT -j logwarden` (iptables backend) and an ipset-backend chain
+    const text = [
+      '*filter', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', ':logwarden - [0:0]', ':logwarden-blk - [0:0]', ':other - [0:0]',
+      '-A FORWARD -j other', '-A logwarden -s 192.0.2.10/32 -j RETURN', '-A logwarden -j logwarden-blk', '-A logwarden-blk -s 192.0.2.66/32 -j DROP',
+      '-A other -s 192.0.2.0/24 -j DROP', 'COMMIT', '',
+    ].join('\n');
+    const found = iptablesFindings(text, target('192.0.2.66'), { source: 'iptables-nft-save', fwName: 'logwarden', ipsets: new Map() });
+    expect(found.map((f) => [f.chain, f.verdict, f.blocks, f.unreached])).toEqual([
+      ['logwarden-blk', 'drop', false, 'chain logwarden-blk is reached only through logwarden, and nothing jumps to it'],
+      ['other', 'drop', true, undefined],
+    ]);
+    const withSets = ['*filter', ':INPUT ACCEPT [0:0]', ':logwarden - [0:0]', '-A logwarden -m set --match-set logwarden-block4 src -j DROP', 'COMMIT', ''].join('\n');
+    const sets = new Map([['logwarden-block4', { name: 'logwarden-block4', type: 'hash:net', family: 'inet' as const, members: [{ value: '192.0.2.66', timeout: 100, nomatch: false }] }]]);
+    expect(iptablesFindings(withSets, target('192.0.2.66'), { source: 'iptables-nft-save', fwName: 'logwarden', ipsets: sets })).toEqual([
+      expect.objectContaining({ tool: 'logwarden', set: 'logwarden-block4', verdict: 'drop', blocks: false, unreached: 'nothing jumps to chain logwarden' }),
+    ]);
+    // two user chains jumping to each other, nothing else to them
+    const loop = ['*filter', ':INPUT ACCEPT [0:0]', ':a - [0:0]', ':b - [0:0]', '-A a -j b', '-A b -j a', '-A b -s 192.0.2.66/32 -j DROP', 'COMMIT', ''].join('\n');
+    expect(iptablesFindings(loop, target('192.0.2.66'), { source: 'iptables-nft-save', fwName: 'logwarden', ipsets: new Map() })[0].unreached).toBe(
+      'chain b is jumped to only from chains no built-in chain leads to',
+    );
+    // with the jump back, it blocks again
+    const jumped = text.replace('-A FORWARD -j other', '-A INPUT -j logwarden\n-A FORWARD -j other');
+    expect(iptablesFindings(jumped, target('192.0.2.66'), { source: 'iptables-nft-save', fwName: 'logwarden', ipsets: new Map() }).map((f) => f.blocks)).toEqual([true, true]);
   });
 });
 
