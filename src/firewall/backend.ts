@@ -82,8 +82,8 @@ export interface Backend {
   /** Commands whose standard outputs, in order, parseList reads */
   list(options: FirewallOptions): Invocation[];
   parseList(options: FirewallOptions, outputs: string[]): KernelState;
-  /** Removes exactly what setup created, nothing else */
-  teardown(options: FirewallOptions): Invocation[];
+  /** Removes exactly what setup created, nothing else (with the kernel's state, when known, every copy of it) */
+  teardown(options: FirewallOptions, current?: KernelState): Invocation[];
 }
 
 /**

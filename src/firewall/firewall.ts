@@ -99,7 +99,9 @@ export class Firewall {
       this.log.info({}, `null backend: would remove every firewall object named ${this.options.name}`);
       return;
     }
-    await this.run(this.backend.teardown(this.options));
+    // iptables and ipset remove one jump per `-D`: their listing says how many there are
+    const current = this.backend.name === 'nft' ? undefined : await this.state();
+    await this.run(this.backend.teardown(this.options, current));
   }
 }
 

@@ -157,9 +157,9 @@ function parseList(options: FirewallOptions, outputs: string[]): KernelState {
   return state;
 }
 
-function teardown(options: FirewallOptions): Invocation[] {
+function teardown(options: FirewallOptions, current?: KernelState): Invocation[] {
   const s = names(options);
-  const out = FAMILIES.flatMap((fam) => removeChainsInvocations(fam, [s.chain]));
+  const out = FAMILIES.flatMap((fam) => removeChainsInvocations(fam, [s.chain], current));
   // create-then-destroy: a missing set is no error, a set still in use by someone else's rule fails loudly
   const lines = createLines(s);
   for (const set of setOrder(s)) lines.push(`destroy ${set}`);

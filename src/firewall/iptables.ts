@@ -124,17 +124,19 @@ export function hookJumpOf(text: string, fam: Family, hook: 'INPUT' | 'FORWARD',
  * creates or flushes them (which also drops the references between them), the jumps go (1 = "no such rule"),
  * then a second restore deletes them. A jump left elsewhere makes the deletion fail loudly.
  */
-export function removeChainsInvocations(fam: Family, chains: string[]): Invocation[] {
+/**
+ * Flushes our chains, removes every jump to the first one and deletes them. `-D` removes one jump at a time, so
+ * with the kernel's state known each jump it listed is removed: a doubled jump made `-X` fail half-way.
+ */
+export function removeChainsInvocations(fam: Family, chains: string[], current?: KernelState): Invocation[] {
   const restore = (lines: string[]): Invocation => ({
     argv: [fam.restore, '--noflush', '-w'],
     stdin: ['*filter', ...lines, 'COMMIT', ''].join('\n'),
   });
-  return [
-    restore(chains.map((c) => `:${c} - [0:0]`)),
-    { argv: [fam.cmd, '-w', '-D', 'INPUT', '-j', chains[0]], okCodes: [1] },
-    { argv: [fam.cmd, '-w', '-D', 'FORWARD', '-j', chains[0]], okCodes: [1] },
-    restore(chains.map((c) => `-X ${c}`)),
-  ];
+  const jumps = (hook: 'INPUT' | 'FORWARD') => Math.max(1, current?.hooks?.find((h) => h.family === fam.kind && h.hook === hook)?.jumps ?? 0);
+  const unhook = (hook: 'INPUT' | 'FORWARD'): Invocation[] =>
+    Array.from({ length: jumps(hook) }, () => ({ argv: [fam.cmd, '-w', '-D', hook, '-j', chains[0]], okCodes: [1] }));
+  return [restore(chains.map((c) => `:${c} - [0:0]`)), ...unhook('INPUT'), ...unhook('FORWARD'), restore(chains.map((c) => `-X ${c}`))];
 }
 
 function chains(options: FirewallOptions): { entry: string; blk: string; hooks: ('INPUT' | 'FORWARD')[] } {
@@ -232,9 +234,9 @@ function parseList(options: FirewallOptions, outputs: string[]): KernelState {
   return state;
 }
 
-function teardown(options: FirewallOptions): Invocation[] {
+function teardown(options: FirewallOptions, current?: KernelState): Invocation[] {
   const { entry, blk } = chains(options);
-  return FAMILIES.flatMap((fam) => removeChainsInvocations(fam, [entry, blk]));
+  return FAMILIES.flatMap((fam) => removeChainsInvocations(fam, [entry, blk], current));
 }
 
 export const iptablesBackend: Backend = {

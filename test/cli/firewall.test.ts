@@ -1,6 +1,6 @@
 // block, unblock and flush with the null backend: the store side, and the messages (the kernel side is in test/e2e).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -102,6 +102,20 @@ describe('logwarden block / unblock when the firewall refuses: store and kernel 
     const store = Store.open(db);
     expect(store.activeBlocks().map((b) => b.key)).toEqual(['192.0.2.71']);
     store.close();
+  });
+});
+
+describe('logwarden flush when the kernel refuses half-way', () => {
+  it('does not claim that nothing was changed', () => {
+    // iptables stand-ins: listing and flushing succeed, deleting the chains is refused
+    const bin = mkdtempSync(join(tmpdir(), 'logwarden-fakebin-'));
+    const restore = '#!/bin/sh\nif grep -q -- "^-X"; then echo "iptables-restore: line 2 failed" >&2; exit 1; fi\n';
+    for (const name of ['iptables-restore', 'ip6tables-restore']) writeFileSync(join(bin, name), restore, { mode: 0o755 });
+    for (const name of ['iptables', 'ip6tables']) writeFileSync(join(bin, name), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+    const r = spawnSync(process.execPath, [CLI, 'flush', '--yes', '--backend', 'iptables'], { encoding: 'utf8', env: { ...process.env, PATH: `${bin}:/usr/bin:/bin` } });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('the firewall refused part of the removal; what ran before it stays removed');
+    expect(r.stderr).not.toContain('nothing was changed');
   });
 });
 

@@ -126,4 +126,14 @@ describe.skipIf(unavailable)(`iptables backend on a real kernel${unavailable ? `
     });
     expect(lab.connects('192.0.2.66')).toBe(true);
   });
+
+  it('teardown with the kernel listed removes a doubled jump too (one -D removes one jump; -X then failed)', async () => {
+    await run(ipt.setup(o, ALLOW));
+    for (const cmd of ['iptables', 'ip6tables']) lab.inServerRun([cmd, '-w', '-A', 'INPUT', '-j', o.name]);
+    const doubled = await state();
+    expect(doubled.hooks?.map((h) => h.jumps)).toEqual([2, 2]);
+    await run(ipt.teardown(o, doubled));
+    for (const cmd of ['iptables', 'ip6tables']) expect(rules(cmd)).toEqual(['-P INPUT ACCEPT', '-P FORWARD ACCEPT', '-P OUTPUT ACCEPT']);
+    await run(ipt.teardown(o, await state()));
+  });
 });

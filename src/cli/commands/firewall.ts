@@ -179,7 +179,13 @@ export const flushCommand: Command = {
     try {
       await firewall.teardown();
     } catch (error) {
-      refused(error);
+      if (!(error instanceof FirewallError) || error.missing) {
+        refused(error);
+        return;
+      }
+      // a removal is several commands: the first ones may have taken effect (chains flushed, jumps gone)
+      say(`the firewall refused part of the removal; what ran before it stays removed, and a running daemon's next sync restores its objects: ${error.message}`);
+      process.exitCode = 1;
       return;
     }
     process.stdout.write(`removed the ${args.backend} objects named ${args['fw-name']}\n`);
