@@ -10,8 +10,8 @@ import type { BlockDecision } from '../policy/policy.js';
 import type { Store } from '../store/store.js';
 import { MAX_SHARED_LINES } from './alert.js';
 import { LapiClient } from './client.js';
-import { FleetPuller } from './pull.js';
-import { FleetPusher } from './push.js';
+import { FleetPuller, type PullerStats } from './pull.js';
+import { FleetPusher, type PusherStats } from './push.js';
 
 /** How often pushed blocks are checked for an early end */
 const RELEASES_EVERY_MS = 2000;
@@ -26,6 +26,15 @@ export interface FleetConfig {
   interval: number;
   /** Evidence lines go with the alerts (off: they stay on this host) */
   shareEvidence: boolean;
+}
+
+/** What the daemon publishes about the fleet (status row, metrics) */
+export interface FleetStatus {
+  url: string;
+  /** null: not pushing (no machine credentials, or a dry run) */
+  push: (PusherStats & { machine: string }) | null;
+  /** null: not pulling (no bouncer key) */
+  pull: (PullerStats & { intervalSeconds: number }) | null;
 }
 
 export interface FleetParts {
@@ -101,6 +110,15 @@ export class Fleet {
   async stop(): Promise<void> {
     if (this.releasesTimer) clearInterval(this.releasesTimer);
     await Promise.all([this.pusher?.stop(), this.puller?.stop()]);
+  }
+
+  status(): FleetStatus {
+    const { url, machine, interval } = this.config;
+    return {
+      url,
+      push: this.pusher ? { ...this.pusher.stats, machine: machine!.id } : null,
+      pull: this.puller ? { ...this.puller.stats, intervalSeconds: interval } : null,
+    };
   }
 
   /** A block the daemon applied: queued for the LAPI, never waited for. */
