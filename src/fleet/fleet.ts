@@ -74,8 +74,29 @@ export class Fleet {
     const roles = [this.pusher ? `pushing its blocks as machine ${machine!.id}` : null, this.puller ? `enforcing the fleet's decisions (polled every ${interval} s)` : null];
     this.parts.log.info({ url }, `fleet: CrowdSec LAPI ${url}: ${roles.filter((r) => r !== null).join(', ') || 'nothing to do in a dry run'}`);
     this.pusher?.start();
+    if (this.pusher) this.shareUnsharedPermanent();
     this.puller?.start();
     if (this.pusher) this.releasesTimer = setInterval(() => this.findReleases(), RELEASES_EVERY_MS);
+  }
+
+  /**
+   * Permanent blocks the LAPI never got (the blacklist file's entries restored at start, blocks made before the
+   * fleet was configured) are queued once: a time-limited one is pushed when made, or is over soon anyway.
+   */
+  private shareUnsharedPermanent(): void {
+    try {
+      const store = this.parts.store;
+      const shared = store.fleet.sharedKeys();
+      const unshared = store.activeBlocks().filter((b) => b.expires === null && !shared.has(b.key));
+      for (const b of unshared) {
+        const r = b.reason;
+        const net = { addr: b.addr, cidr: b.cidr, kind: b.kind };
+        this.pusher!.block({ net, start: b.start, until: null, rules: r.rules ?? [], attacks: r.attacks ?? 0, score: r.score ?? 0, firstSeen: b.start, evidence: [], text: r.text });
+      }
+      if (unshared.length > 0) this.parts.log.info({ count: unshared.length }, `fleet: ${unshared.length} permanent block(s) the LAPI does not have yet are queued for it`);
+    } catch (error) {
+      this.parts.log.error({}, `fleet: looking for permanent blocks to share failed: ${(error as Error).message}`);
+    }
   }
 
   /**

@@ -53,6 +53,7 @@ export class FleetTables {
   private readonly deleteOver: Database.Statement;
   private readonly selectPushedStates: Database.Statement;
   private readonly countApplied: Database.Statement;
+  private readonly selectSharedKeys: Database.Statement;
 
   constructor(private readonly db: Database.Database) {
     this.insertOutbox = db.prepare('INSERT INTO fleet_outbox (kind, key, payload, queued_at) VALUES (?, ?, ?, ?)');
@@ -73,6 +74,7 @@ export class FleetTables {
     this.deleteDecision = db.prepare('DELETE FROM fleet_decisions WHERE id = ?');
     this.selectDecisions = db.prepare('SELECT * FROM fleet_decisions ORDER BY id');
     this.deleteOver = db.prepare('DELETE FROM fleet_decisions WHERE until <= ?');
+    this.selectSharedKeys = db.prepare("SELECT key FROM fleet_pushed UNION SELECT key FROM fleet_outbox WHERE kind = 'block'");
     this.countApplied = db.prepare("SELECT count(*) AS n FROM fleet_decisions WHERE state = 'applied' AND until > ?");
     // the latest local block of each pushed key (blocks_by_key): how it ended, if it did
     this.selectPushedStates = db.prepare(
@@ -170,6 +172,11 @@ export class FleetTables {
 
   decisions(): FleetDecisionRow[] {
     return (this.selectDecisions.all() as Record<string, unknown>[]).map(toDecision);
+  }
+
+  /** Keys whose block was pushed (its decision ids are known) or waits in the outbox to be. */
+  sharedKeys(): Set<string> {
+    return new Set((this.selectSharedKeys.all() as { key: string }[]).map((r) => r.key));
   }
 
   /** How many decisions are applied and still running at `now`. */

@@ -54,8 +54,10 @@ describe.skipIf(missing)(`a daemon in a fleet: status, explain, metrics${missing
     writeFileSync(
       conf,
       `LAPI_URL=${lapi.url}\nLAPI_MACHINE_ID=web1\nLAPI_PASSWORD_FILE=${join(dir, 'password')}\nLAPI_BOUNCER_KEY="web1-bouncer-key-123"\n` +
-        'lapi-interval=1\nWHITELIST_FILE=whitelist\n',
+        `lapi-interval=1\nWHITELIST_FILE=whitelist\nBLACKLIST_FILE=60:${join(dir, 'blacklist')}\n`,
     );
+    // sshguard's format; restored at start as a permanent block, which the LAPI has never seen
+    writeFileSync(join(dir, 'blacklist'), '1700000000|100|4|203.0.113.50\n');
     writeFileSync(log, syslogLine('Server listening on 0.0.0.0 port 22.'));
     daemon = new DaemonProcess(
       [process.execPath, CLI, 'run', '--config', conf, '--backend', 'null', '--db', db, '--pid-file', join(dir, 'run.pid'), '--metrics', '127.0.0.1:0', log],
@@ -72,6 +74,13 @@ describe.skipIf(missing)(`a daemon in a fleet: status, explain, metrics${missing
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('pushes the blacklist entry it restored at start as a ten-year ban', async () => {
+    await until(() => lapi.decisions().some((d) => d.value === '203.0.113.50'), 5000, 'the blacklist entry was not pushed');
+    const [d] = lapi.decisions().filter((x) => x.value === '203.0.113.50');
+    expect(d).toMatchObject({ origin: 'logwarden', scope: 'Ip', type: 'ban', scenario: 'logwarden/blacklist' });
+    expect(d.duration).toMatch(/^8759\dh/);
+  });
+
   it('keeps fleet blocks apart from its own in status; explain names the decision; metrics count both ways', async () => {
     appendFileSync(log, failures('192.0.2.66', 3));
     await daemon.waitFor(blockedMessage('192.0.2.66'), 5000);
@@ -86,24 +95,24 @@ describe.skipIf(missing)(`a daemon in a fleet: status, explain, metrics${missing
     const json = status('--json');
     expect(json.code, json.err).toBe(0);
     const r = JSON.parse(json.out);
-    expect(r.blocks.map((b: { addr: string }) => b.addr)).toEqual(['192.0.2.66']);
+    expect(r.blocks.map((b: { addr: string }) => b.addr).sort()).toEqual(['192.0.2.66', '203.0.113.50']);
     expect(r.fleet_blocks).toEqual([
       { addr: '198.51.100.7', cidr: 32, kind: 4, until: expect.any(String), decision: fleetDecision.id, origin: 'cscli', scenario: 'seen elsewhere', detail: '' },
     ]);
     expect(Date.parse(r.fleet_blocks[0].until) - Date.now()).toBeGreaterThan(3500_000);
     expect(r.fleet_refused).toEqual([expect.objectContaining({ addr: '192.0.2.10', origin: 'cscli', detail: `whitelisted by config ${whitelist} (192.0.2.10)` })]);
-    expect(r.counts).toMatchObject({ blocks: 1, fleet_blocks: 1 });
+    expect(r.counts).toMatchObject({ blocks: 2, fleet_blocks: 1 });
     expect(r.lapi.url).toBe(lapi.url);
     expect(r.lapi.pull).toMatchObject({ interval_s: 1, failing_since: null, last_error: null, applied: 1, refused: 1 });
     expect(Date.now() - Date.parse(r.lapi.pull.last_ok_at)).toBeLessThan(5000);
-    expect(r.lapi.push).toMatchObject({ machine: 'web1', failing_since: null, queued: 0, sent: 1, dropped: 0 });
+    expect(r.lapi.push).toMatchObject({ machine: 'web1', failing_since: null, queued: 0, sent: 2, dropped: 0 });
     expect(Date.parse(r.lapi.push.last_ok_at)).toBeGreaterThan(Date.now() - 30_000);
     expect(r.problems).toEqual([]);
     const text = status().out;
-    expect(text).toContain('active blocks: 1\n  192.0.2.66');
+    expect(text).toMatch(/\nactive blocks: 2\n {2}(203\.0\.113\.50 .*permanent {2}blacklist: in the blacklist file\n {2}192\.0\.2\.66 |192\.0\.2\.66 .*\n {2}203\.0\.113\.50 )/);
     expect(text).toMatch(new RegExp(`\\nfleet blocks \\(decisions of the CrowdSec LAPI enforced here\\): 1\\n  198\\.51\\.100\\.7  until \\S+  decision ${fleetDecision.id} from origin cscli \\(scenario seen elsewhere\\)\\n`));
     expect(text).toMatch(/\n {2}pull \(every 1 s\): last ok \S+ \(\d+ s ago\); 1 applied, 1 refused/);
-    expect(text).toMatch(/\n {2}push \(machine web1\): last ok \S+ \(\d+ s ago\); 0 queued, 1 sent/);
+    expect(text).toMatch(/\n {2}push \(machine web1\): last ok \S+ \(\d+ s ago\); 0 queued, 2 sent/);
 
     const blocked = explain('198.51.100.7');
     expect(blocked.code, blocked.err).toBe(1);
@@ -121,16 +130,16 @@ describe.skipIf(missing)(`a daemon in a fleet: status, explain, metrics${missing
     expect(JSON.parse(own.out).fleet).toEqual([expect.objectContaining({ origin: 'logwarden', state: 'own', blocks: false })]);
 
     const m = await metrics();
-    expect(m('logwarden_fleet_pushes_total{result="sent"}')).toBe(1);
+    expect(m('logwarden_fleet_pushes_total{result="sent"}')).toBe(2);
     expect(m('logwarden_fleet_pushes_total{result="failed"}')).toBe(0);
     expect(m('logwarden_fleet_push_queue')).toBe(0);
     expect(m('logwarden_fleet_pulls_total{result="ok"}')).toBeGreaterThanOrEqual(2);
     expect(m('logwarden_fleet_pulls_total{result="failed"}')).toBe(0);
     expect(m('logwarden_fleet_decisions_total{result="applied"}')).toBe(1);
     expect(m('logwarden_fleet_decisions_total{result="refused"}')).toBe(1);
-    expect(m('logwarden_fleet_decisions_total{result="own"}')).toBe(1);
+    expect(m('logwarden_fleet_decisions_total{result="own"}')).toBe(2);
     expect(m('logwarden_fleet_active_blocks')).toBe(1);
-    expect(m('logwarden_active_blocks')).toBe(1);
+    expect(m('logwarden_active_blocks')).toBe(2);
     expect(m('logwarden_fleet_lapi_up{role="pull"}')).toBe(1);
     expect(m('logwarden_fleet_lapi_up{role="push"}')).toBe(1);
 
@@ -171,7 +180,7 @@ describe.skipIf(missing)(`a daemon in a fleet: status, explain, metrics${missing
     await until(() => lapi.decisions().some((d) => d.value === '203.0.113.9'), 5000, 'the queued block did not arrive');
     await sleep(HEARTBEAT_WAIT_MS);
     const after = JSON.parse(status('--json').out);
-    expect(after.lapi.push).toMatchObject({ queued: 0, failing_since: null, sent: 2 });
+    expect(after.lapi.push).toMatchObject({ queued: 0, failing_since: null, sent: 3 });
     expect(after.problems).toEqual([]);
     expect((await metrics())('logwarden_fleet_lapi_up{role="push"}')).toBe(1);
   }, 40_000);
