@@ -434,6 +434,12 @@ export const OPTIONS = {
     describe: 'A file holding the bouncer key (one line)',
     commands: ['run'],
   },
+  'lapi-ca-file': {
+    type: 'string',
+    sshguardKey: 'LAPI_CA_FILE',
+    describe: "PEM certificate(s) of the CA that signed the LAPI's https certificate, trusted instead of the system's (a self-signed LAPI)",
+    commands: ['run'],
+  },
   'lapi-interval': {
     type: 'number',
     describe: 'Seconds between polls of the LAPI decision stream',

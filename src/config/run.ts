@@ -321,8 +321,9 @@ function fleetOf(args: RunArgs): FleetConfig | null {
   const machineId = str(args, 'lapi-machine');
   const password = secretOf(args, 'lapi-password', 'lapi-password-file');
   const bouncerKey = secretOf(args, 'lapi-key', 'lapi-key-file');
+  const caFile = str(args, 'lapi-ca-file');
   if (url === null) {
-    const stray = machineId !== null ? 'lapi-machine' : password !== null ? 'lapi-password' : bouncerKey !== null ? 'lapi-key' : null;
+    const stray = machineId !== null ? 'lapi-machine' : password !== null ? 'lapi-password' : bouncerKey !== null ? 'lapi-key' : caFile !== null ? 'lapi-ca-file' : null;
     if (stray !== null) throw fail(originOf(args, stray), 'needs --lapi-url (the CrowdSec Local API to share decisions with)');
     return null;
   }
@@ -339,8 +340,19 @@ function fleetOf(args: RunArgs): FleetConfig | null {
   if (machineId === null && bouncerKey === null) {
     throw fail(originOf(args, 'lapi-url'), 'give --lapi-machine and --lapi-password to push blocks, --lapi-key to enforce the fleet\'s decisions, or both');
   }
+  let ca: string | null = null;
+  if (caFile !== null) {
+    if (parsed.protocol !== 'https:') throw fail(originOf(args, 'lapi-ca-file'), `a CA is for an https LAPI; --lapi-url is ${JSON.stringify(url)}`);
+    try {
+      ca = readFileSync(caFile, 'utf8');
+    } catch (error) {
+      throw fail(originOf(args, 'lapi-ca-file'), `cannot read ${caFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+    if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw fail(originOf(args, 'lapi-ca-file'), `${caFile} holds no PEM certificate`);
+  }
   return {
     url,
+    ca,
     machine: machineId !== null ? { id: machineId, password: password! } : null,
     bouncerKey,
     interval: Number(args['lapi-interval'] ?? 10),

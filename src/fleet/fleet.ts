@@ -18,6 +18,8 @@ const RELEASES_EVERY_MS = 2000;
 
 export interface FleetConfig {
   url: string;
+  /** PEM certificates the LAPI's https certificate must chain to; null: the system's CAs */
+  ca?: string | null;
   /** Pushing (watcher): null when not configured */
   machine: { id: string; password: string } | null;
   /** Pulling (bouncer): null when not configured */
@@ -60,7 +62,7 @@ export class Fleet {
     private readonly parts: FleetParts,
   ) {
     this.now = parts.now ?? Date.now;
-    this.client = new LapiClient({ url: config.url, machine: config.machine, bouncerKey: config.bouncerKey, now: this.now });
+    this.client = new LapiClient({ url: config.url, ca: config.ca ?? null, machine: config.machine, bouncerKey: config.bouncerKey, now: this.now });
     const log = parts.log;
     // a dry run pushes nothing: its blocks are not real
     this.pusher = config.machine && parts.applier ? new FleetPusher({ client: this.client, store: parts.store, log, now: this.now, ...parts.push }) : null;

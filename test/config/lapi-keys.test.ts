@@ -25,14 +25,14 @@ const load = (conf: string, ...argv: string[]) => loadRunConfig(parseCommandArgs
 describe('LAPI_* keys in a configuration file', () => {
   it('map to the --lapi-* options: inline secrets', () => {
     const conf = file('inline.conf', 'LAPI_URL="http://10.0.0.5:8080"\nLAPI_MACHINE_ID=web1\nLAPI_PASSWORD=\'pw with # inside\'\nLAPI_BOUNCER_KEY=k1  # this host\'s own\n');
-    expect(load(conf).fleet).toEqual({ url: 'http://10.0.0.5:8080', machine: { id: 'web1', password: 'pw with # inside' }, bouncerKey: 'k1', interval: 10, shareEvidence: false });
+    expect(load(conf).fleet).toEqual({ url: 'http://10.0.0.5:8080', ca: null, machine: { id: 'web1', password: 'pw with # inside' }, bouncerKey: 'k1', interval: 10, shareEvidence: false });
   });
 
   it('and secrets from files (their first line)', () => {
     const password = file('password', 'secret-pw\n');
     const key = file('key', 'bouncer-key\n');
     const conf = file('files.conf', `LAPI_URL=https://lapi.example:8080\nLAPI_MACHINE_ID=web2\nLAPI_PASSWORD_FILE=${password}\nLAPI_BOUNCER_KEY_FILE=${key}\n`);
-    expect(load(conf).fleet).toEqual({ url: 'https://lapi.example:8080', machine: { id: 'web2', password: 'secret-pw' }, bouncerKey: 'bouncer-key', interval: 10, shareEvidence: false });
+    expect(load(conf).fleet).toEqual({ url: 'https://lapi.example:8080', ca: null, machine: { id: 'web2', password: 'secret-pw' }, bouncerKey: 'bouncer-key', interval: 10, shareEvidence: false });
   });
 
   it('the command line wins over them', () => {
@@ -52,6 +52,20 @@ describe('LAPI_* keys in a configuration file', () => {
     expect(() => load(both)).toThrow(`${both}:4: LAPI_PASSWORD_FILE: give --lapi-password or --lapi-password-file, not both`);
     const stray = file('stray.conf', 'LAPI_BOUNCER_KEY=k\n');
     expect(() => load(stray)).toThrow(`${stray}:1: LAPI_BOUNCER_KEY: needs --lapi-url`);
+  });
+
+  it('LAPI_CA_FILE: its PEM text for an https LAPI; refused for http, unreadable or not PEM', () => {
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    const ca = file('ca.pem', pem);
+    const ok = file('ca.conf', `LAPI_URL=https://lapi.example:8080\nLAPI_BOUNCER_KEY=k\nLAPI_CA_FILE=${ca}\n`);
+    expect(load(ok).fleet).toMatchObject({ url: 'https://lapi.example:8080', ca: pem });
+    const plain = file('ca-http.conf', `LAPI_URL=http://lapi.example:8080\nLAPI_BOUNCER_KEY=k\nLAPI_CA_FILE=${ca}\n`);
+    expect(() => load(plain)).toThrow(`${plain}:3: LAPI_CA_FILE: a CA is for an https LAPI`);
+    const notPem = file('ca-bad.conf', `LAPI_URL=https://lapi.example:8080\nLAPI_BOUNCER_KEY=k\nLAPI_CA_FILE=${log}\n`);
+    expect(() => load(notPem)).toThrow(`${notPem}:3: LAPI_CA_FILE: ${log} holds no PEM certificate`);
+    const gone = file('ca-gone.conf', `LAPI_URL=https://lapi.example:8080\nLAPI_BOUNCER_KEY=k\nLAPI_CA_FILE=${join(dir, 'missing.pem')}\n`);
+    expect(() => load(gone)).toThrow(`${gone}:3: LAPI_CA_FILE: cannot read ${join(dir, 'missing.pem')}: ENOENT`);
+    expect(() => load(file('ca-stray.conf', `LAPI_CA_FILE=${ca}\n`))).toThrow(/:1: LAPI_CA_FILE: needs --lapi-url/);
   });
 
   it('one set twice (under either name) warns naming both lines; other commands ignore them with a warning', () => {
