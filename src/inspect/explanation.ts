@@ -32,6 +32,8 @@ export interface ExplainFacts {
   lastTrust: EvidenceRow | null;
   /** The fleet's decisions (CrowdSec LAPI) that cover the address, as the daemon recorded them */
   fleet: FleetDecisionRow[];
+  /** The store's daemon runs (or ran last) as a dry run: its fleet decisions were recorded, never applied */
+  dryRun: boolean;
   firewall: FirewallReport;
   /** Words of the logwarden command line that reach the same store and firewall (--db, --backend, ...) */
   commandPrefix: string;
@@ -204,12 +206,13 @@ function keeperOf(facts: ExplainFacts): string | null {
   return `the allow list entry ${networkText(a.net)} (${a.origin}: ${a.detail})`;
 }
 
-function fleetStoryOf(d: FleetDecisionRow, keeper: string | null): FleetStory {
+function fleetStoryOf(d: FleetDecisionRow, keeper: string | null, dryRun: boolean): FleetStory {
   const until = iso(d.until);
   const what = `decision ${d.id} from origin ${d.origin} (scenario ${d.scenario}), until ${until}`;
-  const blocks = d.state === 'applied' && keeper === null;
+  const blocks = d.state === 'applied' && keeper === null && !dryRun;
   let text: string;
-  if (d.state === 'own') text = `${what} is this host's own block, pushed to the fleet (${d.detail})`;
+  if (d.state === 'applied' && keeper === null && dryRun) text = `a fleet decision covers it, not applied (dry run): ${what}`;
+  else if (d.state === 'own') text = `${what} is this host's own block, pushed to the fleet (${d.detail})`;
   else if (keeper !== null) text = `a fleet decision covers it but ${keeper} keeps it reachable: ${what}`;
   else if (d.state === 'applied') text = `blocked by the fleet: ${what}`;
   else text = `a fleet decision covers it but was not applied: ${what}; ${d.detail}`;
@@ -237,7 +240,7 @@ export function explainAddress(facts: ExplainFacts): Explanation {
   const wl = facts.whitelisted;
   const whitelistText = wl ? `${networkText(wl.net)} (${wl.source}${wl.line !== undefined ? ` line ${wl.line}` : ''})` : facts.allowed ? `${networkText(facts.allowed.net)} (${facts.allowed.origin}: ${facts.allowed.detail})` : null;
   const keeper = keeperOf(facts);
-  const fleet = facts.fleet.filter((d) => d.until > now).map((d) => fleetStoryOf(d, keeper));
+  const fleet = facts.fleet.filter((d) => d.until > now).map((d) => fleetStoryOf(d, keeper, facts.dryRun));
   // the address's own decision first, then the one that ends last
   const byFleet = fleet.filter((f) => f.blocks).sort((a, b) => (b.network === addr ? 1 : 0) - (a.network === addr ? 1 : 0) || Date.parse(b.until) - Date.parse(a.until))[0] ?? null;
   const lift: string[] = [];

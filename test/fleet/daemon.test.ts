@@ -185,3 +185,43 @@ describe.skipIf(missing)(`a daemon in a fleet: status, explain, metrics${missing
     expect((await metrics())('logwarden_fleet_lapi_up{role="push"}')).toBe(1);
   }, 40_000);
 });
+
+describe.skipIf(missing)(`a dry run in a fleet${missing ? ` (skipped: ${missing})` : ''}`, () => {
+  let lapi: Lapi;
+  let daemon: DaemonProcess;
+  const dir = mkdtempSync(join(tmpdir(), 'logwarden-fleet-dry-'));
+  const db = join(dir, 'state.db');
+
+  beforeAll(async () => {
+    lapi = await Lapi.start();
+    lapi.addBouncer('dry', 'dry-bouncer-key-123');
+    const log = join(dir, 'auth.log');
+    writeFileSync(log, '');
+    daemon = new DaemonProcess(
+      [process.execPath, CLI, 'run', '--dry-run', '--db', db, '--pid-file', join(dir, 'run.pid'), '--lapi-url', lapi.url, '--lapi-key', 'dry-bouncer-key-123', '--lapi-interval', '1', log],
+      process.env,
+    );
+    await daemon.waitFor(/^logwarden running/);
+  }, 60_000);
+  afterAll(async () => {
+    await daemon?.stop().catch(() => daemon.kill());
+    await lapi?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('records the decision it would enforce: status lists it apart, explain does not call it blocked', async () => {
+    lapi.cscli('decisions', 'add', '-i', '198.51.100.8', '-d', '1h', '-R', 'seen elsewhere');
+    await daemon.waitFor(/^would block 198\.51\.100\.8 for \d+ s: fleet decision/, 5000);
+    await sleep(HEARTBEAT_WAIT_MS);
+    const r = JSON.parse(spawnSync(process.execPath, [CLI, 'status', '--db', db, '--json'], { encoding: 'utf8' }).stdout);
+    expect(r.daemon.dry_run).toBe(true);
+    expect(r.fleet_blocks).toEqual([]);
+    expect(r.fleet_simulated).toEqual([expect.objectContaining({ addr: '198.51.100.8', origin: 'cscli' })]);
+    expect(r.counts.fleet_blocks).toBe(0);
+    const e = spawnSync(process.execPath, [CLI, 'explain', '198.51.100.8', '--db', db, '--json'], { encoding: 'utf8', env: { ...process.env, PATH: join(dir, 'no-tools') } });
+    expect(e.status, e.stderr).toBe(0);
+    const answer = JSON.parse(e.stdout);
+    expect(answer.verdict.state).toBe('not-blocked');
+    expect(answer.fleet[0].text).toMatch(/^a fleet decision covers it, not applied \(dry run\): decision \d+ from origin cscli/);
+  }, 20_000);
+});

@@ -20,6 +20,7 @@ const base = (over: Partial<ExplainFacts> = {}): ExplainFacts => ({
   evidenceLimit: 10,
   lastTrust: null,
   fleet: [],
+  dryRun: false,
   firewall: { findings: [], read: ['nft -j list ruleset'], skipped: [] },
   commandPrefix: 'logwarden --db /tmp/state.db',
   whitelistFile: '/etc/logwarden/whitelist',
@@ -174,6 +175,14 @@ describe('explainAddress', () => {
       const clash = explainAddress(base({ fleet: [decision({ state: 'refused', detail: 'overlaps the prefix block 192.0.2.0/25 in force' })] }));
       expect(clash.verdict.state).toBe('not-blocked');
       expect(clash.fleet[0].text).toBe(`a fleet decision covers it but was not applied: decision 41 from origin crowdsec (scenario crowdsecurity/ssh-bf), until ${until}; overlaps the prefix block 192.0.2.0/25 in force`);
+    });
+
+    it('a dry run recorded the decision but never applied it: not blocked', () => {
+      const e = explainAddress(base({ dryRun: true, fleet: [decision({})] }));
+      expect(e.verdict.state).toBe('not-blocked');
+      expect(e.fleet[0]).toEqual(expect.objectContaining({ state: 'applied', blocks: false }));
+      expect(e.fleet[0].text).toBe(`a fleet decision covers it, not applied (dry run): decision 41 from origin crowdsec (scenario crowdsecurity/ssh-bf), until ${until}`);
+      expect(e.blocked).toBe(false);
     });
 
     it("a local block comes first; this host's own decision coming back is shown as such; an ended decision not at all", () => {

@@ -67,6 +67,12 @@ function allowedBy(entries: AllowEntry[], addr: string, kind: 4 | 6): AllowEntry
   return entries.find((e) => contains(e.net, addr, kind)) ?? null;
 }
 
+/** Whether the store's daemon said, in its status row, that it runs (or ran last) as a dry run. */
+function daemonDryRun(store: Store): boolean {
+  const row = store.db.prepare("SELECT json_extract(state, '$.dryRun') AS dry FROM daemon_status WHERE id = 1").get() as { dry: number | null } | undefined;
+  return row?.dry === 1;
+}
+
 /** What the store knows of the address; null when it has no file yet. Throws a StoreError when it cannot be read. */
 function storeFacts(path: string, addr: string, kind: 4 | 6) {
   if (!existsSync(path)) return null;
@@ -80,6 +86,7 @@ function storeFacts(path: string, addr: string, kind: 4 | 6) {
       lastTrust: q.lastTrust(addr),
       allowed: allowedBy(store.allowList(), addr, kind),
       fleet: store.fleet.decisions().filter((d) => contains(d.net, addr, kind)),
+      dryRun: daemonDryRun(store),
     };
   } finally {
     // closed without Store.close(): a reader has nothing to write, and must not checkpoint the daemon's WAL
@@ -125,6 +132,7 @@ export const explainCommand: Command = {
       evidenceLimit: args.all ? null : EVIDENCE_SHOWN,
       lastTrust: stored?.lastTrust ?? null,
       fleet: stored?.fleet ?? [],
+      dryRun: stored?.dryRun ?? false,
       firewall,
       commandPrefix: prefix.join(' '),
       whitelistFile: files[0] ?? defaultPaths().whitelist,

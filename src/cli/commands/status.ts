@@ -130,6 +130,8 @@ export interface StatusReport {
   fleet_blocks: FleetBlockView[];
   /** The fleet's decisions not applied here (the whitelist wins, an overlapping prefix) */
   fleet_refused: FleetBlockView[];
+  /** A dry run's: the fleet's decisions it would enforce (recorded, never applied) */
+  fleet_simulated: FleetBlockView[];
   /** null: the daemon does not use a LAPI (or has not said so) */
   lapi: LapiView | null;
   counts: {
@@ -363,6 +365,8 @@ export async function statusReport(args: StatusArgs, reader: StatusReader): Prom
   const backend = await checkBackend(args, reader, state, daemon.running);
   const storeHealth = state?.store;
   const fleet = reader.fleetDecisions(now);
+  const applied = fleet.filter((d) => d.state === 'applied');
+  const dryRun = state?.dryRun === true;
   const lapi = lapiView(state, reader.fleetOutbox());
   if (!daemon.running) problems.push(`the daemon is not running: ${daemon.why}`);
   else {
@@ -390,10 +394,11 @@ export async function statusReport(args: StatusArgs, reader: StatusReader): Prom
     daemon,
     blocks: reader.activeBlocks().map(blockView),
     simulated: reader.activeBlocks({ simulated: true }).map(blockView),
-    fleet_blocks: fleet.filter((d) => d.state === 'applied').map(fleetView),
+    fleet_blocks: dryRun ? [] : applied.map(fleetView),
     fleet_refused: fleet.filter((d) => d.state === 'refused').map(fleetView),
+    fleet_simulated: dryRun ? applied.map(fleetView) : [],
     lapi,
-    counts: countsOf(reader, now, fleet.filter((d) => d.state === 'applied').length),
+    counts: countsOf(reader, now, dryRun ? 0 : applied.length),
     sources,
     backend,
     store: {
@@ -456,9 +461,13 @@ export function statusText(r: StatusReport, now = Date.now()): string {
     out.push(`simulated blocks (dry run, not applied): ${r.simulated.length}`);
     table(r.simulated);
   }
-  if (r.fleet_blocks.length > 0 || r.lapi?.pull) {
+  if (r.fleet_blocks.length > 0 || (r.lapi?.pull && !d.dry_run)) {
     out.push(`fleet blocks (decisions of the CrowdSec LAPI enforced here): ${r.fleet_blocks.length}`);
     fleetTable(out, r.fleet_blocks);
+  }
+  if (r.fleet_simulated.length > 0) {
+    out.push(`fleet decisions a dry run would enforce (not applied): ${r.fleet_simulated.length}`);
+    fleetTable(out, r.fleet_simulated);
   }
   if (r.fleet_refused.length > 0) {
     out.push(`fleet decisions not applied here: ${r.fleet_refused.length}`);
