@@ -184,6 +184,12 @@ describe.skipIf(missing)(`a daemon in a fleet: status, explain, metrics${missing
     expect(after.problems).toEqual([]);
     expect((await metrics())('logwarden_fleet_lapi_up{role="push"}')).toBe(1);
   }, 40_000);
+
+  it('stops at once at SIGTERM (no connection to the LAPI holds it)', async () => {
+    const { code, ms } = await daemon.stop('SIGTERM', 5000);
+    expect(code, daemon.transcript()).toBe(0);
+    console.log(`stopped ${ms} ms after SIGTERM`);
+  });
 });
 
 describe.skipIf(missing)(`a dry run in a fleet${missing ? ` (skipped: ${missing})` : ''}`, () => {
