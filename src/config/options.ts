@@ -440,6 +440,30 @@ export const OPTIONS = {
     describe: "PEM certificate(s) of the CA that signed the LAPI's https certificate, trusted instead of the system's (a self-signed LAPI)",
     commands: ['run'],
   },
+  'lapi-machine-cert': {
+    type: 'string',
+    sshguardKey: 'LAPI_MACHINE_CERT_FILE',
+    describe: "Push with a client certificate (PEM; its OU one of the LAPI's agents_allowed_ou) instead of --lapi-machine and --lapi-password; with --lapi-machine-cert-key",
+    commands: ['run'],
+  },
+  'lapi-machine-cert-key': {
+    type: 'string',
+    sshguardKey: 'LAPI_MACHINE_CERT_KEY_FILE',
+    describe: "The private key (PEM) of --lapi-machine-cert",
+    commands: ['run'],
+  },
+  'lapi-bouncer-cert': {
+    type: 'string',
+    sshguardKey: 'LAPI_BOUNCER_CERT_FILE',
+    describe: "Pull with a client certificate (PEM; its OU one of the LAPI's bouncers_allowed_ou) instead of --lapi-key; with --lapi-bouncer-cert-key",
+    commands: ['run'],
+  },
+  'lapi-bouncer-cert-key': {
+    type: 'string',
+    sshguardKey: 'LAPI_BOUNCER_CERT_KEY_FILE',
+    describe: 'The private key (PEM) of --lapi-bouncer-cert',
+    commands: ['run'],
+  },
   'lapi-interval': {
     type: 'number',
     describe: 'Seconds between polls of the LAPI decision stream',

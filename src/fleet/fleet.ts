@@ -9,7 +9,8 @@ import { networkText } from '../policy/network.js';
 import type { BlockDecision } from '../policy/policy.js';
 import type { Store } from '../store/store.js';
 import { MAX_SHARED_LINES } from './alert.js';
-import { LapiClient } from './client.js';
+import { X509Certificate } from 'node:crypto';
+import { type ClientCert, LapiClient } from './client.js';
 import { FleetPuller, type PullerStats } from './pull.js';
 import { FleetPusher, type PusherStats } from './push.js';
 
@@ -24,6 +25,9 @@ export interface FleetConfig {
   machine: { id: string; password: string } | null;
   /** Pulling (bouncer): null when not configured */
   bouncerKey: string | null;
+  /** Client certificates for the LAPI's TLS authentication, instead of the machine's password or the bouncer key */
+  machineCert?: ClientCert | null;
+  bouncerCert?: ClientCert | null;
   /** seconds between polls of the decision stream */
   interval: number;
   /** Evidence lines go with the alerts (off: they stay on this host) */
@@ -53,6 +57,8 @@ export class Fleet {
   readonly pusher: FleetPusher | null;
   readonly puller: FleetPuller | null;
   private readonly now: () => number;
+  /** The machine as the LAPI knows it: its id, or its certificate's CN (the LAPI adds @ADDRESS) */
+  private readonly machineName: string;
   private releasesTimer: NodeJS.Timeout | null = null;
   /** Keys whose release is queued: not queued again while it waits */
   private readonly releasing = new Set<string>();
@@ -62,18 +68,20 @@ export class Fleet {
     private readonly parts: FleetParts,
   ) {
     this.now = parts.now ?? Date.now;
-    this.client = new LapiClient({ url: config.url, ca: config.ca ?? null, machine: config.machine, bouncerKey: config.bouncerKey, now: this.now });
+    const { url, ca, machine, bouncerKey, machineCert, bouncerCert } = config;
+    this.client = new LapiClient({ url, ca: ca ?? null, machine, bouncerKey, machineCert, bouncerCert, now: this.now });
+    this.machineName = machine ? machine.id : machineCert ? `${/^CN=(.*)$/m.exec(new X509Certificate(machineCert.cert).subject)?.[1] ?? '?'} (client certificate)` : '';
     const log = parts.log;
     // a dry run pushes nothing: its blocks are not real
-    this.pusher = config.machine && parts.applier ? new FleetPusher({ client: this.client, store: parts.store, log, now: this.now, ...parts.push }) : null;
-    this.puller = config.bouncerKey
+    this.pusher = (machine || machineCert) && parts.applier ? new FleetPusher({ client: this.client, store: parts.store, log, now: this.now, ...parts.push }) : null;
+    this.puller = bouncerKey || bouncerCert
       ? new FleetPuller({ client: this.client, store: parts.store, applier: parts.applier, log, intervalMs: config.interval * 1000, now: this.now })
       : null;
   }
 
   start(): void {
-    const { url, machine, interval } = this.config;
-    const roles = [this.pusher ? `pushing its blocks as machine ${machine!.id}` : null, this.puller ? `enforcing the fleet's decisions (polled every ${interval} s)` : null];
+    const { url, interval } = this.config;
+    const roles = [this.pusher ? `pushing its blocks as machine ${this.machineName}` : null, this.puller ? `enforcing the fleet's decisions (polled every ${interval} s)` : null];
     this.parts.log.info({ url }, `fleet: CrowdSec LAPI ${url}: ${roles.filter((r) => r !== null).join(', ') || 'nothing to do in a dry run'}`);
     this.pusher?.start();
     if (this.pusher) this.shareUnsharedPermanent();
@@ -136,10 +144,10 @@ export class Fleet {
   }
 
   status(): FleetStatus {
-    const { url, machine, interval } = this.config;
+    const { url, interval } = this.config;
     return {
       url,
-      push: this.pusher ? { ...this.pusher.stats, machine: machine!.id } : null,
+      push: this.pusher ? { ...this.pusher.stats, machine: this.machineName } : null,
       pull: this.puller ? { ...this.puller.stats, intervalSeconds: interval } : null,
     };
   }

@@ -25,14 +25,14 @@ const load = (conf: string, ...argv: string[]) => loadRunConfig(parseCommandArgs
 describe('LAPI_* keys in a configuration file', () => {
   it('map to the --lapi-* options: inline secrets', () => {
     const conf = file('inline.conf', 'LAPI_URL="http://10.0.0.5:8080"\nLAPI_MACHINE_ID=web1\nLAPI_PASSWORD=\'pw with # inside\'\nLAPI_BOUNCER_KEY=k1  # this host\'s own\n');
-    expect(load(conf).fleet).toEqual({ url: 'http://10.0.0.5:8080', ca: null, machine: { id: 'web1', password: 'pw with # inside' }, bouncerKey: 'k1', interval: 10, shareEvidence: false });
+    expect(load(conf).fleet).toEqual({ url: 'http://10.0.0.5:8080', ca: null, machine: { id: 'web1', password: 'pw with # inside' }, bouncerKey: 'k1', machineCert: null, bouncerCert: null, interval: 10, shareEvidence: false });
   });
 
   it('and secrets from files (their first line)', () => {
     const password = file('password', 'secret-pw\n');
     const key = file('key', 'bouncer-key\n');
     const conf = file('files.conf', `LAPI_URL=https://lapi.example:8080\nLAPI_MACHINE_ID=web2\nLAPI_PASSWORD_FILE=${password}\nLAPI_BOUNCER_KEY_FILE=${key}\n`);
-    expect(load(conf).fleet).toEqual({ url: 'https://lapi.example:8080', ca: null, machine: { id: 'web2', password: 'secret-pw' }, bouncerKey: 'bouncer-key', interval: 10, shareEvidence: false });
+    expect(load(conf).fleet).toEqual({ url: 'https://lapi.example:8080', ca: null, machine: { id: 'web2', password: 'secret-pw' }, bouncerKey: 'bouncer-key', machineCert: null, bouncerCert: null, interval: 10, shareEvidence: false });
   });
 
   it('the command line wins over them', () => {
