@@ -381,7 +381,7 @@ function fleetOf(args: RunArgs): FleetConfig | null {
     throw fail(originOf(args, machineId === null ? 'lapi-password' : 'lapi-machine'), 'pushing to the LAPI needs both --lapi-machine and --lapi-password (or --lapi-password-file)');
   }
   if (machineId === null && bouncerKey === null && machineCert === null && bouncerCert === null) {
-    throw fail(originOf(args, 'lapi-url'), 'give --lapi-machine and --lapi-password to push blocks, --lapi-key to enforce the fleet\'s decisions, or both');
+    throw fail(originOf(args, 'lapi-url'), 'give --lapi-machine and --lapi-password to push blocks, --lapi-key to enforce the fleet\'s decisions, or both (client certificates can stand for them: --lapi-machine-cert, --lapi-bouncer-cert)');
   }
   let ca: string | null = null;
   if (caFile !== null) {
