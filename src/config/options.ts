@@ -400,32 +400,68 @@ export const OPTIONS = {
   },
   'lapi-url': {
     type: 'string',
+    sshguardKey: 'LAPI_URL',
     describe: "CrowdSec Local API to share decisions with the fleet, e.g. http://10.0.0.5:8080 (see docs/fleet.md); needs --lapi-machine to push, --lapi-key to pull",
     commands: ['run'],
   },
   'lapi-machine': {
     type: 'string',
+    sshguardKey: 'LAPI_MACHINE_ID',
     describe: "This host's machine id in the LAPI (cscli machines add ID -p PW): its blocks are pushed as alerts",
     commands: ['run'],
   },
   'lapi-password': {
     type: 'string',
+    sshguardKey: 'LAPI_PASSWORD',
     describe: 'The machine\'s LAPI password (prefer --lapi-password-file: a command line is visible to every user)',
     commands: ['run'],
   },
   'lapi-password-file': {
     type: 'string',
+    sshguardKey: 'LAPI_PASSWORD_FILE',
     describe: "A file holding the machine's LAPI password (one line)",
     commands: ['run'],
   },
   'lapi-key': {
     type: 'string',
+    sshguardKey: 'LAPI_BOUNCER_KEY',
     describe: "This host's bouncer key (cscli bouncers add NAME): the fleet's decisions are enforced; one key per host",
     commands: ['run'],
   },
   'lapi-key-file': {
     type: 'string',
+    sshguardKey: 'LAPI_BOUNCER_KEY_FILE',
     describe: 'A file holding the bouncer key (one line)',
+    commands: ['run'],
+  },
+  'lapi-ca-file': {
+    type: 'string',
+    sshguardKey: 'LAPI_CA_FILE',
+    describe: "PEM certificate(s) of the CA that signed the LAPI's https certificate, trusted instead of the system's (a self-signed LAPI)",
+    commands: ['run'],
+  },
+  'lapi-machine-cert': {
+    type: 'string',
+    sshguardKey: 'LAPI_MACHINE_CERT_FILE',
+    describe: "Push with a client certificate (PEM; its OU one of the LAPI's agents_allowed_ou) instead of --lapi-machine and --lapi-password; with --lapi-machine-cert-key",
+    commands: ['run'],
+  },
+  'lapi-machine-cert-key': {
+    type: 'string',
+    sshguardKey: 'LAPI_MACHINE_CERT_KEY_FILE',
+    describe: "The private key (PEM) of --lapi-machine-cert",
+    commands: ['run'],
+  },
+  'lapi-bouncer-cert': {
+    type: 'string',
+    sshguardKey: 'LAPI_BOUNCER_CERT_FILE',
+    describe: "Pull with a client certificate (PEM; its OU one of the LAPI's bouncers_allowed_ou) instead of --lapi-key; with --lapi-bouncer-cert-key",
+    commands: ['run'],
+  },
+  'lapi-bouncer-cert-key': {
+    type: 'string',
+    sshguardKey: 'LAPI_BOUNCER_CERT_KEY_FILE',
+    describe: 'The private key (PEM) of --lapi-bouncer-cert',
     commands: ['run'],
   },
   'lapi-interval': {

@@ -4,6 +4,7 @@
  * key; what is accepted but not done as sshguard does is returned as warnings to log at start.
  */
 import { execFileSync } from 'node:child_process';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import type { FleetConfig } from '../fleet/fleet.js';
@@ -316,13 +317,49 @@ function secretOf(args: RunArgs, inline: string, file: string): string | null {
   return secret;
 }
 
+/** A PEM file's text, checked to hold `what` ('CERTIFICATE', 'PRIVATE KEY'). */
+function pemOf(args: RunArgs, name: string, what: string): string | null {
+  const path = str(args, name);
+  if (path === null) return null;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw fail(originOf(args, name), `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  if (!new RegExp(`-----BEGIN [A-Z ]*${what}-----`).test(text)) throw fail(originOf(args, name), `${path} holds no PEM ${what.toLowerCase()}`);
+  return text;
+}
+
+/** A client certificate and its key, both or neither. */
+function clientCertOf(args: RunArgs, certName: string): { cert: string; key: string } | null {
+  const keyName = `${certName}-key`;
+  const cert = pemOf(args, certName, 'CERTIFICATE');
+  const key = pemOf(args, keyName, 'PRIVATE KEY');
+  if ((cert === null) !== (key === null)) throw fail(originOf(args, cert === null ? keyName : certName), `--${certName} and --${keyName} go together`);
+  if (cert === null || key === null) return null;
+  let matches: boolean;
+  try {
+    matches = new X509Certificate(cert).checkPrivateKey(createPrivateKey(key));
+  } catch (error) {
+    throw fail(originOf(args, certName), `cannot read the certificate or its key: ${(error as Error).message}`);
+  }
+  if (!matches) throw fail(originOf(args, keyName), `${str(args, keyName)} is not the key of ${str(args, certName)}`);
+  return { cert, key };
+}
+
 function fleetOf(args: RunArgs): FleetConfig | null {
   const url = str(args, 'lapi-url');
   const machineId = str(args, 'lapi-machine');
   const password = secretOf(args, 'lapi-password', 'lapi-password-file');
   const bouncerKey = secretOf(args, 'lapi-key', 'lapi-key-file');
+  const caFile = str(args, 'lapi-ca-file');
+  const machineCert = clientCertOf(args, 'lapi-machine-cert');
+  const bouncerCert = clientCertOf(args, 'lapi-bouncer-cert');
   if (url === null) {
-    const stray = machineId !== null ? 'lapi-machine' : password !== null ? 'lapi-password' : bouncerKey !== null ? 'lapi-key' : null;
+    const stray =
+      machineId !== null ? 'lapi-machine' : password !== null ? 'lapi-password' : bouncerKey !== null ? 'lapi-key' : caFile !== null ? 'lapi-ca-file'
+        : machineCert !== null ? 'lapi-machine-cert' : bouncerCert !== null ? 'lapi-bouncer-cert' : null;
     if (stray !== null) throw fail(originOf(args, stray), 'needs --lapi-url (the CrowdSec Local API to share decisions with)');
     return null;
   }
@@ -333,16 +370,36 @@ function fleetOf(args: RunArgs): FleetConfig | null {
     throw fail(originOf(args, 'lapi-url'), `expected a URL such as http://127.0.0.1:8080, got ${JSON.stringify(url)}`);
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw fail(originOf(args, 'lapi-url'), `expected an http or https URL, got ${JSON.stringify(url)}`);
+  if ((machineCert !== null || bouncerCert !== null) && parsed.protocol !== 'https:') {
+    throw fail(originOf(args, machineCert !== null ? 'lapi-machine-cert' : 'lapi-bouncer-cert'), `a client certificate is for an https LAPI; --lapi-url is ${JSON.stringify(url)}`);
+  }
+  if (machineCert !== null && (machineId !== null || password !== null)) {
+    throw fail(originOf(args, 'lapi-machine-cert'), 'give --lapi-machine and --lapi-password, or --lapi-machine-cert, not both');
+  }
+  if (bouncerCert !== null && bouncerKey !== null) throw fail(originOf(args, 'lapi-bouncer-cert'), 'give --lapi-key or --lapi-bouncer-cert, not both');
   if ((machineId === null) !== (password === null)) {
     throw fail(originOf(args, machineId === null ? 'lapi-password' : 'lapi-machine'), 'pushing to the LAPI needs both --lapi-machine and --lapi-password (or --lapi-password-file)');
   }
-  if (machineId === null && bouncerKey === null) {
-    throw fail(originOf(args, 'lapi-url'), 'give --lapi-machine and --lapi-password to push blocks, --lapi-key to enforce the fleet\'s decisions, or both');
+  if (machineId === null && bouncerKey === null && machineCert === null && bouncerCert === null) {
+    throw fail(originOf(args, 'lapi-url'), 'give --lapi-machine and --lapi-password to push blocks, --lapi-key to enforce the fleet\'s decisions, or both (client certificates can stand for them: --lapi-machine-cert, --lapi-bouncer-cert)');
+  }
+  let ca: string | null = null;
+  if (caFile !== null) {
+    if (parsed.protocol !== 'https:') throw fail(originOf(args, 'lapi-ca-file'), `a CA is for an https LAPI; --lapi-url is ${JSON.stringify(url)}`);
+    try {
+      ca = readFileSync(caFile, 'utf8');
+    } catch (error) {
+      throw fail(originOf(args, 'lapi-ca-file'), `cannot read ${caFile}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+    if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw fail(originOf(args, 'lapi-ca-file'), `${caFile} holds no PEM certificate`);
   }
   return {
     url,
+    ca,
     machine: machineId !== null ? { id: machineId, password: password! } : null,
     bouncerKey,
+    machineCert,
+    bouncerCert,
     interval: Number(args['lapi-interval'] ?? 10),
     shareEvidence: args['lapi-share-evidence'] === true,
   };

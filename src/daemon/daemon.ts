@@ -225,7 +225,13 @@ export class Daemon {
       counts: { ...this.counts, attacks: this.attacks.total },
       metrics: this.metricsAt,
       hooks: hooks ? { ...hooks.stats } : null,
+      fleet: this.options.fleet?.status() ?? null,
     };
+  }
+
+  /** The fleet's decisions in force now. */
+  fleetBlockCount(): number {
+    return this.options.store.fleet.appliedCount(this.now());
   }
 
   /** The blocks in force now (a dry run's simulated ones in a dry run). */

@@ -7,6 +7,7 @@
 import { hostname } from 'node:os';
 import type { ApplierHealth } from '../firewall/applier.js';
 import type { FirewallOptions } from '../firewall/backend.js';
+import type { FleetStatus } from '../fleet/fleet.js';
 import type { Logger } from '../log/logger.js';
 import type { SourceStatus } from '../sources/source.js';
 import type { AttackCount, Store, StoreHealth } from '../store/store.js';
@@ -29,6 +30,8 @@ export interface PublishedState {
   /** Where /metrics is served, or null */
   metrics: string | null;
   hooks: HookStats | null;
+  /** CrowdSec's LAPI: pushing and pulling; null when not configured (or published by an older logwarden) */
+  fleet: FleetStatus | null;
 }
 
 /** Attacks by rule and service: totals since start (metrics), and what is not yet in the store, by hour. */

@@ -25,6 +25,8 @@ export interface PushedBlock {
   firstSeen: number;
   /** Only with --lapi-share-evidence */
   evidence: string[];
+  /** Why, for a block no rule made (a blacklist-file entry) */
+  text?: string;
 }
 
 export const scopeOf = (net: Network): 'Ip' | 'Range' => (net.cidr === width(net.kind) ? 'Ip' : 'Range');
@@ -44,7 +46,10 @@ export function alertOf(b: PushedBlock, now: number): LapiAlert | null {
     scenario,
     scenario_hash: '',
     scenario_version: '',
-    message: `logwarden: ${value} blocked after ${b.attacks} attack(s) (${b.rules.join(', ') || 'blacklist'}), score ${b.score}`,
+    message:
+      b.rules.length > 0
+        ? `logwarden: ${value} blocked after ${b.attacks} attack(s) (${b.rules.join(', ')}), score ${b.score}`
+        : `logwarden: ${value} blocked${b.until === null ? ' permanently' : ''}${b.text ? `: ${b.text}` : ''}`,
     events_count: b.attacks,
     start_at: new Date(b.firstSeen).toISOString(),
     stop_at: when,

@@ -1,9 +1,12 @@
 /**
- * A small typed client for the few routes of CrowdSec's Local API that logwarden uses, on Node's own fetch: as a
+ * A small typed client for the few routes of CrowdSec's Local API that logwarden uses, on Node's own http and
+ * https (they take a CA for the LAPI's certificate, which Node's fetch cannot without another package): as a
  * log processor ("watcher": JWT from POST /v1/watchers/login, renewed before it expires) it posts alerts and
  * deletes decisions; as a bouncer (X-Api-Key) it follows the decision stream.
  */
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
 
 export interface LapiDecision {
   id: number;
@@ -43,11 +46,22 @@ export interface LapiStream {
   deleted: LapiDecision[];
 }
 
+/** A client certificate and its private key, PEM */
+export interface ClientCert {
+  cert: string;
+  key: string;
+}
+
 export interface LapiClientOptions {
   /** e.g. http://127.0.0.1:8080 (the /v1 routes are added) */
   url: string;
   machine?: { id: string; password: string } | null;
   bouncerKey?: string | null;
+  /** Client certificates (PEM) for the LAPI's TLS authentication, instead of the password or the key */
+  machineCert?: ClientCert | null;
+  bouncerCert?: ClientCert | null;
+  /** PEM certificates the LAPI's https certificate must chain to (instead of the system's CAs) */
+  ca?: string | null;
   /** ms per request (default 10 s) */
   timeoutMs?: number;
   /** The JWT is renewed this long before it expires (ms, default 5 min) */
@@ -80,9 +94,12 @@ export class LapiClient {
   /** How many times a token was obtained (first login and renewals) */
   logins = 0;
 
+  private readonly exchange: ReturnType<typeof exchangeWith>;
+
   constructor(private readonly options: LapiClientOptions) {
     this.base = options.url.replace(/\/+$/, '');
     this.now = options.now ?? Date.now;
+    this.exchange = exchangeWith(options.ca ?? null, options.timeoutMs ?? 10_000);
   }
 
   get url(): string {
@@ -91,9 +108,11 @@ export class LapiClient {
 
   /** POST /v1/watchers/login: a new JWT. */
   async login(): Promise<void> {
-    const machine = this.options.machine;
-    if (!machine) throw new Error('no machine credentials (--lapi-machine, --lapi-password) for pushing to the LAPI');
-    const body = (await this.request('POST', '/v1/watchers/login', { json: { machine_id: machine.id, password: machine.password } })) as {
+    const { machine, machineCert } = this.options;
+    if (!machine && !machineCert) throw new Error('no machine credentials (--lapi-machine, --lapi-password or --lapi-machine-cert) for pushing to the LAPI');
+    // with a certificate the LAPI names the machine itself (CN@address) and reads no credentials
+    const json = machine ? { machine_id: machine.id, password: machine.password } : {};
+    const body = (await this.request('POST', '/v1/watchers/login', { json, cert: machineCert })) as {
       token?: string;
       expire?: string;
     };
@@ -118,11 +137,11 @@ export class LapiClient {
   /** A watcher request; a 401 (token revoked, LAPI restarted with a new secret) logs in once more. */
   private async asWatcher(method: string, path: string, json?: unknown): Promise<unknown> {
     try {
-      return await this.request(method, path, { json, auth: `Bearer ${await this.jwt()}` });
+      return await this.request(method, path, { json, auth: `Bearer ${await this.jwt()}`, cert: this.options.machineCert });
     } catch (error) {
       if (!(error instanceof LapiError) || error.status !== 401) throw error;
       await this.login();
-      return this.request(method, path, { json, auth: `Bearer ${this.token}` });
+      return this.request(method, path, { json, auth: `Bearer ${this.token}`, cert: this.options.machineCert });
     }
   }
 
@@ -152,31 +171,26 @@ export class LapiClient {
 
   /** GET /v1/decisions/stream: everything (startup) or what changed since this bouncer's last call. */
   async stream(startup: boolean): Promise<LapiStream> {
-    const key = this.options.bouncerKey;
-    if (!key) throw new Error('no bouncer key (--lapi-key) for following the LAPI decision stream');
-    const body = (await this.request('GET', `/v1/decisions/stream${startup ? '?startup=true' : ''}`, { apiKey: key })) as Partial<LapiStream>;
+    const { bouncerKey, bouncerCert } = this.options;
+    if (!bouncerKey && !bouncerCert) throw new Error('no bouncer key (--lapi-key or --lapi-bouncer-cert) for following the LAPI decision stream');
+    const body = (await this.request('GET', `/v1/decisions/stream${startup ? '?startup=true' : ''}`, { apiKey: bouncerKey ?? undefined, cert: bouncerCert })) as Partial<LapiStream>;
     return { new: body.new ?? [], deleted: body.deleted ?? [] };
   }
 
-  private async request(method: string, path: string, how: { json?: unknown; auth?: string; apiKey?: string }): Promise<unknown> {
+  private async request(method: string, path: string, how: { json?: unknown; auth?: string; apiKey?: string; cert?: ClientCert | null }): Promise<unknown> {
     const headers: Record<string, string> = { 'user-agent': USER_AGENT };
     if (how.json !== undefined) headers['content-type'] = 'application/json';
     if (how.auth) headers.authorization = how.auth;
     if (how.apiKey) headers['x-api-key'] = how.apiKey;
-    let response: Response;
+    let response: { status: number; text: string };
     try {
-      response = await fetch(this.base + path, {
-        method,
-        headers,
-        body: how.json === undefined ? undefined : JSON.stringify(how.json),
-        signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
-      });
+      response = await this.exchange(method, this.base + path, headers, how.json === undefined ? undefined : JSON.stringify(how.json), how.cert ?? null);
     } catch (error) {
-      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-      throw new LapiUnreachable(`${method} ${this.base}${path}: ${cause?.code ?? cause?.message ?? (error as Error).message}`);
+      const e = error as NodeJS.ErrnoException;
+      throw new LapiUnreachable(`${method} ${this.base}${path}: ${e.code ?? e.message}`);
     }
-    const text = await response.text().catch(() => '');
-    if (!response.ok) {
+    const { text } = response;
+    if (response.status < 200 || response.status > 299) {
       let message = text.slice(0, 300);
       try {
         message = String((JSON.parse(text) as { message?: string }).message ?? message);
@@ -192,6 +206,27 @@ export class LapiClient {
       throw new LapiError(`${method} ${path}: the answer is not JSON: ${text.slice(0, 100)}`, response.status);
     }
   }
+}
+
+/** One HTTP exchange: the status and the body's text; rejects when there is no answer (refused, timed out, TLS). */
+function exchangeWith(ca: string | null, timeoutMs: number) {
+  return (method: string, url: string, headers: Record<string, string>, body: string | undefined, cert: ClientCert | null): Promise<{ status: number; text: string }> =>
+    new Promise((resolve, reject) => {
+      const target = new URL(url);
+      const options: https.RequestOptions = { method, headers: body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) } };
+      if (ca !== null) options.ca = ca;
+      if (cert !== null) Object.assign(options, { cert: cert.cert, key: cert.key });
+      const request = (target.protocol === 'https:' ? https : http).request(target, options, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        res.on('error', reject);
+      });
+      request.setTimeout(timeoutMs, () => request.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })));
+      request.on('error', reject);
+      request.end(body);
+    });
 }
 
 const UNIT_MS: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1, us: 0.001, 'µs': 0.001, ns: 0.000001 };

@@ -29,7 +29,9 @@ export interface PullerOptions {
 }
 
 export interface PullerStats {
+  /** Stream reads that succeeded, and those that failed */
   polls: number;
+  failures: number;
   applied: number;
   refused: number;
   own: number;
@@ -42,7 +44,7 @@ export interface PullerStats {
 }
 
 export class FleetPuller {
-  readonly stats: PullerStats = { polls: 0, applied: 0, refused: 0, own: 0, ignored: 0, deleted: 0, failingSince: null, lastError: null, lastPollAt: null };
+  readonly stats: PullerStats = { polls: 0, failures: 0, applied: 0, refused: 0, own: 0, ignored: 0, deleted: 0, failingSince: null, lastError: null, lastPollAt: null };
   /** The stream's position is the LAPI's, per bouncer key: until one startup call succeeds, ask for everything */
   private startup = true;
   private timer: NodeJS.Timeout | null = null;
@@ -80,6 +82,7 @@ export class FleetPuller {
       stream = await client.stream(this.startup);
     } catch (error) {
       const first = this.stats.failingSince === null;
+      this.stats.failures++;
       this.stats.failingSince ??= this.now();
       this.stats.lastError = (error as Error).message;
       if (first) log.warn({ url: client.url }, `fleet: cannot read the LAPI decision stream (${(error as Error).message}); local blocking goes on, fleet blocks already applied end at their own time`);

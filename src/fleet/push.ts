@@ -29,6 +29,10 @@ export interface PusherStats {
   /** Pushes the LAPI refused outright (4xx other than 401): logged and skipped, not retried */
   rejected: number;
   queued: number;
+  /** Attempts that failed (LAPI unreachable or failing): each is retried */
+  failures: number;
+  /** ms: the last push or release the LAPI took; null: none yet */
+  lastSentAt: number | null;
   /** ms since the LAPI is unreachable; null while it answers */
   failingSince: number | null;
   lastError: string | null;
@@ -41,7 +45,7 @@ interface Pending {
 }
 
 export class FleetPusher {
-  readonly stats: PusherStats = { sent: 0, released: 0, dropped: 0, rejected: 0, queued: 0, failingSince: null, lastError: null };
+  readonly stats: PusherStats = { sent: 0, released: 0, dropped: 0, rejected: 0, queued: 0, failures: 0, lastSentAt: null, failingSince: null, lastError: null };
   private buffer: Pending[] = [];
   private flushScheduled = false;
   private draining: Promise<void> | null = null;
@@ -90,6 +94,8 @@ export class FleetPusher {
     this.buffer = [];
     try {
       const dropped = this.options.store.fleet.enqueue(rows, this.bound);
+      // told now: while the LAPI is away the outbox grows without a send to count it
+      this.stats.queued = this.options.store.fleet.outboxSize();
       if (dropped > 0) {
         this.stats.dropped += dropped;
         this.options.log.warn(
@@ -121,6 +127,7 @@ export class FleetPusher {
       if (!row) return;
       try {
         await this.send(row);
+        this.stats.lastSentAt = this.now();
       } catch (error) {
         if (error instanceof LapiError && error.status >= 400 && error.status < 500 && error.status !== 401 && error.status !== 403) {
           // the LAPI will never take this one: retrying it would block every push behind it
@@ -167,6 +174,7 @@ export class FleetPusher {
   private failed(error: Error): void {
     const { log, client } = this.options;
     const first = this.stats.failingSince === null;
+    this.stats.failures++;
     this.stats.failingSince ??= this.now();
     this.stats.lastError = error.message;
     const what = error instanceof LapiUnreachable ? 'unreachable' : 'failing';

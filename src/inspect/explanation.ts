@@ -7,7 +7,7 @@ import type { AddressKind } from '../parse/address.js';
 import { type Network, networkText } from '../policy/network.js';
 import { blockDuration, decayedLevel, FORGET_LEVEL, type PolicyConfig } from '../policy/policy.js';
 import type { WhitelistSource } from '../policy/whitelist.js';
-import type { AllowEntry, BlockRow, EvidenceRow } from '../store/store.js';
+import type { AllowEntry, BlockRow, EvidenceRow, FleetDecisionRow, FleetDecisionState } from '../store/store.js';
 import type { OffenderRow } from '../store/queries.js';
 import { type Finding, liftCommand } from './finding.js';
 import type { FirewallReport } from './inspect.js';
@@ -30,6 +30,10 @@ export interface ExplainFacts {
   /** How many to show (null: all) */
   evidenceLimit: number | null;
   lastTrust: EvidenceRow | null;
+  /** The fleet's decisions (CrowdSec LAPI) that cover the address, as the daemon recorded them */
+  fleet: FleetDecisionRow[];
+  /** The store's daemon runs (or ran last) as a dry run: its fleet decisions were recorded, never applied */
+  dryRun: boolean;
   firewall: FirewallReport;
   /** Words of the logwarden command line that reach the same store and firewall (--db, --backend, ...) */
   commandPrefix: string;
@@ -37,7 +41,7 @@ export interface ExplainFacts {
   whitelistFile: string;
 }
 
-export type VerdictState = 'blocked' | 'blocked-by-prefix' | 'blocked-elsewhere' | 'whitelisted' | 'trusted' | 'not-blocked';
+export type VerdictState = 'blocked' | 'blocked-by-prefix' | 'blocked-by-fleet' | 'blocked-elsewhere' | 'whitelisted' | 'trusted' | 'not-blocked';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const isoOrNull = (ms: number | null) => (ms === null || !Number.isFinite(ms) ? null : iso(ms));
@@ -63,6 +67,23 @@ export interface BlockStory {
   services: number[];
   reason: string | null;
   evidence: string[];
+}
+
+/** A fleet decision covering the address, and what it does here */
+export interface FleetStory {
+  decision: number;
+  network: string;
+  origin: string;
+  scenario: string;
+  until: string;
+  /** applied here, refused (detail says why), or own (this host's block coming back from the LAPI) */
+  state: FleetDecisionState;
+  detail: string;
+  /** It drops the address here: applied, and nothing of the allow list keeps the address reachable */
+  blocks: boolean;
+  /** The whitelist or allow entry that keeps the address reachable in spite of it, or null */
+  keptBy: string | null;
+  text: string;
 }
 
 export interface ScoreStory {
@@ -100,6 +121,7 @@ export interface Explanation {
   allowList: { network: string; origin: string; detail: string } | null;
   trust: { grantedAt: string; until: string; active: boolean } | null;
   blocks: BlockStory[];
+  fleet: FleetStory[];
   score: ScoreStory | null;
   evidence: {
     kept: number;
@@ -170,6 +192,33 @@ function scoreOf(o: OffenderRow, facts: ExplainFacts): ScoreStory {
   };
 }
 
+/** The entry that keeps the address reachable, named as a person finds it: FILE:LINE, -w ADDR, the owner's address. */
+function keeperOf(facts: ExplainFacts): string | null {
+  const wl = facts.whitelisted;
+  if (wl) {
+    if (wl.line !== undefined) return `the whitelist entry ${wl.source.replace(/ \(.*\)$/, '')}:${wl.line}${wl.hostname ? ` (${wl.hostname})` : ''}`;
+    return `the whitelist entry ${wl.source === '-w' ? `-w ${networkText(wl.net)}` : wl.source}`;
+  }
+  const a = facts.allowed;
+  if (a === null) return null;
+  if (a.origin === 'config') return `the whitelist entry ${a.detail}`;
+  if (a.origin === 'owner') return `the owner's address ${networkText(a.net)} (${a.detail})`;
+  return `the allow list entry ${networkText(a.net)} (${a.origin}: ${a.detail})`;
+}
+
+function fleetStoryOf(d: FleetDecisionRow, keeper: string | null, dryRun: boolean): FleetStory {
+  const until = iso(d.until);
+  const what = `decision ${d.id} from origin ${d.origin} (scenario ${d.scenario}), until ${until}`;
+  const blocks = d.state === 'applied' && keeper === null && !dryRun;
+  let text: string;
+  if (d.state === 'applied' && keeper === null && dryRun) text = `a fleet decision covers it, not applied (dry run): ${what}`;
+  else if (d.state === 'own') text = `${what} is this host's own block, pushed to the fleet (${d.detail})`;
+  else if (keeper !== null) text = `a fleet decision covers it but ${keeper} keeps it reachable: ${what}`;
+  else if (d.state === 'applied') text = `blocked by the fleet: ${what}`;
+  else text = `a fleet decision covers it but was not applied: ${what}; ${d.detail}`;
+  return { decision: d.id, network: d.key, origin: d.origin, scenario: d.scenario, until, state: d.state, detail: d.detail, blocks, keptBy: d.state === 'own' ? null : keeper, text };
+}
+
 function whereOf(f: Finding): string {
   const parts = [f.table && `table ${f.table}`, f.chain && `chain ${f.chain}`, f.set && `set ${f.set}`].filter(Boolean);
   return `${f.tool === 'other' ? 'a rule of no known tool' : f.tool} (${f.source}: ${parts.join(', ')})`;
@@ -190,6 +239,10 @@ export function explainAddress(facts: ExplainFacts): Explanation {
   };
   const wl = facts.whitelisted;
   const whitelistText = wl ? `${networkText(wl.net)} (${wl.source}${wl.line !== undefined ? ` line ${wl.line}` : ''})` : facts.allowed ? `${networkText(facts.allowed.net)} (${facts.allowed.origin}: ${facts.allowed.detail})` : null;
+  const keeper = keeperOf(facts);
+  const fleet = facts.fleet.filter((d) => d.until > now).map((d) => fleetStoryOf(d, keeper, facts.dryRun));
+  // the address's own decision first, then the one that ends last
+  const byFleet = fleet.filter((f) => f.blocks).sort((a, b) => (b.network === addr ? 1 : 0) - (a.network === addr ? 1 : 0) || Date.parse(b.until) - Date.parse(a.until))[0] ?? null;
   const lift: string[] = [];
   let verdict: Explanation['verdict'];
   if (ours) {
@@ -204,6 +257,8 @@ export function explainAddress(facts: ExplainFacts): Explanation {
       by: 'logwarden',
     };
     lift.push(`${facts.commandPrefix} unblock ${key}`);
+  } else if (byFleet) {
+    verdict = { state: 'blocked-by-fleet', text: `${addr} is ${byFleet.text}`, until: byFleet.until, permanent: false, by: 'fleet' };
   } else if (elsewhere.length > 0 || ourKernel.length > 0) {
     const first = elsewhere[0] ?? ourKernel[0];
     verdict = {
@@ -226,11 +281,14 @@ export function explainAddress(facts: ExplainFacts): Explanation {
   } else {
     verdict = { state: 'not-blocked', text: `${addr} is not blocked`, until: null, permanent: false, by: null };
   }
-  for (const f of [...elsewhere, ...(ours ? [] : ourKernel)]) {
+  // deleting a decision from the LAPI lifts it on every host of the fleet
+  for (const f of fleet) if (f.blocks) lift.push(`cscli decisions delete --id ${f.decision}`);
+  // the kernel's element of a fleet block is ours: lifted with its decision
+  for (const f of [...elsewhere, ...(ours || byFleet ? [] : ourKernel)]) {
     const command = liftCommand(f, addr);
     if (!lift.includes(command)) lift.push(command);
   }
-  const blocked = ours !== null || elsewhere.length > 0 || ourKernel.length > 0;
+  const blocked = ours !== null || byFleet !== null || elsewhere.length > 0 || ourKernel.length > 0;
   const attacks = facts.evidence.filter((e) => e.event === 'attack');
   const shown = facts.evidenceLimit === null ? facts.evidence : facts.evidence.slice(0, facts.evidenceLimit);
   return {
@@ -240,7 +298,7 @@ export function explainAddress(facts: ExplainFacts): Explanation {
     verdict,
     lift,
     prevent:
-      (ours !== null || ourKernel.length > 0) && !whitelistText
+      (ours !== null || byFleet !== null || ourKernel.length > 0) && !whitelistText
         ? `to keep logwarden from blocking it again, add the line "${addr}" to ${facts.whitelistFile}`
         : null,
     known: facts.blocks.length > 0 || facts.offenders.length > 0 || facts.evidence.length > 0,
@@ -249,6 +307,7 @@ export function explainAddress(facts: ExplainFacts): Explanation {
     allowList: facts.allowed ? { network: networkText(facts.allowed.net), origin: facts.allowed.origin, detail: facts.allowed.detail } : null,
     trust,
     blocks,
+    fleet,
     score: facts.offenders.length > 0 ? scoreOf(facts.offenders[0], facts) : null,
     evidence: {
       kept: facts.evidence.length,

@@ -41,6 +41,10 @@ export function renderExplanation(e: Explanation): string {
       if (b.evidence.length > 5) out.push(`    | ... ${b.evidence.length - 5} more line(s)`);
     }
   }
+  if (e.fleet.length > 0) {
+    out.push(`Fleet decisions (CrowdSec LAPI, ${e.fleet.length}):`);
+    for (const f of e.fleet) out.push(`  ${f.text}`);
+  }
   if (e.score) {
     const s = e.score;
     out.push(`Score (key ${s.key}): ${s.score} of ${s.threshold} to block${s.windowEnds ? `, ${s.windowAttacks} attack(s) in the window; it drops to 0 at ${s.windowEnds}` : ' (no open window)'}`);

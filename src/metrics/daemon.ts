@@ -60,6 +60,34 @@ export class DaemonMetrics {
       const h = firewall();
       return h !== null && h.failingSince === null ? 1 : 0;
     });
+    const fleet = () => state().fleet;
+    const push = () => fleet()?.push ?? null;
+    const pull = () => fleet()?.pull ?? null;
+    r.read('counter', 'logwarden_fleet_pushes_total', 'Pushes to the CrowdSec LAPI, by result: sent (a block), released (its decision deleted), rejected (refused outright), failed (an attempt, retried), dropped (the outbox was full)', () => {
+      const p = push();
+      if (p === null) return [];
+      return (['sent', 'released', 'rejected', 'failures', 'dropped'] as const).map((k) => ({ labels: { result: k === 'failures' ? 'failed' : k }, value: p[k] }));
+    });
+    r.read('gauge', 'logwarden_fleet_push_queue', 'Pushes waiting in the store\'s outbox for the CrowdSec LAPI', () => {
+      const p = push();
+      return p === null ? [] : [{ labels: {}, value: p.queued }];
+    });
+    r.read('counter', 'logwarden_fleet_pulls_total', 'Reads of the CrowdSec LAPI decision stream, by result (ok, failed)', () => {
+      const p = pull();
+      return p === null ? [] : [{ labels: { result: 'ok' }, value: p.polls }, { labels: { result: 'failed' }, value: p.failures }];
+    });
+    r.read('counter', 'logwarden_fleet_decisions_total', "The fleet's decisions taken from the stream, by result: applied, deleted, refused (the whitelist wins, or an overlapping prefix), own (this host's coming back), ignored (not a ban of an Ip or Range)", () => {
+      const p = pull();
+      if (p === null) return [];
+      return (['applied', 'deleted', 'refused', 'own', 'ignored'] as const).map((k) => ({ labels: { result: k }, value: p[k] }));
+    });
+    r.read('gauge', 'logwarden_fleet_active_blocks', "The fleet's decisions enforced now (apart from logwarden_active_blocks)", () =>
+      pull() === null ? [] : [{ labels: {}, value: this.daemon!.fleetBlockCount() }],
+    );
+    r.read('gauge', 'logwarden_fleet_lapi_up', 'Whether the CrowdSec LAPI answered the last attempt (1) or is unreachable or failing (0), for pulling and pushing', () => {
+      const roles = [['pull', pull()], ['push', push()]] as const;
+      return roles.flatMap(([role, s]) => (s === null ? [] : [{ labels: { role }, value: s.failingSince === null ? 1 : 0 }]));
+    });
     r.read('counter', 'logwarden_hooks_total', 'Runs of --on-block and --on-release programs, by result', () => {
       const h = state().hooks;
       if (h === null) return [];

@@ -52,6 +52,8 @@ export class FleetTables {
   private readonly selectDecisions: Database.Statement;
   private readonly deleteOver: Database.Statement;
   private readonly selectPushedStates: Database.Statement;
+  private readonly countApplied: Database.Statement;
+  private readonly selectSharedKeys: Database.Statement;
 
   constructor(private readonly db: Database.Database) {
     this.insertOutbox = db.prepare('INSERT INTO fleet_outbox (kind, key, payload, queued_at) VALUES (?, ?, ?, ?)');
@@ -72,6 +74,8 @@ export class FleetTables {
     this.deleteDecision = db.prepare('DELETE FROM fleet_decisions WHERE id = ?');
     this.selectDecisions = db.prepare('SELECT * FROM fleet_decisions ORDER BY id');
     this.deleteOver = db.prepare('DELETE FROM fleet_decisions WHERE until <= ?');
+    this.selectSharedKeys = db.prepare("SELECT key FROM fleet_pushed UNION SELECT key FROM fleet_outbox WHERE kind = 'block'");
+    this.countApplied = db.prepare("SELECT count(*) AS n FROM fleet_decisions WHERE state = 'applied' AND until > ?");
     // the latest local block of each pushed key (blocks_by_key): how it ended, if it did
     this.selectPushedStates = db.prepare(
       `SELECT p.key AS key, (SELECT b.state FROM blocks b WHERE b.key = p.key AND b.simulated = 0 ORDER BY b.id DESC LIMIT 1) AS state
@@ -168,6 +172,16 @@ export class FleetTables {
 
   decisions(): FleetDecisionRow[] {
     return (this.selectDecisions.all() as Record<string, unknown>[]).map(toDecision);
+  }
+
+  /** Keys whose block was pushed (its decision ids are known) or waits in the outbox to be. */
+  sharedKeys(): Set<string> {
+    return new Set((this.selectSharedKeys.all() as { key: string }[]).map((r) => r.key));
+  }
+
+  /** How many decisions are applied and still running at `now`. */
+  appliedCount(now: number): number {
+    return (this.countApplied.get(now) as { n: number }).n;
   }
 
   /** Forgets decisions whose time is over (the kernel timeout lifted them); returns how many. */

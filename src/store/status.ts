@@ -38,6 +38,22 @@ export interface BlockCount {
   blocks: number;
 }
 
+/** A fleet decision as `status` shows it */
+export interface FleetBlockRow {
+  /** The LAPI's decision id */
+  id: number;
+  key: string;
+  addr: string;
+  cidr: number;
+  kind: 4 | 6;
+  origin: string;
+  scenario: string;
+  /** ms */
+  until: number;
+  state: 'applied' | 'refused' | 'own';
+  detail: string;
+}
+
 export const HOUR_MS = 3_600_000;
 /** Hourly counts older than this are deleted when new ones are written */
 const KEEP_COUNTS_MS = 48 * HOUR_MS;
@@ -102,6 +118,10 @@ export interface StatusReader {
   attacksSince(since: number): Omit<AttackCount, 'hour'>[];
   /** Blocks that began at `since` or later, by origin and real/simulated */
   blocksSince(since: number): BlockCount[];
+  /** The fleet's decisions recorded from the LAPI's stream that run past `now` (none before schema 5) */
+  fleetDecisions(now: number): FleetBlockRow[];
+  /** Pushes waiting in the outbox for the LAPI */
+  fleetOutbox(): number;
   close(): void;
 }
 
@@ -139,6 +159,11 @@ export function openStatusReader(path: string, busyTimeoutMs = 1000): StatusRead
     const selectBlocks = db.prepare(
       `SELECT origin, simulated, count(*) AS blocks FROM blocks WHERE start >= ? GROUP BY origin, simulated ORDER BY origin, simulated`,
     );
+    const hasFleet = version >= 5;
+    const selectFleet = hasFleet
+      ? db.prepare('SELECT id, key, addr, cidr, kind, origin, scenario, until, state, detail FROM fleet_decisions WHERE until > ? ORDER BY until DESC, id')
+      : null;
+    const countOutbox = hasFleet ? db.prepare('SELECT count(*) AS n FROM fleet_outbox') : null;
     return {
       path,
       daemon: () => statusRow(selectStatus?.get() as Record<string, unknown> | undefined),
@@ -147,6 +172,8 @@ export function openStatusReader(path: string, busyTimeoutMs = 1000): StatusRead
       attacksSince: (since) => (selectAttacks?.all(since) ?? []) as Omit<AttackCount, 'hour'>[],
       blocksSince: (since) =>
         (selectBlocks.all(since) as { origin: string; simulated: number; blocks: number }[]).map((r) => ({ ...r, simulated: r.simulated === 1 })),
+      fleetDecisions: (now) => (selectFleet?.all(now) ?? []) as FleetBlockRow[],
+      fleetOutbox: () => (countOutbox?.get() as { n: number } | undefined)?.n ?? 0,
       close: () => db.close(),
     };
   } catch (error) {

@@ -79,6 +79,11 @@ const BAD_TEXT: Record<string, string[]> = {
   'lapi-password-file': [join(dir, 'no-such-password')],
   'lapi-key': ['key'],
   'lapi-key-file': [join(dir, 'no-such-key')],
+  'lapi-ca-file': [join(dir, 'no-such-ca.pem')],
+  'lapi-machine-cert': [join(dir, 'no-such-cert.pem')],
+  'lapi-machine-cert-key': [join(dir, 'no-such-key.pem')],
+  'lapi-bouncer-cert': [join(dir, 'no-such-cert.pem')],
+  'lapi-bouncer-cert-key': [join(dir, 'no-such-key.pem')],
   // root reads a file of mode 000: only another user can be refused it
   config: [join(dir, 'no-such.conf'), unreadableDir, ...(process.getuid?.() === 0 ? [] : [unreadableConfig])],
 };

@@ -41,6 +41,12 @@ describe.skipIf(missing)(`two daemons sharing one LAPI${missing ? ` (skipped: ${
     ]);
   };
 
+  /** A logwarden command run on a server (its namespace), with B's store */
+  const cliOn = (lab: Lab, host: string, ...args: string[]) => {
+    const r = spawnSync(lab.inServer[0], [...lab.inServer.slice(1), process.execPath, CLI, ...args, '--db', join(dir, `${host}.db`)], { encoding: 'utf8', timeout: 20_000 });
+    return { code: r.status, out: r.stdout, err: r.stderr };
+  };
+
   beforeAll(async () => {
     await a.start();
     await b.start();
@@ -97,6 +103,18 @@ describe.skipIf(missing)(`two daemons sharing one LAPI${missing ? ` (skipped: ${
   it('a decision added with cscli blocks on both; deleting it unblocks on both', async () => {
     lapi.cscli('decisions', 'add', '-i', '192.0.2.67', '-d', '1h', '-R', 'reported by a partner');
     await Promise.all([a.until('192.0.2.67', false, 5000, 200), b.until('192.0.2.67', false, 5000, 200)]);
+    // B's status: the fleet block apart from its own, and in the kernel as the store wants it (no drift)
+    await sleep(2500);
+    const st = cliOn(b, 'host-b', 'status', '--json');
+    const report = JSON.parse(st.out);
+    expect(report.fleet_blocks.map((f: { addr: string; origin: string }) => [f.addr, f.origin]), st.out).toEqual([['192.0.2.67', 'cscli']]);
+    expect(report.blocks).toEqual([]);
+    expect(report.backend).toMatchObject({ name: 'nft', present: true, in_sync: true, drift_count: 0 });
+    expect(report.lapi.pull).toMatchObject({ failing_since: null });
+    expect(st.code, st.out).toBe(0);
+    const why = cliOn(b, 'host-b', 'explain', '192.0.2.67');
+    expect(why.code).toBe(1);
+    expect(why.out.split('\n')[0]).toMatch(/^192\.0\.2\.67 is blocked by the fleet: decision \d+ from origin cscli \(scenario reported by a partner\), until /);
     lapi.cscli('decisions', 'delete', '-i', '192.0.2.67');
     await Promise.all([a.until('192.0.2.67', true, 5000, 200), b.until('192.0.2.67', true, 5000, 200)]);
   });
@@ -108,6 +126,9 @@ describe.skipIf(missing)(`two daemons sharing one LAPI${missing ? ` (skipped: ${
     const refusal = await daemonB.waitFor(/^fleet: decision \d+ on 192\.0\.2\.10 .*not applied: whitelisted/, 5000, mark);
     expect(refusal.msg).toContain('b.whitelist');
     expect(await b.reaches('192.0.2.10')).toBe(true);
+    const why = cliOn(b, 'host-b', 'explain', '192.0.2.10', '--whitelist', join(dir, 'b.whitelist'));
+    expect(why.code, why.out).toBe(0);
+    expect(why.out).toMatch(new RegExp(`\n {2}a fleet decision covers it but the whitelist entry ${join(dir, 'b.whitelist')}:1 keeps it reachable: decision \\d+ from origin cscli`));
     lapi.cscli('decisions', 'delete', '-i', '192.0.2.10');
     await a.until('192.0.2.10', true, 5000, 200);
   });

@@ -28,8 +28,8 @@ describe('the --lapi-* options', () => {
 
   it('take the URL, the machine and its password, the bouncer key, the interval', () => {
     const c = load('--lapi-url', 'http://10.0.0.5:8080', '--lapi-machine', 'web1', '--lapi-password', 'pw', '--lapi-key', 'k1', '--lapi-interval', '30');
-    expect(c.fleet).toEqual({ url: 'http://10.0.0.5:8080', machine: { id: 'web1', password: 'pw' }, bouncerKey: 'k1', interval: 30, shareEvidence: false });
-    expect(load('--lapi-url', 'http://10.0.0.5:8080', '--lapi-key', 'k1').fleet).toMatchObject({ machine: null, bouncerKey: 'k1', interval: 10 });
+    expect(c.fleet).toEqual({ url: 'http://10.0.0.5:8080', ca: null, machine: { id: 'web1', password: 'pw' }, bouncerKey: 'k1', machineCert: null, bouncerCert: null, interval: 30, shareEvidence: false });
+    expect(load('--lapi-url', 'http://10.0.0.5:8080', '--lapi-key', 'k1').fleet).toMatchObject({ machine: null, bouncerKey: 'k1', machineCert: null, bouncerCert: null, interval: 10 });
   });
 
   it('read secrets from files (their first line) and from the configuration file', () => {
@@ -39,8 +39,9 @@ describe('the --lapi-* options', () => {
     const conf = file('fleet.conf', `lapi-url=https://lapi.example:8080\nlapi-machine=web2\nlapi-password-file=${password}\nlapi-key-file=${key}\nlapi-share-evidence=true\n`);
     expect(load('--config', conf).fleet).toEqual({
       url: 'https://lapi.example:8080',
+      ca: null,
       machine: { id: 'web2', password: 'secret-pw' },
-      bouncerKey: 'bouncer-key',
+      bouncerKey: 'bouncer-key', machineCert: null, bouncerCert: null,
       interval: 10,
       shareEvidence: true,
     });

@@ -43,6 +43,8 @@ export class Lapi {
     readonly port: number,
     /** Words that run a command in the LAPI's network namespace (none: this one) */
     private readonly prefix: string[],
+    /** PEM files of the LAPI's https certificate and key, and the CA of client certificates; null: plain http */
+    private readonly tls: { cert: string; key: string; clientCa?: string } | null = null,
   ) {
     this.dir = mkdtempSync(join(tmpdir(), 'logwarden-lapi-'));
     this.config = join(this.dir, 'config.yaml');
@@ -52,7 +54,7 @@ export class Lapi {
     writeFileSync(join(d, 'hub/.index.json'), '{}');
     writeFileSync(join(d, 'simulation.yaml'), 'simulation: false\n');
     writeFileSync(join(d, 'profiles.yaml'), readFileSync(join(CROWDSEC_DIR, 'etc/crowdsec/profiles.yaml')));
-    writeFileSync(join(d, 'local_api_credentials.yaml'), `url: http://${host}:${port}\n`);
+    writeFileSync(join(d, 'local_api_credentials.yaml'), `url: ${this.url}\n`);
     writeFileSync(
       this.config,
       `common:
@@ -75,9 +77,10 @@ db_config:
 api:
   client:
     credentials_path: ${d}/local_api_credentials.yaml
+    insecure_skip_verify: ${tls ? 'true' : 'false'}
   server:
     log_level: warning
-    listen_uri: ${host}:${port}
+    listen_uri: ${host}:${port}${tls ? `\n    tls:\n      cert_file: ${tls.cert}\n      key_file: ${tls.key}` : ''}${tls?.clientCa ? `\n      client_verification: VerifyClientCertIfGiven\n      ca_cert_path: ${tls.clientCa}\n      agents_allowed_ou:\n        - agent-ou\n      bouncers_allowed_ou:\n        - bouncer-ou` : ''}
     profiles_path: ${d}/profiles.yaml
     trusted_ips:
       - 127.0.0.1
@@ -89,15 +92,15 @@ prometheus:
   }
 
   get url(): string {
-    return `http://${this.host}:${this.port}`;
+    return `${this.tls ? 'https' : 'http'}://${this.host}:${this.port}`;
   }
 
   /**
    * A LAPI on a free port of `host`, started, with cscli's own machine. With a `prefix` (ip netns exec NS), it runs
    * in that namespace, on port 8081 of `host`, and so does cscli.
    */
-  static async start(host = '127.0.0.1', prefix: string[] = []): Promise<Lapi> {
-    const lapi = new Lapi(host, prefix.length > 0 ? 8081 : await freePort(host), prefix);
+  static async start(host = '127.0.0.1', prefix: string[] = [], tls: { cert: string; key: string; clientCa?: string } | null = null): Promise<Lapi> {
+    const lapi = new Lapi(host, prefix.length > 0 ? 8081 : await freePort(host), prefix, tls);
     await lapi.run();
     lapi.cscli('machines', 'add', 'cscli-tests', '-p', 'cscli-tests-password', '-f', join(lapi.dir, 'local_api_credentials.yaml'), '-u', lapi.url);
     return lapi;

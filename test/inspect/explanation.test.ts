@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { explainAddress, type ExplainFacts } from '../../src/inspect/explanation.js';
 import { renderExplanation } from '../../src/inspect/render.js';
 import { DEFAULT_POLICY } from '../../src/policy/policy.js';
-import type { BlockRow, EvidenceRow } from '../../src/store/store.js';
+import type { BlockRow, EvidenceRow, FleetDecisionRow } from '../../src/store/store.js';
 
 const NOW = Date.parse('2026-05-01T12:00:00Z');
 const base = (over: Partial<ExplainFacts> = {}): ExplainFacts => ({
@@ -19,6 +19,8 @@ const base = (over: Partial<ExplainFacts> = {}): ExplainFacts => ({
   evidence: [],
   evidenceLimit: 10,
   lastTrust: null,
+  fleet: [],
+  dryRun: false,
   firewall: { findings: [], read: ['nft -j list ruleset'], skipped: [] },
   commandPrefix: 'logwarden --db /tmp/state.db',
   whitelistFile: '/etc/logwarden/whitelist',
@@ -27,6 +29,10 @@ const base = (over: Partial<ExplainFacts> = {}): ExplainFacts => ({
 const block = (over: Partial<BlockRow>): BlockRow => ({
   id: 1, key: '192.0.2.7', addr: '192.0.2.7', cidr: 32, kind: 4, start: NOW - 60_000, expires: NOW + 60_000, origin: 'policy',
   reason: { score: 30, attacks: 3, rules: ['ssh-failed-password'], evidence: ['line'] }, state: 'active', endedAt: null, simulated: false, ...over,
+});
+const decision = (over: Partial<FleetDecisionRow>): FleetDecisionRow => ({
+  id: 41, key: '192.0.2.7', net: { addr: '192.0.2.7', cidr: 32, kind: 4 }, origin: 'crowdsec', scenario: 'crowdsecurity/ssh-bf',
+  until: NOW + 3600_000, state: 'applied', detail: '', seenAt: NOW - 60_000, ...over,
 });
 const attack = (time: number, outcome = 'scored'): EvidenceRow => ({
   offender: '192.0.2.7', time, source: '/var/log/auth.log', lineNo: 12, event: 'attack', rule: 'ssh-failed-password', service: 100,
@@ -120,5 +126,91 @@ describe('explainAddress', () => {
     const e = explainAddress(base());
     expect(e.known).toBe(false);
     expect(renderExplanation(e)).toContain('logwarden has never seen 192.0.2.7');
+  });
+
+  describe('fleet decisions (CrowdSec LAPI)', () => {
+    const until = new Date(NOW + 3600_000).toISOString();
+
+    it('blocked by the fleet: the decision, its origin, scenario and end; lifted with cscli; exit 1', () => {
+      const e = explainAddress(base({ fleet: [decision({})] }));
+      expect(e.verdict).toEqual({
+        state: 'blocked-by-fleet',
+        text: `192.0.2.7 is blocked by the fleet: decision 41 from origin crowdsec (scenario crowdsecurity/ssh-bf), until ${until}`,
+        until, permanent: false, by: 'fleet',
+      });
+      expect(e.lift).toEqual(['cscli decisions delete --id 41']);
+      expect(e.prevent).toContain('add the line "192.0.2.7" to /etc/logwarden/whitelist');
+      expect(e.fleet).toEqual([expect.objectContaining({ decision: 41, network: '192.0.2.7', state: 'applied', blocks: true, keptBy: null })]);
+      expect(e.blocked).toBe(true);
+      const text = renderExplanation(e);
+      expect(text.split('\n')[0]).toBe(e.verdict.text);
+      expect(text).toContain(`Fleet decisions (CrowdSec LAPI, 1):\n  blocked by the fleet: decision 41`);
+    });
+
+    it("the kernel's element of a fleet block does not make it 'blocked elsewhere'", () => {
+      const e = explainAddress(base({
+        fleet: [decision({ key: '192.0.2.0/24', net: { addr: '192.0.2.0', cidr: 24, kind: 4 } })],
+        firewall: {
+          read: ['nft -j list ruleset'], skipped: [],
+          findings: [{ source: 'nft', tool: 'logwarden', table: 'inet logwarden', chain: null, set: 'blocked4', matched: '192.0.2.0/24', direction: 'source',
+            rule: null, verdict: 'drop', target: null, blocks: true, expiresIn: 3599, handle: null, shadowedBy: null }],
+        },
+      }));
+      expect(e.verdict.state).toBe('blocked-by-fleet');
+      expect(e.lift).toEqual(['cscli decisions delete --id 41']);
+    });
+
+    it('a decision the whitelist refused: the whitelist entry FILE:LINE keeps it reachable, not blocked', () => {
+      const e = explainAddress(base({
+        whitelisted: { net: { addr: '192.0.2.7', cidr: 32, kind: 4 }, source: '/etc/logwarden/whitelist', line: 3 },
+        fleet: [decision({ state: 'refused', detail: 'whitelisted by config /etc/logwarden/whitelist (192.0.2.7/32)' })],
+      }));
+      expect(e.verdict.state).toBe('whitelisted');
+      expect(e.fleet[0]).toEqual(expect.objectContaining({ state: 'refused', blocks: false, keptBy: 'the whitelist entry /etc/logwarden/whitelist:3' }));
+      expect(e.fleet[0].text).toBe(
+        `a fleet decision covers it but the whitelist entry /etc/logwarden/whitelist:3 keeps it reachable: decision 41 from origin crowdsec (scenario crowdsecurity/ssh-bf), until ${until}`,
+      );
+      expect(e.lift).toEqual([]);
+      expect(e.blocked).toBe(false);
+      expect(renderExplanation(e)).toContain(`  ${e.fleet[0].text}`);
+    });
+
+    it("an applied Range holding the owner's open SSH session: the session keeps the address reachable", () => {
+      const e = explainAddress(base({
+        allowed: { net: { addr: '192.0.2.7', cidr: 32, kind: 4 }, origin: 'owner', detail: 'client of an SSH session open now' },
+        fleet: [decision({ key: '192.0.2.0/24', net: { addr: '192.0.2.0', cidr: 24, kind: 4 } })],
+      }));
+      expect(e.verdict.state).toBe('whitelisted');
+      expect(e.fleet[0].text).toMatch(/^a fleet decision covers it but the owner's address 192\.0\.2\.7 \(client of an SSH session open now\) keeps it reachable: decision 41 /);
+      expect(e.blocked).toBe(false);
+    });
+
+    it('a -w entry is named as given; a decision refused for another reason says why', () => {
+      const w = explainAddress(base({ whitelisted: { net: { addr: '192.0.2.0', cidr: 24, kind: 4 }, source: '-w' }, fleet: [decision({ state: 'refused', detail: 'whitelisted by command -w' })] }));
+      expect(w.fleet[0].keptBy).toBe('the whitelist entry -w 192.0.2.0/24');
+      const clash = explainAddress(base({ fleet: [decision({ state: 'refused', detail: 'overlaps the prefix block 192.0.2.0/25 in force' })] }));
+      expect(clash.verdict.state).toBe('not-blocked');
+      expect(clash.fleet[0].text).toBe(`a fleet decision covers it but was not applied: decision 41 from origin crowdsec (scenario crowdsecurity/ssh-bf), until ${until}; overlaps the prefix block 192.0.2.0/25 in force`);
+    });
+
+    it('a dry run recorded the decision but never applied it: not blocked', () => {
+      const e = explainAddress(base({ dryRun: true, fleet: [decision({})] }));
+      expect(e.verdict.state).toBe('not-blocked');
+      expect(e.fleet[0]).toEqual(expect.objectContaining({ state: 'applied', blocks: false }));
+      expect(e.fleet[0].text).toBe(`a fleet decision covers it, not applied (dry run): decision 41 from origin crowdsec (scenario crowdsecurity/ssh-bf), until ${until}`);
+      expect(e.blocked).toBe(false);
+    });
+
+    it("a local block comes first; this host's own decision coming back is shown as such; an ended decision not at all", () => {
+      const e = explainAddress(base({
+        blocks: [block({})],
+        fleet: [decision({ id: 7, origin: 'logwarden', scenario: 'logwarden/ssh-failed-password', state: 'own', detail: 'pushed by this host' }), decision({ id: 8, until: NOW - 1 })],
+      }));
+      expect(e.verdict.state).toBe('blocked');
+      expect(e.fleet).toHaveLength(1);
+      expect(e.fleet[0]).toEqual(expect.objectContaining({ decision: 7, state: 'own', blocks: false }));
+      expect(e.fleet[0].text).toBe(`decision 7 from origin logwarden (scenario logwarden/ssh-failed-password), until ${until} is this host's own block, pushed to the fleet (pushed by this host)`);
+      expect(e.lift).toEqual(['logwarden --db /tmp/state.db unblock 192.0.2.7']);
+    });
   });
 });

@@ -12,7 +12,7 @@ import { explainAddress, type ExplainFacts } from '../../inspect/explanation.js'
 import { inspectFirewall } from '../../inspect/inspect.js';
 import { renderExplanation } from '../../inspect/render.js';
 import { canonicalIP } from '../../parse/address.js';
-import { NetworkSet } from '../../policy/network.js';
+import { type Network, NetworkSet } from '../../policy/network.js';
 import { isWhitelistFile, readWhitelistFile, Whitelist } from '../../policy/whitelist.js';
 import { AddressQueries } from '../../store/queries.js';
 import { type AllowEntry, Store } from '../../store/store.js';
@@ -57,13 +57,20 @@ async function whitelistOf(args: ExplainArgs): Promise<Whitelist> {
   return whitelist;
 }
 
+function contains(net: Network, addr: string, kind: 4 | 6): boolean {
+  const one = new NetworkSet();
+  one.add(net);
+  return net.kind === kind && one.has(addr, kind);
+}
+
 function allowedBy(entries: AllowEntry[], addr: string, kind: 4 | 6): AllowEntry | null {
-  for (const e of entries) {
-    const one = new NetworkSet();
-    one.add(e.net);
-    if (e.net.kind === kind && one.has(addr, kind)) return e;
-  }
-  return null;
+  return entries.find((e) => contains(e.net, addr, kind)) ?? null;
+}
+
+/** Whether the store's daemon said, in its status row, that it runs (or ran last) as a dry run. */
+function daemonDryRun(store: Store): boolean {
+  const row = store.db.prepare("SELECT json_extract(state, '$.dryRun') AS dry FROM daemon_status WHERE id = 1").get() as { dry: number | null } | undefined;
+  return row?.dry === 1;
 }
 
 /** What the store knows of the address; null when it has no file yet. Throws a StoreError when it cannot be read. */
@@ -78,6 +85,8 @@ function storeFacts(path: string, addr: string, kind: 4 | 6) {
       evidence: q.evidenceOf(addr, null).rows,
       lastTrust: q.lastTrust(addr),
       allowed: allowedBy(store.allowList(), addr, kind),
+      fleet: store.fleet.decisions().filter((d) => contains(d.net, addr, kind)),
+      dryRun: daemonDryRun(store),
     };
   } finally {
     // closed without Store.close(): a reader has nothing to write, and must not checkpoint the daemon's WAL
@@ -122,6 +131,8 @@ export const explainCommand: Command = {
       evidence: stored?.evidence ?? [],
       evidenceLimit: args.all ? null : EVIDENCE_SHOWN,
       lastTrust: stored?.lastTrust ?? null,
+      fleet: stored?.fleet ?? [],
+      dryRun: stored?.dryRun ?? false,
       firewall,
       commandPrefix: prefix.join(' '),
       whitelistFile: files[0] ?? defaultPaths().whitelist,

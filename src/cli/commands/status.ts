@@ -18,7 +18,7 @@ import { silentLogger } from '../../log/logger.js';
 import { addressToBigInt, type Network, networkText, width } from '../../policy/network.js';
 import type { SourceStatus } from '../../sources/source.js';
 import type { BlockRow } from '../../store/blocks.js';
-import { type DaemonStatusRow, openStatusReader, type StatusReader } from '../../store/status.js';
+import { type DaemonStatusRow, type FleetBlockRow, openStatusReader, type StatusReader } from '../../store/status.js';
 import type { Args, Command } from '../command.js';
 
 export const EXIT = { healthy: 0, unhealthy: 1, notRunning: 3, unreadable: 4 } as const;
@@ -45,6 +45,49 @@ export interface BlockView {
   until: string | null;
   reason: string;
   origin: string;
+}
+
+/** A decision of the fleet (CrowdSec LAPI) as recorded here: enforced, or refused with why */
+export interface FleetBlockView {
+  addr: string;
+  cidr: number;
+  kind: 4 | 6;
+  until: string;
+  decision: number;
+  origin: string;
+  scenario: string;
+  /** Why it is not applied ('' when it is) */
+  detail: string;
+}
+
+/** The daemon's link to CrowdSec's LAPI, as it last published it */
+export interface LapiView {
+  url: string;
+  pull: {
+    interval_s: number;
+    /** The last stream read that succeeded */
+    last_ok_at: string | null;
+    failing_since: string | null;
+    last_error: string | null;
+    polls: number;
+    applied: number;
+    refused: number;
+    deleted: number;
+    ignored: number;
+  } | null;
+  push: {
+    machine: string;
+    /** The last push or release the LAPI took */
+    last_ok_at: string | null;
+    failing_since: string | null;
+    last_error: string | null;
+    /** Pushes waiting in the store's outbox now */
+    queued: number;
+    sent: number;
+    released: number;
+    rejected: number;
+    dropped: number;
+  } | null;
 }
 
 export interface DaemonView {
@@ -83,10 +126,20 @@ export interface StatusReport {
   blocks: BlockView[];
   /** A dry run's blocks: recorded, never applied */
   simulated: BlockView[];
+  /** The fleet's decisions enforced here, apart from local blocks */
+  fleet_blocks: FleetBlockView[];
+  /** The fleet's decisions not applied here (the whitelist wins, an overlapping prefix) */
+  fleet_refused: FleetBlockView[];
+  /** A dry run's: the fleet's decisions it would enforce (recorded, never applied) */
+  fleet_simulated: FleetBlockView[];
+  /** null: the daemon does not use a LAPI (or has not said so) */
+  lapi: LapiView | null;
   counts: {
     since: string;
     blocks: number;
     simulated_blocks: number;
+    /** Fleet decisions enforced now (not in `blocks`, which counts this host's own) */
+    fleet_blocks: number;
     attacks: number;
     rules: { rule: string; service: number; service_name: string; attacks: number }[];
     services: { service: number; service_name: string; attacks: number }[];
@@ -147,8 +200,48 @@ function blockView(b: BlockRow): BlockView {
   return { addr: b.addr, cidr: b.cidr, kind: b.kind, since: iso(b.start)!, until: iso(b.expires), reason: reasonText(b), origin: b.origin };
 }
 
+function fleetView(d: FleetBlockRow): FleetBlockView {
+  return { addr: d.addr, cidr: d.cidr, kind: d.kind, until: iso(d.until)!, decision: d.id, origin: d.origin, scenario: d.scenario, detail: d.detail };
+}
+
+/** What the daemon published about the LAPI, with the outbox as the store holds it now. */
+export function lapiView(state: Partial<PublishedState> | null, queued: number): LapiView | null {
+  const f = state?.fleet;
+  if (!f) return null;
+  const { pull, push } = f;
+  return {
+    url: f.url,
+    pull: pull
+      ? {
+          interval_s: pull.intervalSeconds,
+          last_ok_at: iso(pull.lastPollAt),
+          failing_since: iso(pull.failingSince),
+          last_error: pull.lastError,
+          polls: pull.polls,
+          applied: pull.applied,
+          refused: pull.refused,
+          deleted: pull.deleted,
+          ignored: pull.ignored,
+        }
+      : null,
+    push: push
+      ? {
+          machine: push.machine,
+          last_ok_at: iso(push.lastSentAt),
+          failing_since: iso(push.failingSince),
+          last_error: push.lastError,
+          queued,
+          sent: push.sent,
+          released: push.released,
+          rejected: push.rejected,
+          dropped: push.dropped,
+        }
+      : null,
+  };
+}
+
 /** What differs between the store's wanted state and the kernel; blocks ending right now are left out. */
-export function driftOf(wanted: BlockRow[], allow: Network[], kernel: KernelState, now: number): { missing: string[]; extra: string[]; allow_differs: boolean } {
+export function driftOf(wanted: readonly { key: string; expires: number | null }[], allow: Network[], kernel: KernelState, now: number): { missing: string[]; extra: string[]; allow_differs: boolean } {
   const ending = new Set(wanted.filter((b) => b.expires !== null && Math.abs(b.expires - now) <= ENDING_SLACK_MS).map((b) => b.key));
   const want = new Set(wanted.filter((b) => (b.expires === null || b.expires > now) && !ending.has(b.key)).map((b) => b.key));
   const have = new Set(kernel.blocks.map((b) => networkText(b.net)));
@@ -202,7 +295,9 @@ async function checkBackend(args: StatusArgs, reader: StatusReader, state: Parti
     const look = async () => {
       const kernel = await firewall.state();
       const now = Date.now();
-      return { kernel, drift: driftOf(reader.activeBlocks(), reader.allowList().map((e) => e.net), kernel, now) };
+      // the fleet's applied decisions are part of the wanted state too
+      const fleet = reader.fleetDecisions(now).filter((d) => d.state === 'applied').map((d) => ({ key: d.key, expires: d.until }));
+      return { kernel, drift: driftOf([...reader.activeBlocks(), ...fleet], reader.allowList().map((e) => e.net), kernel, now) };
     };
     let seen = await look();
     view.present = seen.kernel.present;
@@ -233,7 +328,7 @@ async function checkBackend(args: StatusArgs, reader: StatusReader, state: Parti
   return view;
 }
 
-function countsOf(reader: StatusReader, now: number): StatusReport['counts'] {
+function countsOf(reader: StatusReader, now: number, fleetBlocks: number): StatusReport['counts'] {
   const since = now - DAY_MS;
   const rules = reader.attacksSince(since).map((r) => ({ rule: r.rule, service: r.service, service_name: r.serviceName, attacks: r.attacks }));
   const services = new Map<number, { service: number; service_name: string; attacks: number }>();
@@ -247,6 +342,7 @@ function countsOf(reader: StatusReader, now: number): StatusReport['counts'] {
     since: iso(since)!,
     blocks: blocks.filter((b) => !b.simulated).reduce((n, b) => n + b.blocks, 0),
     simulated_blocks: blocks.filter((b) => b.simulated).reduce((n, b) => n + b.blocks, 0),
+    fleet_blocks: fleetBlocks,
     attacks: rules.reduce((n, r) => n + r.attacks, 0),
     rules,
     services: [...services.values()].sort((a, b) => b.attacks - a.attacks || a.service - b.service),
@@ -268,8 +364,14 @@ export async function statusReport(args: StatusArgs, reader: StatusReader): Prom
   }));
   const backend = await checkBackend(args, reader, state, daemon.running);
   const storeHealth = state?.store;
+  const fleet = reader.fleetDecisions(now);
+  const applied = fleet.filter((d) => d.state === 'applied');
+  const dryRun = state?.dryRun === true;
+  const lapi = lapiView(state, reader.fleetOutbox());
   if (!daemon.running) problems.push(`the daemon is not running: ${daemon.why}`);
   else {
+    if (lapi?.pull?.failing_since) problems.push(`the LAPI decision stream cannot be read since ${lapi.pull.failing_since}: ${lapi.pull.last_error} (fleet blocks already applied end at their own time)`);
+    if (lapi?.push?.failing_since) problems.push(`pushing to the LAPI fails since ${lapi.push.failing_since}: ${lapi.push.last_error} (${lapi.push.queued} push(es) wait in the outbox)`);
     for (const s of sources) if (s.state !== 'reading') problems.push(`source ${s.name} is ${s.state}${s.last_error ? ` (${s.last_error})` : ''}`);
     if (backend.failing_since !== null) problems.push(`firewall commands failing since ${backend.failing_since}: ${backend.last_error}`);
     if (storeHealth?.failingSince) problems.push(`store writes failing since ${iso(storeHealth.failingSince)}: ${storeHealth.lastError}`);
@@ -292,7 +394,11 @@ export async function statusReport(args: StatusArgs, reader: StatusReader): Prom
     daemon,
     blocks: reader.activeBlocks().map(blockView),
     simulated: reader.activeBlocks({ simulated: true }).map(blockView),
-    counts: countsOf(reader, now),
+    fleet_blocks: dryRun ? [] : applied.map(fleetView),
+    fleet_refused: fleet.filter((d) => d.state === 'refused').map(fleetView),
+    fleet_simulated: dryRun ? applied.map(fleetView) : [],
+    lapi,
+    counts: countsOf(reader, now, dryRun ? 0 : applied.length),
     sources,
     backend,
     store: {
@@ -311,6 +417,29 @@ function ago(isoTime: string | null, now: number): string {
   if (isoTime === null) return 'never';
   const s = Math.round((now - Date.parse(isoTime)) / 1000);
   return `${isoTime} (${s < 120 ? `${s} s` : s < 7200 ? `${Math.round(s / 60)} min` : `${Math.round(s / 3600)} h`} ago)`;
+}
+
+function fleetTable(out: string[], rows: FleetBlockView[]): void {
+  const what = (b: FleetBlockView) => (b.cidr === (b.kind === 4 ? 32 : 128) ? b.addr : `${b.addr}/${b.cidr}`);
+  const width = Math.max(0, ...rows.map((b) => what(b).length));
+  for (const b of rows) {
+    out.push(`  ${what(b).padEnd(width)}  until ${b.until}  decision ${b.decision} from origin ${b.origin} (scenario ${b.scenario})${b.detail ? `: ${b.detail}` : ''}`);
+  }
+}
+
+function lapiText(l: LapiView, running: boolean, now: number): string[] {
+  const out = [`fleet: CrowdSec LAPI ${l.url}${running ? '' : ' (as the daemon last said)'}`];
+  const health = (h: { last_ok_at: string | null; failing_since: string | null; last_error: string | null }) =>
+    h.failing_since ? `UNREACHABLE since ${ago(h.failing_since, now)}: ${h.last_error}; last ok ${ago(h.last_ok_at, now)}` : `last ok ${ago(h.last_ok_at, now)}`;
+  if (l.pull) {
+    const p = l.pull;
+    out.push(`  pull (every ${p.interval_s} s): ${health(p)}; ${p.applied} applied, ${p.refused} refused, ${p.deleted} deleted, ${p.ignored} ignored`);
+  }
+  if (l.push) {
+    const p = l.push;
+    out.push(`  push (machine ${p.machine}): ${health(p)}; ${p.queued} queued, ${p.sent} sent, ${p.released} released, ${p.rejected} rejected, ${p.dropped} dropped`);
+  }
+  return out;
 }
 
 export function statusText(r: StatusReport, now = Date.now()): string {
@@ -332,10 +461,23 @@ export function statusText(r: StatusReport, now = Date.now()): string {
     out.push(`simulated blocks (dry run, not applied): ${r.simulated.length}`);
     table(r.simulated);
   }
+  if (r.fleet_blocks.length > 0 || (r.lapi?.pull && !d.dry_run)) {
+    out.push(`fleet blocks (decisions of the CrowdSec LAPI enforced here): ${r.fleet_blocks.length}`);
+    fleetTable(out, r.fleet_blocks);
+  }
+  if (r.fleet_simulated.length > 0) {
+    out.push(`fleet decisions a dry run would enforce (not applied): ${r.fleet_simulated.length}`);
+    fleetTable(out, r.fleet_simulated);
+  }
+  if (r.fleet_refused.length > 0) {
+    out.push(`fleet decisions not applied here: ${r.fleet_refused.length}`);
+    fleetTable(out, r.fleet_refused);
+  }
   const c = r.counts;
   out.push(`last 24 h: ${c.blocks} block(s)${c.simulated_blocks > 0 ? ` and ${c.simulated_blocks} simulated` : ''}, ${c.attacks} attack(s)`);
   if (c.rules.length > 0) out.push(`  top rules: ${c.rules.slice(0, 5).map((x) => `${x.rule} (${x.service_name}) ${x.attacks}`).join(', ')}`);
   if (c.services.length > 0) out.push(`  top services: ${c.services.slice(0, 5).map((x) => `${x.service_name} ${x.attacks}`).join(', ')}`);
+  if (r.lapi) out.push(...lapiText(r.lapi, d.running, now));
   out.push(`sources${d.running ? '' : ' (as the daemon last said)'}: ${r.sources.length === 0 ? 'none known' : ''}`);
   for (const s of r.sources) {
     const lag = s.lag_bytes === null ? '' : `, lag ${s.lag_bytes} bytes`;
