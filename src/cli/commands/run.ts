@@ -11,6 +11,8 @@ import { Parser } from '../../parse/parser.js';
 import { ruleSetFromArgs } from '../../config/rules.js';
 import { listenText } from '../../metrics/server.js';
 import type { Args, Command } from '../command.js';
+import type { DaemonLogger } from '../../log/pino.js';
+import type { Store } from '../../store/store.js';
 
 export const runCommand: Command = {
   name: 'run',
@@ -25,11 +27,34 @@ export const runCommand: Command = {
       return;
     }
     // the daemon's modules (SQLite, chokidar, pino) are loaded only to run it: not for --help or --check
-    const [{ runDaemon }, { buildSources }] = await Promise.all([import('../../daemon/run.js'), import('../../daemon/sources.js')]);
-    process.exitCode = await runDaemon(config, {
-      parser,
-      sources: (store, log) => buildSources(config.sources, (source) => store.position(source), log),
-    });
+    const [{ runDaemon }, { buildSources }, privsep] = await Promise.all([import('../../daemon/run.js'), import('../../daemon/sources.js'), import('../../daemon/privsep.js')]);
+    const parts = { parser, sources: (store: Store, log: DaemonLogger) => buildSources(config.sources, (source) => store.position(source), log) };
+    const channel = privsep.privsepChannelFd();
+    if (config.user === null) {
+      process.exitCode = await runDaemon(config, parts);
+      return;
+    }
+    // --user: privilege separation (daemon/privsep.ts); the configuration above was read as root
+    const user = config.user;
+    try {
+      if (channel === null) {
+        const why = privsep.cannotSwitch(user);
+        if (why !== null) throw new Error(`--user ${user.name}: ${why}`);
+        // a dry run changes no firewall: one process, all of it as the user
+        if (!config.dryRun) {
+          process.exitCode = await privsep.runFirewallProcess(config, user);
+          return;
+        }
+      }
+      privsep.dropPrivileges(user);
+      privsep.checkStoreWritable(config.db, user);
+    } catch (error) {
+      process.stderr.write(`logwarden run: cannot start: ${(error as Error).message}\n`);
+      process.exitCode = 1;
+      return;
+    }
+    const remote = channel === null ? undefined : privsep.remoteFirewall(channel, config);
+    process.exitCode = await runDaemon(config, { ...parts, remote });
   },
 };
 

@@ -1,0 +1,173 @@
+/**
+ * Privilege separation (`run --user USER`, sshguard's SSHGUARD_USER). The process started as root stays root
+ * and becomes the firewall process: it checks the firewall, reads the protected addresses (whitelist, owner),
+ * writes the PID file, starts the daemon process (the same command line, marked by LOGWARDEN_PRIVSEP) and then
+ * only serves firewall operations on the channel to it (privileged.ts). The daemon process reads its
+ * configuration as root, drops to USER (its groups, no capabilities left, checked in /proc) before it opens the
+ * store or any log, and uses the firewall through RemoteFirewall. Either one going away makes the other exit 1.
+ */
+import { spawn } from 'node:child_process';
+import { lookup } from 'node:dns/promises';
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { Socket } from 'node:net';
+import { dirname } from 'node:path';
+import type { RunConfig } from '../config/run.js';
+import { backendNamed } from '../firewall/backends.js';
+import { Firewall } from '../firewall/firewall.js';
+import { FirewallServer } from '../firewall/privileged.js';
+import { RemoteFirewall } from '../firewall/remote.js';
+import type { Logger } from '../log/logger.js';
+import { daemonLogger } from '../log/pino.js';
+import { Whitelist } from '../policy/whitelist.js';
+import { ownerAddresses } from './owner.js';
+import { writePidFile } from './pidfile.js';
+
+/** Set in the daemon process's environment: the file descriptor of its channel to the firewall process */
+export const PRIVSEP_ENV = 'LOGWARDEN_PRIVSEP';
+const CHANNEL_FD = 3;
+const CAP_SETGID = 6n;
+const CAP_SETUID = 7n;
+/** After the daemon process said goodbye, it exits at once; this long is a hang */
+const EXIT_AFTER_CLOSE_MS = 5000;
+
+export type RunUser = NonNullable<RunConfig['user']>;
+
+/** The channel's descriptor when this process is the daemon process of a --user pair (and forgets the mark). */
+export function privsepChannelFd(): number | null {
+  const value = process.env[PRIVSEP_ENV];
+  delete process.env[PRIVSEP_ENV]; // not for PARSER, hooks or journalctl
+  return value === String(CHANNEL_FD) ? CHANNEL_FD : null;
+}
+
+function statusField(status: string, field: string): string {
+  return new RegExp(`^${field}:\\s*(.*)$`, 'm').exec(status)?.[1].trim() ?? '';
+}
+
+/** Why this process cannot switch to `user`, or null when it can (root, or CAP_SETUID and CAP_SETGID). */
+export function cannotSwitch(user: RunUser, status = readFileSync('/proc/self/status', 'utf8')): string | null {
+  const uids = statusField(status, 'Uid').split(/\s+/).map(Number);
+  if (uids[1] === user.uid) return `logwarden already runs as ${user.name} (uid ${user.uid}): start it as root, it then runs its daemon process as ${user.name} and keeps only the firewall process privileged`;
+  const eff = BigInt(`0x${statusField(status, 'CapEff') || '0'}`);
+  const has = (bit: bigint) => (eff & (1n << bit)) !== 0n;
+  if (!has(CAP_SETUID) || !has(CAP_SETGID)) return `switching to ${user.name} needs root (or CAP_SETUID and CAP_SETGID); logwarden runs as uid ${uids[1]} without them`;
+  return null;
+}
+
+/**
+ * Becomes `user` for good: its supplementary groups (e.g. adm to read auth.log), its group, its uid. From
+ * root to a non-root uid, the kernel clears every capability (permitted, effective, ambient); /proc says so.
+ */
+export function dropPrivileges(user: RunUser): void {
+  // Node has initgroups on POSIX; its type declarations leave it out
+  const posix = process as unknown as Required<Pick<NodeJS.Process, 'setgid' | 'setuid'>> & { initgroups: (user: string, group: number) => void };
+  posix.initgroups(user.name, user.gid);
+  posix.setgid(user.gid);
+  posix.setuid(user.uid);
+  const status = readFileSync('/proc/self/status', 'utf8');
+  const uids = statusField(status, 'Uid').split(/\s+/).map(Number);
+  const gids = statusField(status, 'Gid').split(/\s+/).map(Number);
+  if (uids.some((u) => u !== user.uid) || gids.some((g) => g !== user.gid)) throw new Error(`dropping to ${user.name} failed: /proc says Uid ${uids.join(' ')}, Gid ${gids.join(' ')}`);
+  for (const set of ['CapPrm', 'CapEff', 'CapAmb']) {
+    if (BigInt(`0x${statusField(status, set) || '1'}`) !== 0n) throw new Error(`dropping to ${user.name} left capabilities: ${set} ${statusField(status, set)}`);
+  }
+}
+
+function nearestExisting(path: string): string {
+  while (!existsSync(path) && dirname(path) !== path) path = dirname(path);
+  return path;
+}
+
+/**
+ * As `user`: the store's folder and files must be writable (SQLite makes PATH-wal and PATH-shm beside it).
+ * Nothing is chowned: the message says what to do.
+ */
+export function checkStoreWritable(db: string, user: RunUser): void {
+  const folder = nearestExisting(dirname(db));
+  for (const path of [folder, db, `${db}-wal`, `${db}-shm`]) {
+    if (path !== folder && !existsSync(path)) continue;
+    try {
+      accessSync(path, constants.W_OK);
+    } catch {
+      const what = path === folder ? `the store's folder ${folder}` : `the store file ${path}`;
+      throw new Error(`${what} is not writable for ${user.name} (uid ${user.uid}), the user --user runs the daemon as: chown ${user.name}: ${path} (or choose a --db in a folder ${user.name} owns)`);
+    }
+  }
+}
+
+/** In the daemon process: the firewall it uses, on the inherited channel. */
+export function remoteFirewall(fd: number, config: RunConfig): (log: Logger) => RemoteFirewall {
+  const { backend, ...options } = config.firewall;
+  const channel = new Socket({ fd, readable: true, writable: true });
+  return (log) => new RemoteFirewall(channel, backendNamed(backend), options, log);
+}
+
+/** The firewall process: runs until the daemon process says goodbye or goes away; resolves with the exit code. */
+export async function runFirewallProcess(config: RunConfig, user: RunUser): Promise<number> {
+  const log = daemonLogger(config.logLevel).child({ process: 'firewall' });
+  const { backend, ...options } = config.firewall;
+  let firewall: Firewall | null = null;
+  let removePid: (() => void) | null = null;
+  const signals: Partial<Record<NodeJS.Signals, () => void>> = {};
+  const finish = async (code: number) => {
+    for (const [signal, handler] of Object.entries(signals)) process.off(signal, handler);
+    firewall?.close();
+    removePid?.();
+    log.info({ code }, `firewall process stopped (exit ${code})`);
+    await log.flush();
+    return code;
+  };
+  try {
+    firewall = new Firewall(backendNamed(backend), options, log.child({ module: 'firewall' }));
+    // the firewall answers before anything is created: a backend that cannot work leaves no file behind
+    await firewall.state();
+    const resolve = async (name: string) => (await lookup(name, { all: true })).map((a) => a.address);
+    const whitelist = new Whitelist(config.whitelist.entries, resolve);
+    await whitelist.refresh(); // names that do not resolve are reported by the daemon process
+    const protect = [...whitelist.list(), ...(await ownerAddresses()).map((o) => o.net)];
+    removePid = writePidFile(config.pidFile);
+    firewall.keepSessionOpen();
+    const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+      stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
+      env: { ...process.env, [PRIVSEP_ENV]: String(CHANNEL_FD) },
+    });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => {
+      child.on('exit', (code, signal) => done({ code, signal }));
+      child.on('error', (error) => {
+        log.error({}, `cannot start the daemon process: ${error.message}`);
+        done({ code: null, signal: null });
+      });
+    });
+    const channel = child.stdio[CHANNEL_FD] as Socket;
+    const server = new FirewallServer(channel, channel, { firewall, protect, log });
+    log.info({ pid: process.pid, daemon: child.pid, user: user.name, protected: protect.length }, `firewall process running (${backend}); the daemon process ${child.pid} runs as ${user.name}`);
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => () => {
+      // the daemon process may have the same signal (systemd signals the whole unit): a request, not a second signal
+      if (!stopping) server.askToStop(signal);
+      else child.kill('SIGTERM'); // a second one: the daemon's own forced exit
+      stopping = true;
+    };
+    signals.SIGTERM = stop('SIGTERM');
+    signals.SIGINT = stop('SIGINT');
+    signals.SIGHUP = () => child.kill('SIGHUP'); // systemctl reload signals the main process: the daemon reloads
+    for (const [signal, handler] of Object.entries(signals)) process.on(signal, handler);
+
+    const how = await Promise.race([server.done, exited.then(() => 'lost' as const)]);
+    if (how === 'closed') {
+      const timer = setTimeout(() => child.kill('SIGKILL'), EXIT_AFTER_CLOSE_MS);
+      const { code, signal } = await exited;
+      clearTimeout(timer);
+      return await finish(code ?? (signal ? 1 : 0));
+    }
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); // its channel is gone: it cannot block
+    const { code, signal } = await exited;
+    log.error(
+      { daemon: child.pid, code, signal },
+      `the daemon process ${child.pid} (${user.name}) went away without stopping (${signal ?? `exit ${code}`}): nothing reads the logs any more, so the firewall process exits too; the blocks in the kernel stay`,
+    );
+    return await finish(1);
+  } catch (error) {
+    log.error({}, `cannot start: ${(error as Error).message}`);
+    return await finish(1);
+  }
+}
