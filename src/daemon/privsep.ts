@@ -27,8 +27,8 @@ export const PRIVSEP_ENV = 'LOGWARDEN_PRIVSEP';
 const CHANNEL_FD = 3;
 const CAP_SETGID = 6n;
 const CAP_SETUID = 7n;
-/** After the daemon process said goodbye, it exits at once; this long is a hang */
-const EXIT_AFTER_CLOSE_MS = 5000;
+/** After the channel ended, the daemon process exits at once; longer is a hang, and the firewall process goes */
+const EXIT_AFTER_CHANNEL_MS = 5000;
 
 export type RunUser = NonNullable<RunConfig['user']>;
 
@@ -130,40 +130,34 @@ export async function runFirewallProcess(config: RunConfig, user: RunUser): Prom
       stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
       env: { ...process.env, [PRIVSEP_ENV]: String(CHANNEL_FD) },
     });
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => {
+    // the firewall process never signals it: it has no CAP_KILL (the unit's bounding set), and needs none
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null } | null>((done) => {
       child.on('exit', (code, signal) => done({ code, signal }));
       child.on('error', (error) => {
         log.error({}, `cannot start the daemon process: ${error.message}`);
         done({ code: null, signal: null });
       });
     });
+    const exitedWithin = (ms: number) => {
+      let timer: NodeJS.Timeout | undefined;
+      return Promise.race([exited, new Promise<null>((done) => (timer = setTimeout(() => done(null), ms)))]).finally(() => clearTimeout(timer));
+    };
     const channel = child.stdio[CHANNEL_FD] as Socket;
     const server = new FirewallServer(channel, channel, { firewall, protect, log });
     log.info({ pid: process.pid, daemon: child.pid, user: user.name, protected: protect.length }, `firewall process running (${backend}); the daemon process ${child.pid} runs as ${user.name}`);
-    let stopping = false;
-    const stop = (signal: NodeJS.Signals) => () => {
-      // the daemon process may have the same signal (systemd signals the whole unit): a request, not a second signal
-      if (!stopping) server.askToStop(signal);
-      else child.kill('SIGTERM'); // a second one: the daemon's own forced exit
-      stopping = true;
-    };
-    signals.SIGTERM = stop('SIGTERM');
-    signals.SIGINT = stop('SIGINT');
-    signals.SIGHUP = () => child.kill('SIGHUP'); // systemctl reload signals the main process: the daemon reloads
+    // the daemon process may get the same signal (systemd signals the whole unit): a request, not a second signal
+    signals.SIGTERM = () => server.tell('stop', 'SIGTERM');
+    signals.SIGINT = () => server.tell('stop', 'SIGINT');
+    signals.SIGHUP = () => server.tell('reload', 'SIGHUP'); // systemctl reload signals the main process
     for (const [signal, handler] of Object.entries(signals)) process.on(signal, handler);
 
     const how = await Promise.race([server.done, exited.then(() => 'lost' as const)]);
-    if (how === 'closed') {
-      const timer = setTimeout(() => child.kill('SIGKILL'), EXIT_AFTER_CLOSE_MS);
-      const { code, signal } = await exited;
-      clearTimeout(timer);
-      return await finish(code ?? (signal ? 1 : 0));
-    }
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); // its channel is gone: it cannot block
-    const { code, signal } = await exited;
+    const end = await exitedWithin(EXIT_AFTER_CHANNEL_MS);
+    if (how === 'closed' && end !== null) return await finish(end.code ?? 1);
+    const ended = end === null ? `its channel ended, and it still runs ${EXIT_AFTER_CHANNEL_MS / 1000} s later` : (end.signal ?? `exit ${end.code}`);
     log.error(
-      { daemon: child.pid, code, signal },
-      `the daemon process ${child.pid} (${user.name}) went away without stopping (${signal ?? `exit ${code}`}): nothing reads the logs any more, so the firewall process exits too; the blocks in the kernel stay`,
+      { daemon: child.pid, code: end?.code, signal: end?.signal },
+      `the daemon process ${child.pid} (${user.name}) went away without stopping (${ended}): nothing reads the logs any more, so the firewall process exits too; the blocks in the kernel stay`,
     );
     return await finish(1);
   } catch (error) {

@@ -52,17 +52,15 @@ export async function runDaemon(config: RunConfig, parts: DaemonParts): Promise<
   let requested: ((why: string) => void) | null = null;
   let pending: string | null = null;
   let reload: () => void = () => log.info({}, 'SIGHUP while starting: the whitelist is read at start anyway');
-  const control = onSignals({
-    stop: async (why) => {
-      if (requested) requested(why);
-      else pending = why;
-    },
-    reload: () => reload(),
-    force: (why) => {
-      log.error({}, `forced exit: ${why}`);
-      void log.flush().finally(() => process.exit(1));
-    },
-  });
+  const stop = async (why: string) => {
+    if (requested) requested(why);
+    else pending = why;
+  };
+  const force = (why: string) => {
+    log.error({}, `forced exit: ${why}`);
+    void log.flush().finally(() => process.exit(1));
+  };
+  const control = onSignals({ stop, reload: () => reload(), force });
   let removePid: (() => void) | null = null;
   let store: Store | null = null;
   let firewall: FirewallPort | null = null;
@@ -71,7 +69,14 @@ export async function runDaemon(config: RunConfig, parts: DaemonParts): Promise<
   // with --user: the firewall process gone means no block can be made; a blocker that cannot block stops, loudly
   let lost: string | null = null;
   const remote = parts.remote?.(log.child({ module: 'firewall' })) ?? null;
-  remote?.whenStopAsked((why) => control.stop(why));
+  // the firewall process passes the signals it gets on as messages; the same signal may reach this process too
+  // (systemd signals the whole unit): one request to stop, not two, so messages and signals are counted apart
+  let stopMessages = 0;
+  remote?.onEvent((event, why) => {
+    if (event === 'reload') reload();
+    else if (++stopMessages === 1) void stop(why);
+    else force(`second ${why}`);
+  });
   remote?.whenLost((why) => {
     lost = why;
     log.error({}, `${why}: no block can be made any more, so the daemon stops (exit 1)`);

@@ -7,7 +7,7 @@ import type { Readable, Writable } from 'node:stream';
 import { LineSplitter } from '../input/lines.js';
 import type { Logger } from '../log/logger.js';
 import { type Network, NetworkSet } from '../policy/network.js';
-import type { Answer, Request, StopEvent, WireState } from './protocol.js';
+import type { Answer, Request, ServerEvent, WireState } from './protocol.js';
 import { encodeState, MAX_REQUEST_CHARS, parseRequest } from './protocol.js';
 import type { FirewallPort } from './surface.js';
 
@@ -54,10 +54,9 @@ export class FirewallServer {
     output.on('error', () => this.finish('lost'));
   }
 
-  /** Tells the client to stop (a signal reached the root side): its stop path then ends with `close`. */
-  askToStop(why: string): void {
-    const event: StopEvent = { event: 'stop', why };
-    this.send(event);
+  /** Passes a signal on: `stop` (the client's stop path then ends with `close`) or `reload`. */
+  tell(event: ServerEvent['event'], why: string): void {
+    this.send({ event, why });
   }
 
   private line(text: string): void {
@@ -110,7 +109,7 @@ export class FirewallServer {
     }
   }
 
-  private send(message: Answer | StopEvent): void {
+  private send(message: Answer | ServerEvent): void {
     if (this.output.writableEnded || this.output.destroyed) return;
     this.output.write(`${JSON.stringify(message)}\n`);
   }

@@ -32,9 +32,12 @@ export type Request =
 
 export type Answer = { id: number; ok: true; state?: WireState } | { id: number | null; ok: false; error: string };
 
-/** A message the server sends unasked: the root side was told to stop (a signal reached it) */
-export interface StopEvent {
-  event: 'stop';
+/**
+ * A message the server sends unasked: a signal reached the root side (which has no CAP_KILL to pass it on as a
+ * signal): stop, or reload the whitelist (SIGHUP)
+ */
+export interface ServerEvent {
+  event: 'stop' | 'reload';
   why: string;
 }
 

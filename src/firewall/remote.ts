@@ -9,7 +9,7 @@ import { LineSplitter } from '../input/lines.js';
 import type { Logger } from '../log/logger.js';
 import type { Network } from '../policy/network.js';
 import type { Backend, FirewallOptions, KernelState, Operation } from './backend.js';
-import { type Answer, decodeState, encodeRequest, MAX_ANSWER_CHARS, MAX_OPS, type Request, type WireState } from './protocol.js';
+import { type Answer, decodeState, encodeRequest, MAX_ANSWER_CHARS, MAX_OPS, type Request, type ServerEvent, type WireState } from './protocol.js';
 import type { FirewallPort } from './surface.js';
 
 type Body = Request extends infer R ? (R extends Request ? Omit<R, 'id'> : never) : never;
@@ -20,8 +20,7 @@ export class RemoteFirewall implements FirewallPort {
   private lostWhy: string | null = null;
   private closed = false;
   private lostCallbacks: ((why: string) => void)[] = [];
-  private stopWhy: string | null = null;
-  private stopCallbacks: ((why: string) => void)[] = [];
+  private eventCallback: ((event: ServerEvent['event'], why: string) => void) | null = null;
   private readonly splitter = new LineSplitter((line) => this.answer(line), MAX_ANSWER_CHARS);
 
   /** `backend` is the pure backend the firewall process renders with: its name and limits, nothing is run here. */
@@ -48,10 +47,9 @@ export class RemoteFirewall implements FirewallPort {
     else this.lostCallbacks.push(callback);
   }
 
-  /** Runs `callback` when the firewall process asks the daemon to stop (a signal reached it). */
-  whenStopAsked(callback: (why: string) => void): void {
-    if (this.stopWhy !== null) callback(this.stopWhy);
-    else this.stopCallbacks.push(callback);
+  /** Runs `callback` for each signal the firewall process passes on: stop (SIGTERM, SIGINT) or reload (SIGHUP). */
+  onEvent(callback: (event: ServerEvent['event'], why: string) => void): void {
+    this.eventCallback = callback;
   }
 
   private lose(why: string): void {
@@ -64,18 +62,18 @@ export class RemoteFirewall implements FirewallPort {
 
   private answer(line: string): void {
     if (line === '') return;
-    let message: (Answer & { event?: undefined }) | { event: 'stop'; why: string };
+    let parsed: Answer | ServerEvent;
     try {
-      message = JSON.parse(line) as typeof message;
+      parsed = JSON.parse(line) as Answer | ServerEvent;
     } catch {
       this.lose(`the firewall process sent a line that is not JSON: ${line.slice(0, 80)}`);
       return;
     }
-    if (message.event === 'stop') {
-      this.stopWhy ??= String(message.why);
-      for (const callback of this.stopCallbacks.splice(0)) callback(this.stopWhy);
+    if ('event' in parsed) {
+      if (parsed.event === 'stop' || parsed.event === 'reload') this.eventCallback?.(parsed.event, String(parsed.why));
       return;
     }
+    const message = parsed;
     const waiting = message.id === null ? undefined : this.pending.get(message.id);
     if (waiting === undefined) {
       // an error with no id answers a line the server could not read: ours are always well-formed

@@ -156,10 +156,13 @@ describe('the firewall process and the daemon’s remote firewall', () => {
     expect(lost).toHaveLength(2);
   });
 
-  it('passes the firewall process’s stop request on to the daemon', async () => {
+  it('passes the signals the firewall process gets on to the daemon: stop, reload', async () => {
     const { remote, server } = pair();
-    const asked = new Promise<string>((resolve) => remote.whenStopAsked(resolve));
-    server.askToStop('SIGTERM');
-    expect(await asked).toBe('SIGTERM');
+    const events: string[] = [];
+    const two = new Promise<void>((resolve) => remote.onEvent((event, why) => events.push(`${event} ${why}`) === 2 && resolve()));
+    server.tell('reload', 'SIGHUP');
+    server.tell('stop', 'SIGTERM');
+    await two;
+    expect(events).toEqual(['reload SIGHUP', 'stop SIGTERM']);
   });
 });
