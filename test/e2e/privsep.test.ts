@@ -82,6 +82,13 @@ describe.skipIf(unavailable)(`run --user nobody: privilege separation${unavailab
       // the POST_PARSER command says who it runs as, and passes the lines on
       const { d, files, firewallPid, daemonPid } = await start(backend, ['--post-parser', 'id -u >&2; exec cat']);
       expect((await d.waitFor(/^post-parser: /)).msg).toBe(`post-parser: ${NOBODY}`);
+      // the channel to the firewall process (a socket pair) does not leak to it: no socket besides its standard
+      // streams (descriptors the test itself inherited may pass through)
+      const children = readdirSync(`/proc/${daemonPid}/task`).flatMap((t) => readFileSync(`/proc/${daemonPid}/task/${t}/children`, 'utf8').trim().split(/\s+/)).filter((p) => p !== '');
+      expect(children).toHaveLength(1);
+      const sockets = readdirSync(`/proc/${children[0]}/fd`).filter((fd) => readlinkOf(Number(children[0]), fd).startsWith('socket:'));
+      expect(sockets.sort()).toEqual(['0', '1', '2']);
+      expect(readlinkOf(daemonPid, '3')).toMatch(/^socket:/); // where the daemon process holds it
       expect(readFileSync(files.pid, 'utf8').trim()).toBe(String(firewallPid));
       const reader = readFileSync(`/proc/${daemonPid}/status`, 'utf8');
       expect(field(reader, 'Uid')).toBe(`${NOBODY}\t${NOBODY}\t${NOBODY}\t${NOBODY}`);
