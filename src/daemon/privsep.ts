@@ -8,9 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import { lookup } from 'node:dns/promises';
-import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { Socket } from 'node:net';
-import { dirname } from 'node:path';
 import type { RunConfig } from '../config/run.js';
 import { backendNamed } from '../firewall/backends.js';
 import { Firewall } from '../firewall/firewall.js';
@@ -21,77 +19,19 @@ import { daemonLogger } from '../log/pino.js';
 import { Whitelist } from '../policy/whitelist.js';
 import { ownerAddresses } from './owner.js';
 import { writePidFile } from './pidfile.js';
+import type { RunUser } from './user.js';
 
 /** Set in the daemon process's environment: the file descriptor of its channel to the firewall process */
 export const PRIVSEP_ENV = 'LOGWARDEN_PRIVSEP';
 const CHANNEL_FD = 3;
-const CAP_SETGID = 6n;
-const CAP_SETUID = 7n;
 /** After the channel ended, the daemon process exits at once; longer is a hang, and the firewall process goes */
 const EXIT_AFTER_CHANNEL_MS = 5000;
-
-export type RunUser = NonNullable<RunConfig['user']>;
 
 /** The channel's descriptor when this process is the daemon process of a --user pair (and forgets the mark). */
 export function privsepChannelFd(): number | null {
   const value = process.env[PRIVSEP_ENV];
   delete process.env[PRIVSEP_ENV]; // not for PARSER, hooks or journalctl
   return value === String(CHANNEL_FD) ? CHANNEL_FD : null;
-}
-
-function statusField(status: string, field: string): string {
-  return new RegExp(`^${field}:\\s*(.*)$`, 'm').exec(status)?.[1].trim() ?? '';
-}
-
-/** Why this process cannot switch to `user`, or null when it can (root, or CAP_SETUID and CAP_SETGID). */
-export function cannotSwitch(user: RunUser, status = readFileSync('/proc/self/status', 'utf8')): string | null {
-  const uids = statusField(status, 'Uid').split(/\s+/).map(Number);
-  if (uids[1] === user.uid) return `logwarden already runs as ${user.name} (uid ${user.uid}): start it as root, it then runs its daemon process as ${user.name} and keeps only the firewall process privileged`;
-  const eff = BigInt(`0x${statusField(status, 'CapEff') || '0'}`);
-  const has = (bit: bigint) => (eff & (1n << bit)) !== 0n;
-  if (!has(CAP_SETUID) || !has(CAP_SETGID)) return `switching to ${user.name} needs root (or CAP_SETUID and CAP_SETGID); logwarden runs as uid ${uids[1]} without them`;
-  return null;
-}
-
-/**
- * Becomes `user` for good: its supplementary groups (e.g. adm to read auth.log), its group, its uid. From
- * root to a non-root uid, the kernel clears every capability (permitted, effective, ambient); /proc says so.
- */
-export function dropPrivileges(user: RunUser): void {
-  // Node has initgroups on POSIX; its type declarations leave it out
-  const posix = process as unknown as Required<Pick<NodeJS.Process, 'setgid' | 'setuid'>> & { initgroups: (user: string, group: number) => void };
-  posix.initgroups(user.name, user.gid);
-  posix.setgid(user.gid);
-  posix.setuid(user.uid);
-  const status = readFileSync('/proc/self/status', 'utf8');
-  const uids = statusField(status, 'Uid').split(/\s+/).map(Number);
-  const gids = statusField(status, 'Gid').split(/\s+/).map(Number);
-  if (uids.some((u) => u !== user.uid) || gids.some((g) => g !== user.gid)) throw new Error(`dropping to ${user.name} failed: /proc says Uid ${uids.join(' ')}, Gid ${gids.join(' ')}`);
-  for (const set of ['CapPrm', 'CapEff', 'CapAmb']) {
-    if (BigInt(`0x${statusField(status, set) || '1'}`) !== 0n) throw new Error(`dropping to ${user.name} left capabilities: ${set} ${statusField(status, set)}`);
-  }
-}
-
-function nearestExisting(path: string): string {
-  while (!existsSync(path) && dirname(path) !== path) path = dirname(path);
-  return path;
-}
-
-/**
- * As `user`: the store's folder and files must be writable (SQLite makes PATH-wal and PATH-shm beside it).
- * Nothing is chowned: the message says what to do.
- */
-export function checkStoreWritable(db: string, user: RunUser): void {
-  const folder = nearestExisting(dirname(db));
-  for (const path of [folder, db, `${db}-wal`, `${db}-shm`]) {
-    if (path !== folder && !existsSync(path)) continue;
-    try {
-      accessSync(path, constants.W_OK);
-    } catch {
-      const what = path === folder ? `the store's folder ${folder}` : `the store file ${path}`;
-      throw new Error(`${what} is not writable for ${user.name} (uid ${user.uid}), the user --user runs the daemon as: chown ${user.name}: ${path} (or choose a --db in a folder ${user.name} owns)`);
-    }
-  }
 }
 
 /** In the daemon process: the firewall it uses, on the inherited channel. */

@@ -11,6 +11,7 @@ import { Parser } from '../../parse/parser.js';
 import { ruleSetFromArgs } from '../../config/rules.js';
 import { listenText } from '../../metrics/server.js';
 import type { Args, Command } from '../command.js';
+import { cannotSwitch, checkStoreWritable, dropPrivileges, nearestExisting } from '../../daemon/user.js';
 import type { DaemonLogger } from '../../log/pino.js';
 import type { Store } from '../../store/store.js';
 
@@ -38,7 +39,7 @@ export const runCommand: Command = {
     const user = config.user;
     try {
       if (channel === null) {
-        const why = privsep.cannotSwitch(user);
+        const why = cannotSwitch(user);
         if (why !== null) throw new Error(`--user ${user.name}: ${why}`);
         // a dry run changes no firewall: one process, all of it as the user
         if (!config.dryRun) {
@@ -46,8 +47,8 @@ export const runCommand: Command = {
           return;
         }
       }
-      privsep.dropPrivileges(user);
-      privsep.checkStoreWritable(config.db, user);
+      dropPrivileges(user);
+      checkStoreWritable(config.db, user);
     } catch (error) {
       process.stderr.write(`logwarden run: cannot start: ${(error as Error).message}\n`);
       process.exitCode = 1;
@@ -88,6 +89,11 @@ async function check(config: RunConfig, parser: Parser): Promise<number> {
   if (config.metrics) say(`metrics: served at http://${listenText(config.metrics)}/metrics`);
   if (config.hooks.onBlock) say(`on each block: runs ${config.hooks.onBlock} ADDRESS PREFIX DURATION REASON (no shell, 10 s timeout)`);
   if (config.hooks.onRelease) say(`on each release: runs ${config.hooks.onRelease} ADDRESS PREFIX DURATION REASON (no shell, 10 s timeout)`);
+  if (config.user) {
+    const why = cannotSwitch(config.user);
+    if (why !== null) problems.push(`--user ${config.user.name}: ${why}`);
+    else say(`privilege separation: logs, parser, store and hooks as ${config.user.name} (uid ${config.user.uid}) without capabilities; the firewall commands from a root firewall process (the store's folder must be ${config.user.name}'s)`);
+  }
   const as = config.user ? ` as ${config.user.name}` : '';
   if (config.parser !== null) say(`parser: ${JSON.stringify(config.parser)}${as} (/bin/sh -c) reads the log lines instead of logwarden's rules`);
   if (config.postParser !== null) say(`post-parser: ${JSON.stringify(config.postParser)}${as} (/bin/sh -c) filters each attack line before it is scored`);
@@ -117,9 +123,4 @@ async function check(config: RunConfig, parser: Parser): Promise<number> {
   for (const problem of problems) process.stderr.write(`logwarden run --check: ${problem}\n`);
   say(problems.length === 0 ? 'ok: logwarden run would start' : `${problems.length} problem(s): logwarden run would not start`);
   return problems.length === 0 ? 0 : 1;
-}
-
-function nearestExisting(path: string): string {
-  while (!existsSync(path) && dirname(path) !== path) path = dirname(path);
-  return path;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cannotSwitch } from '../../src/daemon/privsep.js';
+import { cannotSwitch } from '../../src/daemon/user.js';
 
 const status = (uid: number, capEff: string) => `Name:\tnode\nUid:\t${uid}\t${uid}\t${uid}\t${uid}\nGid:\t0\t0\t0\t0\nCapEff:\t${capEff}\n`;
 const nobody = { name: 'nobody', uid: 65534, gid: 65534 };
