@@ -17,6 +17,7 @@ import { RemoteFirewall } from '../firewall/remote.js';
 import type { Logger } from '../log/logger.js';
 import { daemonLogger } from '../log/pino.js';
 import { Whitelist } from '../policy/whitelist.js';
+import { WhitelistWatcher } from '../policy/whitelist-watch.js';
 import { ownerAddresses } from './owner.js';
 import { writePidFile } from './pidfile.js';
 import type { RunUser } from './user.js';
@@ -47,9 +48,23 @@ export async function runFirewallProcess(config: RunConfig, user: RunUser): Prom
   const { backend, ...options } = config.firewall;
   let firewall: Firewall | null = null;
   let removePid: (() => void) | null = null;
-  const signals: Partial<Record<NodeJS.Signals, () => void>> = {};
+  let watcher: WhitelistWatcher | null = null;
+  let server: FirewallServer | null = null;
+  // Signals are handled from the first moment. The daemon process may get the same signal (systemd signals the
+  // whole unit): it counts the message and the signal as one request. One that comes before it runs waits for it.
+  let early: string | null = null;
+  const signals: Partial<Record<NodeJS.Signals, () => void>> = {
+    SIGTERM: () => (server ? server.tell('stop', 'SIGTERM') : (early = 'SIGTERM')),
+    SIGINT: () => (server ? server.tell('stop', 'SIGINT') : (early = 'SIGINT')),
+    SIGHUP: () => {
+      watcher?.reload();
+      server?.tell('reload', 'SIGHUP'); // systemctl reload signals the main process
+    },
+  };
+  for (const [signal, handler] of Object.entries(signals)) process.on(signal, handler);
   const finish = async (code: number) => {
     for (const [signal, handler] of Object.entries(signals)) process.off(signal, handler);
+    await watcher?.close();
     firewall?.close();
     removePid?.();
     log.info({ code }, `firewall process stopped (exit ${code})`);
@@ -63,7 +78,17 @@ export async function runFirewallProcess(config: RunConfig, user: RunUser): Prom
     const resolve = async (name: string) => (await lookup(name, { all: true })).map((a) => a.address);
     const whitelist = new Whitelist(config.whitelist.entries, resolve);
     await whitelist.refresh(); // names that do not resolve are reported by the daemon process
-    const protect = [...whitelist.list(), ...(await ownerAddresses()).map((o) => o.net)];
+    const owner = (await ownerAddresses()).map((o) => o.net);
+    // its own copy of the whitelist, from the same files: a block of an entry just removed is refused until it
+    // sees the change too
+    watcher = new WhitelistWatcher(config.whitelist, {
+      log: log.child({ module: 'whitelist' }),
+      onChange: (change) => {
+        whitelist.replace(change.entries);
+        void whitelist.refresh().then(() => server?.protectOnly([...whitelist.list(), ...owner]));
+      },
+    });
+    await watcher.start();
     removePid = writePidFile(config.pidFile);
     firewall.keepSessionOpen();
     const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
@@ -71,7 +96,7 @@ export async function runFirewallProcess(config: RunConfig, user: RunUser): Prom
       env: { ...process.env, [PRIVSEP_ENV]: String(CHANNEL_FD) },
     });
     // the firewall process never signals it: it has no CAP_KILL (the unit's bounding set), and needs none
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null } | null>((done) => {
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => {
       child.on('exit', (code, signal) => done({ code, signal }));
       child.on('error', (error) => {
         log.error({}, `cannot start the daemon process: ${error.message}`);
@@ -83,13 +108,10 @@ export async function runFirewallProcess(config: RunConfig, user: RunUser): Prom
       return Promise.race([exited, new Promise<null>((done) => (timer = setTimeout(() => done(null), ms)))]).finally(() => clearTimeout(timer));
     };
     const channel = child.stdio[CHANNEL_FD] as Socket;
-    const server = new FirewallServer(channel, channel, { firewall, protect, log });
+    const protect = [...whitelist.list(), ...owner];
+    server = new FirewallServer(channel, channel, { firewall, protect, log });
+    if (early !== null) server.tell('stop', early);
     log.info({ pid: process.pid, daemon: child.pid, user: user.name, protected: protect.length }, `firewall process running (${backend}); the daemon process ${child.pid} runs as ${user.name}`);
-    // the daemon process may get the same signal (systemd signals the whole unit): a request, not a second signal
-    signals.SIGTERM = () => server.tell('stop', 'SIGTERM');
-    signals.SIGINT = () => server.tell('stop', 'SIGINT');
-    signals.SIGHUP = () => server.tell('reload', 'SIGHUP'); // systemctl reload signals the main process
-    for (const [signal, handler] of Object.entries(signals)) process.on(signal, handler);
 
     const how = await Promise.race([server.done, exited.then(() => 'lost' as const)]);
     const end = await exitedWithin(EXIT_AFTER_CHANNEL_MS);

@@ -27,7 +27,7 @@ export class FirewallServer {
   readonly done: Promise<'closed' | 'lost'>;
   private finish!: (how: 'closed' | 'lost') => void;
   private finished = false;
-  private readonly protect = new NetworkSet();
+  private protect = new NetworkSet();
   private readonly splitter = new LineSplitter((line) => this.line(line), MAX_REQUEST_CHARS);
 
   constructor(
@@ -35,7 +35,7 @@ export class FirewallServer {
     private readonly output: Writable,
     private readonly options: ServerOptions,
   ) {
-    for (const net of options.protect) this.protect.add(net);
+    this.protectOnly(options.protect);
     this.done = new Promise((resolve) => {
       this.finish = (how) => {
         if (this.finished) return;
@@ -52,6 +52,13 @@ export class FirewallServer {
     input.on('close', () => this.finish('lost'));
     input.on('error', () => this.finish('lost'));
     output.on('error', () => this.finish('lost'));
+  }
+
+  /** Replaces the protected networks (the whitelist was reloaded); requests read from now on are checked against them. */
+  protectOnly(networks: Network[]): void {
+    const set = new NetworkSet();
+    for (const net of networks) set.add(net);
+    this.protect = set;
   }
 
   /** Passes a signal on: `stop` (the client's stop path then ends with `close`) or `reload`. */

@@ -131,6 +131,24 @@ describe.skipIf(unavailable)(`run --user nobody: privilege separation${unavailab
     });
   }
 
+  it('the firewall process follows the whitelist file too: an entry removed can be blocked once both have reloaded', async () => {
+    const file = join(dir, 'whitelist');
+    writeFileSync(file, '192.0.2.67\n', { mode: 0o644 });
+    const { d, firewallPid } = await start('nft', ['-w', file]);
+    const mark = d.mark();
+    writeFileSync(file, '# nobody\n');
+    // SIGHUP (systemctl reload) makes both read it now, whatever their file watchers have seen yet
+    process.kill(firewallPid, 'SIGHUP');
+    await record(d, (r) => r.msg === 'whitelist reloaded' && r.process === 'firewall', 'the firewall process reloading');
+    await record(d, (r) => r.msg === 'whitelist reloaded' && r.process === undefined, 'the daemon process reloading');
+    appendFileSync(join(dir, 'auth.log'), failures('192.0.2.67', 3));
+    await d.waitFor(blockedMessage('192.0.2.67'), 5000, mark);
+    await lab.until('192.0.2.67', false, 3000);
+    expect(d.records.filter((r) => r.level >= 50), d.transcript()).toEqual([]);
+    expect((await d.stop('SIGTERM')).code).toBe(0);
+    expect(await lab.reaches('192.0.2.67')).toBe(true);
+  });
+
   it('killing the firewall process makes the daemon process stop, loudly, with exit code 1', async () => {
     const { d, daemonPid, firewallPid } = await start('nft');
     process.kill(firewallPid, 'SIGKILL');
