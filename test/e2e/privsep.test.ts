@@ -174,6 +174,21 @@ describe.skipIf(unavailable)(`run --user nobody: privilege separation${unavailab
     lab.inServerRun(['nft', 'delete', 'table', 'inet', 'logwarden']);
   });
 
+  it('--dry-run touches no firewall: one process, nobody with no capabilities from the start of reading', async () => {
+    const pid = join(dir, 'state', 'dry.pid');
+    const d = startDaemonInside(lab, AS_UNIT, ['--user', 'nobody', '--dry-run', '--db', join(dir, 'state', 'dry.db'), '--pid-file', pid, join(dir, 'auth.log')]);
+    await d.waitFor(/^logwarden running \(dry run\)/);
+    const status = readFileSync(`/proc/${readFileSync(pid, 'utf8').trim()}/status`, 'utf8');
+    expect(field(status, 'Uid')).toBe(`${NOBODY}\t${NOBODY}\t${NOBODY}\t${NOBODY}`);
+    expect(field(status, 'CapEff')).toBe(hex(0n));
+    const mark = d.mark();
+    appendFileSync(join(dir, 'auth.log'), failures('192.0.2.10', 3));
+    await d.waitFor(blockedMessage('192.0.2.10', true), 5000, mark);
+    expect(d.records.some((r) => r.process === 'firewall')).toBe(false);
+    expect((await d.stop('SIGTERM')).code).toBe(0);
+    expect(ours()).toEqual([]);
+  });
+
   it('a store folder nobody cannot write: a clear error naming it and the fix, nothing chowned', async () => {
     const folder = join(dir, 'rootstate');
     mkdirSync(folder, { mode: 0o755 });
