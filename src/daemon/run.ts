@@ -172,10 +172,7 @@ export async function runDaemon(config: RunConfig, parts: DaemonParts): Promise<
             keep = true;
             code = 1;
           }
-          if (lost !== null) {
-            keep = true; // nothing could remove them; the blocks hold
-            code = 1;
-          }
+          if (lost !== null) keep = true; // nothing could remove them; the blocks hold
           // after the daemon: blocks decided while stopping are still queued for the LAPI
           await fleet?.stop();
           await metricsServer?.close();
@@ -183,6 +180,7 @@ export async function runDaemon(config: RunConfig, parts: DaemonParts): Promise<
             await firewall.teardown().catch((error: Error) => log.error({}, `removing our firewall objects failed: ${error.message}`));
           }
           firewall?.close();
+          if (lost !== null) code = 1; // also when the firewall process went away while stopping
           try {
             store!.close();
           } catch (error) {

@@ -12,7 +12,9 @@ import type { Backend, FirewallOptions, KernelState, Operation } from './backend
 import { type Answer, decodeState, encodeRequest, MAX_ANSWER_CHARS, MAX_OPS, type Request, type ServerEvent, type WireState } from './protocol.js';
 import type { FirewallPort } from './surface.js';
 
-type Body = Request extends infer R ? (R extends Request ? Omit<R, 'id'> : never) : never;
+/** A request without its id (ids are numbered here), for each kind of request */
+type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
+type Body = WithoutId<Request>;
 
 export class RemoteFirewall implements FirewallPort {
   private nextId = 1;
