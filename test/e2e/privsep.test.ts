@@ -38,9 +38,18 @@ async function record(d: DaemonProcess, test: (r: LogRecord) => boolean, what: s
   }
 }
 
+/** Running: not gone, and not a zombie (the daemon process's parent may be gone, and nobody reaps it yet) */
+function runs(pid: number): boolean {
+  try {
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
 async function gone(pid: number, withinMs = 8000): Promise<void> {
   const t0 = Date.now();
-  while (existsSync(`/proc/${pid}`) && !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'))) {
+  while (runs(pid)) {
     if (Date.now() - t0 > withinMs) throw new Error(`process ${pid} still runs after ${withinMs} ms`);
     await sleep(50);
   }

@@ -12,8 +12,6 @@ import { ruleSetFromArgs } from '../../config/rules.js';
 import { listenText } from '../../metrics/server.js';
 import type { Args, Command } from '../command.js';
 import { cannotSwitch, checkStoreWritable, dropPrivileges, nearestExisting } from '../../daemon/user.js';
-import type { DaemonLogger } from '../../log/pino.js';
-import type { Store } from '../../store/store.js';
 
 export const runCommand: Command = {
   name: 'run',
@@ -28,36 +26,42 @@ export const runCommand: Command = {
       return;
     }
     // the daemon's modules (SQLite, chokidar, pino) are loaded only to run it: not for --help or --check
-    const [{ runDaemon }, { buildSources }, privsep] = await Promise.all([import('../../daemon/run.js'), import('../../daemon/sources.js'), import('../../daemon/privsep.js')]);
-    const parts = { parser, sources: (store: Store, log: DaemonLogger) => buildSources(config.sources, (source) => store.position(source), log) };
+    const privsep = await import('../../daemon/privsep.js');
     const channel = privsep.privsepChannelFd();
-    if (config.user === null) {
-      process.exitCode = await runDaemon(config, parts);
-      return;
-    }
     // --user: privilege separation (daemon/privsep.ts); the configuration above was read as root
     const user = config.user;
-    try {
-      if (channel === null) {
-        const why = cannotSwitch(user);
-        if (why !== null) throw new Error(`--user ${user.name}: ${why}`);
-        // a dry run changes no firewall: one process, all of it as the user
-        if (!config.dryRun) {
-          process.exitCode = await privsep.runFirewallProcess(config, user);
-          return;
-        }
+    if (user !== null && channel === null) {
+      const why = cannotSwitch(user);
+      if (why !== null) return fail(`--user ${user.name}: ${why}`);
+      // the firewall process; it loads none of the daemon's other modules (SQLite, the sources)
+      if (!config.dryRun) {
+        process.exitCode = await privsep.runFirewallProcess(config, user);
+        return;
       }
-      dropPrivileges(user);
-      checkStoreWritable(config.db, user);
-    } catch (error) {
-      process.stderr.write(`logwarden run: cannot start: ${(error as Error).message}\n`);
-      process.exitCode = 1;
-      return;
+      // a dry run changes no firewall: one process, all of it as the user
     }
-    const remote = channel === null ? undefined : privsep.remoteFirewall(channel, config);
-    process.exitCode = await runDaemon(config, { ...parts, remote });
+    // loaded as root: the user need not read logwarden's own files
+    const [{ runDaemon }, { buildSources }] = await Promise.all([import('../../daemon/run.js'), import('../../daemon/sources.js')]);
+    if (user !== null) {
+      try {
+        dropPrivileges(user);
+        checkStoreWritable(config.db, user);
+      } catch (error) {
+        return fail((error as Error).message);
+      }
+    }
+    process.exitCode = await runDaemon(config, {
+      parser,
+      sources: (store, log) => buildSources(config.sources, (source) => store.position(source), log),
+      ...(user !== null && channel !== null ? { remote: privsep.remoteFirewall(channel, config) } : {}),
+    });
   },
 };
+
+function fail(message: string): void {
+  process.stderr.write(`logwarden run: cannot start: ${message}\n`);
+  process.exitCode = 1;
+}
 
 /** Says what `run` would do and whether it can; exit 1 when something would stop it. No side effects. */
 async function check(config: RunConfig, parser: Parser): Promise<number> {
