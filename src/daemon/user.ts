@@ -22,7 +22,10 @@ export function cannotSwitch(user: RunUser, status = readFileSync('/proc/self/st
   if (uids[1] === user.uid) return `logwarden already runs as ${user.name} (uid ${user.uid}): start it as root, it then runs its daemon process as ${user.name} and keeps only the firewall process privileged`;
   const eff = BigInt(`0x${statusField(status, 'CapEff') || '0'}`);
   const has = (bit: bigint) => (eff & (1n << bit)) !== 0n;
-  if (!has(CAP_SETUID) || !has(CAP_SETGID)) return `switching to ${user.name} needs root (or CAP_SETUID and CAP_SETGID); logwarden runs as uid ${uids[1]} without them`;
+  if (!has(CAP_SETUID) || !has(CAP_SETGID)) {
+    const who = uids[1] === 0 ? 'root without them (a capability bounding set that leaves them out: the systemd unit needs them added, docs/security.md)' : `uid ${uids[1]} without them`;
+    return `switching to ${user.name} needs CAP_SETUID and CAP_SETGID; logwarden runs as ${who}`;
+  }
   return null;
 }
 

@@ -11,8 +11,9 @@ describe('--user: whether this process can switch to the user', () => {
   });
 
   it('cannot without them, and says what to do', () => {
-    expect(cannotSwitch(nobody, status(1000, '0000000000001000'))).toMatch(/^switching to nobody needs root \(or CAP_SETUID and CAP_SETGID\); logwarden runs as uid 1000 without them$/);
-    expect(cannotSwitch(nobody, status(0, '0000000000001040'))).toMatch(/needs root/); // root, but its bounding set kept CAP_SETGID only
+    expect(cannotSwitch(nobody, status(1000, '0000000000001000'))).toBe('switching to nobody needs CAP_SETUID and CAP_SETGID; logwarden runs as uid 1000 without them');
+    // root, but its bounding set kept CAP_SETGID only
+    expect(cannotSwitch(nobody, status(0, '0000000000001040'))).toMatch(/^switching to nobody needs CAP_SETUID and CAP_SETGID; logwarden runs as root without them \(a capability bounding set/);
   });
 
   it('refuses to "separate" when it already is that user', () => {

@@ -198,6 +198,15 @@ describe.skipIf(unavailable)(`run --user nobody: privilege separation${unavailab
     expect(ours()).toEqual([]);
   });
 
+  it('without CAP_SETUID and CAP_SETGID (the unit without the drop-in) it refuses to start, saying why', async () => {
+    const d = startDaemonInside(lab, ['setpriv', '--bounding-set=-all,+net_admin,+net_raw', '--inh-caps=-all', '--no-new-privs'], ['--user', 'nobody', '--backend', 'nft', '--db', join(dir, 'state', 'nocap.db'), '--pid-file', join(dir, 'run', 'nocap.pid'), join(dir, 'auth.log')]);
+    const { code } = await d.exited;
+    expect(code).toBe(1);
+    expect(d.other).toMatch(/^logwarden run: cannot start: --user nobody: switching to nobody needs CAP_SETUID and CAP_SETGID; logwarden runs as root without them \(a capability bounding set that leaves them out: the systemd unit needs them added, docs\/security.md\)\n$/);
+    expect(existsSync(join(dir, 'run', 'nocap.pid'))).toBe(false);
+    expect(ours()).toEqual([]);
+  });
+
   it('a store folder nobody cannot write: a clear error naming it and the fix, nothing chowned', async () => {
     const folder = join(dir, 'rootstate');
     mkdirSync(folder, { mode: 0o755 });
