@@ -377,7 +377,7 @@ export const OPTIONS = {
   user: {
     type: 'string',
     describe:
-      'Run the PARSER and POST_PARSER commands as this user; logwarden itself keeps the privileges the firewall needs (confine it with the systemd unit instead)',
+      'Privilege separation: started as root, logwarden reads, parses, decides and stores as this user with no capabilities (PARSER and POST_PARSER too); only a small firewall process keeps root and runs the firewall commands',
     sshguardKey: 'SSHGUARD_USER',
     commands: ['run'],
   },

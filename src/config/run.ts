@@ -261,7 +261,7 @@ function firewallOf(args: RunArgs): FirewallConfig {
 }
 
 /** sshguard settings logwarden accepts but does differently: each says what logwarden does instead. */
-function compatibilityWarnings(args: RunArgs, config: Pick<RunConfig, 'parser' | 'postParser' | 'user' | 'statsDir'>): RunWarning[] {
+function compatibilityWarnings(args: RunArgs, config: Pick<RunConfig, 'parser' | 'postParser' | 'statsDir'>): RunWarning[] {
   const warnings: RunWarning[] = [];
   list(args, 'service-pid-file').forEach((_, i) =>
     warnings.push({
@@ -275,12 +275,6 @@ function compatibilityWarnings(args: RunArgs, config: Pick<RunConfig, 'parser' |
     warnings.push({
       origin: originOf(args, 'mask-subnet-by'),
       message: `logwarden always scores and blocks attackers by their IPV4_SUBNET/IPV6_SUBNET prefix (now /${args['ipv4-subnet'] ?? 32} and /${args['ipv6-subnet'] ?? 64}); ${JSON.stringify(mask)} changes nothing`,
-    });
-  }
-  if (config.user && config.parser === null && config.postParser === null) {
-    warnings.push({
-      origin: originOf(args, 'user'),
-      message: 'only PARSER and POST_PARSER commands run as this user, and none is set; logwarden keeps the privileges its firewall needs (the systemd unit confines it)',
     });
   }
   if (config.statsDir !== null) {

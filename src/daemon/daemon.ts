@@ -47,7 +47,7 @@ export interface DaemonOptions {
   /** Opt-in: attempts known by host name only are resolved (forward-confirmed) and then scored */
   resolver?: HostnameResolver | null;
   /** sshguard's PARSER (replaces logwarden's parser) and POST_PARSER (filters its attacks), shell commands */
-  external?: { parser: string | null; postParser: string | null; user: { uid: number; gid: number } | null };
+  external?: { parser: string | null; postParser: string | null };
   /** --on-block / --on-release programs */
   hooks?: Hooks | null;
   /** Parse time per line, observed when metrics are served */
@@ -118,7 +118,6 @@ export class Daemon {
       new ExternalFilter({
         command,
         role,
-        user: ext?.user ?? null,
         log: options.log,
         onEvent: (e) => this.handle(itemOf(e, this.now(), role, null, sshgLine(e))),
       });

@@ -1,6 +1,6 @@
 /**
  * sshguard's PARSER and POST_PARSER, run as sshguard runs them: a shell command from root's configuration
- * (`/bin/sh -c`, the one place a shell is used), optionally as SSHGUARD_USER, reading lines on its standard
+ * (`/bin/sh -c`, the one place a shell is used), as the daemon's user (SSHGUARD_USER when set), reading lines on its standard
  * input and writing sshg-parser lines (`SERVICE ADDR KIND DANGER`) on its standard output. PARSER reads the
  * log lines instead of logwarden's parser; POST_PARSER reads logwarden's parser output and may drop or change
  * lines. What comes back is checked like any log text: only a canonical address of the stated kind is used.
@@ -17,7 +17,6 @@ export interface ExternalOptions {
   command: string;
   /** PARSER or POST_PARSER, for messages and the rule name of its events */
   role: 'parser' | 'post-parser';
-  user: { uid: number; gid: number } | null;
   log: Logger;
   onEvent: (event: ParsedEvent) => void;
 }
@@ -60,12 +59,10 @@ export class ExternalFilter {
 
   start(): void {
     if (this.stopped) return;
-    const { command, user, log, role } = this.options;
+    const { command, log, role } = this.options;
     this.startedAt = Date.now();
-    const child = spawn('/bin/sh', ['-c', command], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      ...(user ? { uid: user.uid, gid: user.gid } : {}),
-    });
+    // with --user the daemon process already is that user (daemon/privsep.ts): the command inherits it
+    const child = spawn('/bin/sh', ['-c', command], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.child = child;
     const out = new LineSplitter((text) => this.output(text));
     const err = new LineSplitter((text) => text && log.warn({ role }, `${role}: ${text}`));

@@ -10,6 +10,8 @@ import type { BlockEntry } from '../firewall/backend.js';
 import { backendNamed } from '../firewall/backends.js';
 import { Fleet } from '../fleet/fleet.js';
 import { Firewall } from '../firewall/firewall.js';
+import type { RemoteFirewall } from '../firewall/remote.js';
+import type { FirewallPort } from '../firewall/surface.js';
 import type { RunConfig } from '../config/run.js';
 import { type DaemonLogger, daemonLogger } from '../log/pino.js';
 import type { Parser } from '../parse/parser.js';
@@ -37,6 +39,8 @@ const END_OF_INPUT = 'end of standard input';
 export interface DaemonParts {
   parser: Parser;
   sources: (store: Store, log: DaemonLogger) => Source[];
+  /** With --user: the firewall process's operations, which also holds the PID file (daemon/privsep.ts) */
+  remote?: (log: DaemonLogger) => RemoteFirewall;
 }
 
 /**
@@ -48,22 +52,36 @@ export async function runDaemon(config: RunConfig, parts: DaemonParts): Promise<
   let requested: ((why: string) => void) | null = null;
   let pending: string | null = null;
   let reload: () => void = () => log.info({}, 'SIGHUP while starting: the whitelist is read at start anyway');
-  const control = onSignals({
-    stop: async (why) => {
-      if (requested) requested(why);
-      else pending = why;
-    },
-    reload: () => reload(),
-    force: (why) => {
-      log.error({}, `forced exit: ${why}`);
-      void log.flush().finally(() => process.exit(1));
-    },
-  });
+  const stop = async (why: string) => {
+    if (requested) requested(why);
+    else pending = why;
+  };
+  const force = (why: string) => {
+    log.error({}, `forced exit: ${why}`);
+    void log.flush().finally(() => process.exit(1));
+  };
+  const control = onSignals({ stop, reload: () => reload(), force });
   let removePid: (() => void) | null = null;
   let store: Store | null = null;
-  let firewall: Firewall | null = null;
+  let firewall: FirewallPort | null = null;
   let watcher: WhitelistWatcher | null = null;
   let metricsServer: MetricsServer | null = null;
+  // with --user: the firewall process gone means no block can be made; a blocker that cannot block stops, loudly
+  let lost: string | null = null;
+  const remote = parts.remote?.(log.child({ module: 'firewall' })) ?? null;
+  // the firewall process passes the signals it gets on as messages; the same signal may reach this process too
+  // (systemd signals the whole unit): one request to stop, not two, so messages and signals are counted apart
+  let stopMessages = 0;
+  remote?.onEvent((event, why) => {
+    if (event === 'reload') reload();
+    else if (++stopMessages === 1) void stop(why);
+    else force(`second ${why}`);
+  });
+  remote?.whenLost((why) => {
+    lost = why;
+    log.error({}, `${why}: no block can be made any more, so the daemon stops (exit 1)`);
+    control.stop('the firewall process is gone');
+  });
   try {
     for (const w of config.warnings) log.warn({ origin: w.origin }, `${w.origin}: ${w.message}`);
     // journald records who wrote an entry; a log file's line only says who it claims to be from
@@ -79,10 +97,10 @@ export async function runDaemon(config: RunConfig, parts: DaemonParts): Promise<
     for (const p of blacklist.problems) log.warn({ file: config.blacklist?.file }, p);
 
     const { backend, ...options } = config.firewall;
-    firewall = config.dryRun ? null : new Firewall(backendNamed(backend), options, log.child({ module: 'firewall' }));
+    firewall = config.dryRun ? null : (remote ?? new Firewall(backendNamed(backend), options, log.child({ module: 'firewall' })));
     // the firewall answers before anything is created: a backend that cannot work leaves no file behind
     const kernel = firewall ? await firewall.state() : null;
-    removePid = writePidFile(config.pidFile);
+    removePid = remote ? null : writePidFile(config.pidFile);
     store = Store.open(config.db, { log: log.child({ module: 'store' }), check: 'full' });
     let daemon: Daemon | null = null;
     const applier: Applier | null = firewall ? new Applier(firewall, log.child({ module: 'firewall' }), () => daemon!.wanted()) : null;
@@ -103,7 +121,7 @@ export async function runDaemon(config: RunConfig, parts: DaemonParts): Promise<
       owner: await ownerAddresses(),
       log,
       syncIntervalMs: config.syncInterval * 1000,
-      external: { parser: config.parser, postParser: config.postParser, user: config.user },
+      external: { parser: config.parser, postParser: config.postParser },
       resolver: config.resolveHostnames ? new HostnameResolver({ log: log.child({ module: 'resolve' }) }) : null,
       hooks,
       parseTimer: metrics?.parseTimer ?? null,
@@ -154,6 +172,7 @@ export async function runDaemon(config: RunConfig, parts: DaemonParts): Promise<
             keep = true;
             code = 1;
           }
+          if (lost !== null) keep = true; // nothing could remove them; the blocks hold
           // after the daemon: blocks decided while stopping are still queued for the LAPI
           await fleet?.stop();
           await metricsServer?.close();
@@ -161,6 +180,7 @@ export async function runDaemon(config: RunConfig, parts: DaemonParts): Promise<
             await firewall.teardown().catch((error: Error) => log.error({}, `removing our firewall objects failed: ${error.message}`));
           }
           firewall?.close();
+          if (lost !== null) code = 1; // also when the firewall process went away while stopping
           try {
             store!.close();
           } catch (error) {
@@ -168,7 +188,7 @@ export async function runDaemon(config: RunConfig, parts: DaemonParts): Promise<
             code = 1;
           }
           removePid?.();
-          log.info({ lines: running.counts.lines, blocks: running.counts.blocks }, 'stopped');
+          log.info({ lines: running.counts.lines, blocks: running.counts.blocks, code }, 'stopped');
           await log.flush();
           control.off();
           resolve(code);
@@ -187,7 +207,7 @@ export async function runDaemon(config: RunConfig, parts: DaemonParts): Promise<
     log.error({}, `cannot start: ${(error as Error).message}`);
     await watcher?.close();
     await metricsServer?.close();
-    firewall?.close();
+    (firewall ?? remote)?.close();
     store?.close();
     removePid?.();
     control.off();

@@ -8,7 +8,8 @@ import type { Logger } from '../log/logger.js';
 import { type Network, NetworkSet, networkText } from '../policy/network.js';
 import { type BlockEntry, type HookJump, type KernelState, type Operation, syncOperations } from './backend.js';
 import { ExpiryScheduler } from './expiry.js';
-import { describeOperation, type Firewall } from './firewall.js';
+import { describeOperation } from './firewall.js';
+import type { FirewallPort } from './surface.js';
 
 export interface WantedState {
   blocks: BlockEntry[];
@@ -110,7 +111,7 @@ export class Applier {
   private hookNotice = '';
 
   constructor(
-    readonly firewall: Firewall,
+    readonly firewall: FirewallPort,
     private readonly log: Logger,
     /** Read on every reconciliation: the store is the truth */
     private readonly wanted: () => WantedState,

@@ -32,7 +32,7 @@ describe('ExternalFilter', () => {
   it('passes what the command writes back, drops what it filters, and counts lines it cannot read', async () => {
     const events: ParsedEvent[] = [];
     const log = collecting();
-    const filter = new ExternalFilter({ command: "grep --line-buffered -v ' 198.51.100.7 '", role: 'post-parser', user: null, log, onEvent: (e) => events.push(e) });
+    const filter = new ExternalFilter({ command: "grep --line-buffered -v ' 198.51.100.7 '", role: 'post-parser', log, onEvent: (e) => events.push(e) });
     filter.start();
     filter.send('100 203.0.113.5 4 10');
     filter.send('100 198.51.100.7 4 10');
@@ -46,7 +46,7 @@ describe('ExternalFilter', () => {
 
   it('restarts a command that exits, loudly', async () => {
     const log = collecting();
-    const filter = new ExternalFilter({ command: 'read line; echo "$line"; exit 3', role: 'parser', user: null, log, onEvent: () => {} });
+    const filter = new ExternalFilter({ command: 'read line; echo "$line"; exit 3', role: 'parser', log, onEvent: () => {} });
     filter.start();
     filter.send('100 203.0.113.5 4 10');
     await until(() => filter.counts.restarts >= 1);

@@ -11,6 +11,7 @@ import { Parser } from '../../parse/parser.js';
 import { ruleSetFromArgs } from '../../config/rules.js';
 import { listenText } from '../../metrics/server.js';
 import type { Args, Command } from '../command.js';
+import { cannotSwitch, checkStoreWritable, dropPrivileges, nearestExisting } from '../../daemon/user.js';
 
 export const runCommand: Command = {
   name: 'run',
@@ -25,13 +26,42 @@ export const runCommand: Command = {
       return;
     }
     // the daemon's modules (SQLite, chokidar, pino) are loaded only to run it: not for --help or --check
+    const privsep = await import('../../daemon/privsep.js');
+    const channel = privsep.privsepChannelFd();
+    // --user: privilege separation (daemon/privsep.ts); the configuration above was read as root
+    const user = config.user;
+    if (user !== null && channel === null) {
+      const why = cannotSwitch(user);
+      if (why !== null) return fail(`--user ${user.name}: ${why}`);
+      // the firewall process; it loads none of the daemon's other modules (SQLite, the sources)
+      if (!config.dryRun) {
+        process.exitCode = await privsep.runFirewallProcess(config, user);
+        return;
+      }
+      // a dry run changes no firewall: one process, all of it as the user
+    }
+    // loaded as root: the user need not read logwarden's own files
     const [{ runDaemon }, { buildSources }] = await Promise.all([import('../../daemon/run.js'), import('../../daemon/sources.js')]);
+    if (user !== null) {
+      try {
+        dropPrivileges(user);
+        checkStoreWritable(config.db, user);
+      } catch (error) {
+        return fail((error as Error).message);
+      }
+    }
     process.exitCode = await runDaemon(config, {
       parser,
       sources: (store, log) => buildSources(config.sources, (source) => store.position(source), log),
+      ...(user !== null && channel !== null ? { remote: privsep.remoteFirewall(channel, config) } : {}),
     });
   },
 };
+
+function fail(message: string): void {
+  process.stderr.write(`logwarden run: cannot start: ${message}\n`);
+  process.exitCode = 1;
+}
 
 /** Says what `run` would do and whether it can; exit 1 when something would stop it. No side effects. */
 async function check(config: RunConfig, parser: Parser): Promise<number> {
@@ -63,6 +93,11 @@ async function check(config: RunConfig, parser: Parser): Promise<number> {
   if (config.metrics) say(`metrics: served at http://${listenText(config.metrics)}/metrics`);
   if (config.hooks.onBlock) say(`on each block: runs ${config.hooks.onBlock} ADDRESS PREFIX DURATION REASON (no shell, 10 s timeout)`);
   if (config.hooks.onRelease) say(`on each release: runs ${config.hooks.onRelease} ADDRESS PREFIX DURATION REASON (no shell, 10 s timeout)`);
+  if (config.user) {
+    const why = cannotSwitch(config.user);
+    if (why !== null) problems.push(`--user ${config.user.name}: ${why}`);
+    else say(`privilege separation: logs, parser, store and hooks as ${config.user.name} (uid ${config.user.uid}) without capabilities; the firewall commands from a root firewall process (the store's folder must be ${config.user.name}'s)`);
+  }
   const as = config.user ? ` as ${config.user.name}` : '';
   if (config.parser !== null) say(`parser: ${JSON.stringify(config.parser)}${as} (/bin/sh -c) reads the log lines instead of logwarden's rules`);
   if (config.postParser !== null) say(`post-parser: ${JSON.stringify(config.postParser)}${as} (/bin/sh -c) filters each attack line before it is scored`);
@@ -92,9 +127,4 @@ async function check(config: RunConfig, parser: Parser): Promise<number> {
   for (const problem of problems) process.stderr.write(`logwarden run --check: ${problem}\n`);
   say(problems.length === 0 ? 'ok: logwarden run would start' : `${problems.length} problem(s): logwarden run would not start`);
   return problems.length === 0 ? 0 : 1;
-}
-
-function nearestExisting(path: string): string {
-  while (!existsSync(path) && dirname(path) !== path) path = dirname(path);
-  return path;
 }
