@@ -80,7 +80,10 @@ export class FirewallServer {
       return;
     }
     this.execute(request).then(
-      (state) => this.send(state === undefined ? { id: request.id, ok: true } : { id: request.id, ok: true, state }),
+      (state) => {
+        const sent = { ...this.options.firewall.sent };
+        this.send(state === undefined ? { id: request.id, ok: true, sent } : { id: request.id, ok: true, state, sent });
+      },
       (error: Error) => {
         this.counts.failed++;
         this.send({ id: request.id, ok: false, error: error.message });

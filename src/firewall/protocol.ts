@@ -30,7 +30,8 @@ export type Request =
   | { id: number; op: 'teardown' }
   | { id: number; op: 'close' };
 
-export type Answer = { id: number; ok: true; state?: WireState } | { id: number | null; ok: false; error: string };
+/** `sent`: the firewall process's count of what the kernel took (batches are made there, not by the client) */
+export type Answer = { id: number; ok: true; state?: WireState; sent?: { batches: number; operations: number } } | { id: number | null; ok: false; error: string };
 
 /**
  * A message the server sends unasked: a signal reached the root side (which has no CAP_KILL to pass it on as a

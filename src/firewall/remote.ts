@@ -17,6 +17,8 @@ type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 type Body = WithoutId<Request>;
 
 export class RemoteFirewall implements FirewallPort {
+  /** What the kernel took, as the firewall process last counted it */
+  readonly sent = { batches: 0, operations: 0 };
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (state: WireState | undefined) => void; reject: (error: Error) => void }>();
   private lostWhy: string | null = null;
@@ -83,6 +85,10 @@ export class RemoteFirewall implements FirewallPort {
       return;
     }
     this.pending.delete(message.id!);
+    if (message.ok && message.sent && Number.isSafeInteger(message.sent.batches) && Number.isSafeInteger(message.sent.operations)) {
+      this.sent.batches = message.sent.batches;
+      this.sent.operations = message.sent.operations;
+    }
     if (message.ok) waiting.resolve(message.state);
     else waiting.reject(new Error(`firewall process: ${message.error}`));
   }

@@ -4,4 +4,4 @@
  */
 import type { Firewall } from './firewall.js';
 
-export type FirewallPort = Pick<Firewall, 'backend' | 'options' | 'setup' | 'apply' | 'submit' | 'state' | 'teardown' | 'keepSessionOpen' | 'close'>;
+export type FirewallPort = Pick<Firewall, 'backend' | 'options' | 'sent' | 'setup' | 'apply' | 'submit' | 'state' | 'teardown' | 'keepSessionOpen' | 'close'>;

@@ -20,6 +20,8 @@ class RecordingFirewall implements FirewallPort {
   readonly backend = nftBackend;
   readonly options = DEFAULT_FIREWALL;
   readonly calls: string[] = [];
+  /** As the real one: a batch per apply, and here one per submitted operation */
+  readonly sent = { batches: 0, operations: 0 };
   failWith: string | null = null;
   private check(): void {
     if (this.failWith) throw new Error(this.failWith);
@@ -33,10 +35,14 @@ class RecordingFirewall implements FirewallPort {
   async apply(ops: Operation[], current?: KernelState) {
     this.check();
     this.calls.push(`apply ${ops.length}${current ? ` against ${current.blocks.map((b) => networkText(b.net)).join(' ')}` : ''}`);
+    this.sent.batches++;
+    this.sent.operations += ops.length;
   }
   async submit(op: Operation) {
     this.check();
     this.calls.push(op.op === 'block' ? `block ${networkText(op.entry.net)} ${op.entry.timeout}` : `unblock ${networkText(op.net)}`);
+    this.sent.batches++;
+    this.sent.operations++;
   }
   async state() {
     this.check();
@@ -86,6 +92,8 @@ describe('the firewall process and the daemon’s remote firewall', () => {
     await remote.teardown();
     expect(firewall.calls).toEqual(['setup 192.0.2.1 203.0.113.0/24', 'block 192.0.2.66 120', 'unblock 2001:db8:1::/48', 'apply 1', 'state', 'teardown']);
     expect(remote.backend.name).toBe('nft');
+    // what the kernel took is counted where the batches are made, and the daemon's metrics read it here
+    expect(remote.sent).toEqual({ batches: 3, operations: 3 });
   });
 
   it('renders a reconciliation against the kernel state it lists itself, never the one the client sends', async () => {
@@ -121,7 +129,7 @@ describe('the firewall process and the daemon’s remote firewall', () => {
     expect(await raw('{"id":3,"op":"run","argv":["nft","flush","ruleset"]}\n')).toEqual([{ id: 3, ok: false, error: expect.stringMatching(/^op: unknown operation "run"/) }]);
     expect(await raw('{"id":4,"op":"block","net":"192.0.2.066","timeout":60}\n')).toEqual([{ id: 4, ok: false, error: expect.stringMatching(/not a canonical network/) }]);
     expect(firewall.calls).toEqual([]);
-    expect(await raw('{"id":5,"op":"block","net":"192.0.2.66","timeout":60}\n')).toEqual([{ id: 5, ok: true }]);
+    expect(await raw('{"id":5,"op":"block","net":"192.0.2.66","timeout":60}\n')).toEqual([{ id: 5, ok: true, sent: { batches: 1, operations: 1 } }]);
     expect(firewall.calls).toEqual(['block 192.0.2.66 60']);
   });
 
