@@ -34,6 +34,8 @@ import { readSyslogConfigs, syslogNetworkInputs } from './syslog-network.js';
 
 /** The stop when standard input, the only input, has ended: what correlation holds is scored, not kept */
 const END_OF_INPUT = 'end of standard input';
+/** A clean stop (the store's last writes, the teardown, the fleet's last pushes) that takes longer is forced */
+const STOP_DEADLINE_MS = 20_000;
 
 /** What `run` needs besides its configuration: the parser, and the sources built from the store's positions. */
 export interface DaemonParts {
@@ -52,15 +54,19 @@ export async function runDaemon(config: RunConfig, parts: DaemonParts): Promise<
   let requested: ((why: string) => void) | null = null;
   let pending: string | null = null;
   let reload: () => void = () => log.info({}, 'SIGHUP while starting: the whitelist is read at start anyway');
-  const stop = async (why: string) => {
+  // resolves once the clean stop is over, so that the signal handler's deadline covers all of it
+  let stoppedCleanly: () => void = () => {};
+  const over = new Promise<void>((resolve) => (stoppedCleanly = resolve));
+  const stop = (why: string): Promise<void> => {
     if (requested) requested(why);
     else pending = why;
+    return over;
   };
   const force = (why: string) => {
     log.error({}, `forced exit: ${why}`);
     void log.flush().finally(() => process.exit(1));
   };
-  const control = onSignals({ stop, reload: () => reload(), force });
+  const control = onSignals({ stop, reload: () => reload(), force, deadlineMs: STOP_DEADLINE_MS });
   let removePid: (() => void) | null = null;
   let store: Store | null = null;
   let firewall: FirewallPort | null = null;
@@ -74,7 +80,7 @@ export async function runDaemon(config: RunConfig, parts: DaemonParts): Promise<
   let stopMessages = 0;
   remote?.onEvent((event, why) => {
     if (event === 'reload') reload();
-    else if (++stopMessages === 1) void stop(why);
+    else if (++stopMessages === 1) control.stop(why);
     else force(`second ${why}`);
   });
   remote?.whenLost((why) => {
@@ -191,6 +197,7 @@ export async function runDaemon(config: RunConfig, parts: DaemonParts): Promise<
           log.info({ lines: running.counts.lines, blocks: running.counts.blocks, code }, 'stopped');
           await log.flush();
           control.off();
+          stoppedCleanly();
           resolve(code);
         })();
       };
@@ -211,6 +218,7 @@ export async function runDaemon(config: RunConfig, parts: DaemonParts): Promise<
     store?.close();
     removePid?.();
     control.off();
+    stoppedCleanly();
     await log.flush();
     return 1;
   }
