@@ -334,7 +334,9 @@ export class FileSource implements Source {
       this.log.warn({ path: this.name, files: later.beyondBounds.map((s) => s.name), maxFiles: MAX_ROTATED_FILES, maxBytes: MAX_ROTATED_BYTES }, `${later.beyondBounds.length} rotated file(s) written after the stored position are beyond what one resume reads and were not read: their lines are lost`);
     }
     const chain = [stored, ...later.read];
-    this.log.info({ path: this.name, files: chain.map((s) => s.name), offset: from.offset, truncated }, 'file was rotated while stopped; reading the rest of the stored file and the rotated files after it first');
+    const fields = { path: this.name, files: chain.map((s) => s.name), offset: from.offset };
+    if (truncated) this.log.info(fields, 'file was truncated in place while stopped (copytruncate); reading the rest of its copy and the rotated files after it first');
+    else this.log.info(fields, 'file was rotated while stopped; reading the rest of the stored file and the rotated files after it first');
     for (const [i, rotated] of chain.entries()) {
       const file = await this.openRotated(rotated, i === 0 ? from.offset : 0);
       if (!file) continue;
