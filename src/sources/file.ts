@@ -16,6 +16,7 @@
 import { createHash } from 'node:crypto';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
+import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 import { watch, type FSWatcher } from 'chokidar';
 import { CHUNK_SIZE, MAX_LINE_LENGTH } from '../input/lines.js';
 import type { Logger } from '../log/logger.js';
@@ -38,6 +39,8 @@ const FINGERPRINT_BYTES = 4096;
 /** A held partial line longer than this (in bytes: up to 4 per character) is skipped whole, like an overlong line */
 const MAX_PENDING_BYTES = MAX_LINE_LENGTH * 4;
 const NEWLINE = 0x0a;
+/** Compressed bytes read to find a .gz file's first line */
+const GZIP_HEAD_BYTES = 64 * 1024;
 
 type FilePosition = Extract<Position, { kind: 'file' }>;
 
@@ -87,10 +90,31 @@ async function fingerprintAt(path: string): Promise<string | null> {
 async function fingerprintOf(handle: FileHandle): Promise<string | null> {
   const buffer = Buffer.allocUnsafe(FINGERPRINT_BYTES);
   const { bytesRead } = await handle.read(buffer, 0, FINGERPRINT_BYTES, 0);
-  const nl = buffer.subarray(0, bytesRead).indexOf(NEWLINE);
-  const end = nl >= 0 ? nl + 1 : bytesRead === FINGERPRINT_BYTES ? FINGERPRINT_BYTES : -1;
+  return fingerprintOfStart(buffer.subarray(0, bytesRead));
+}
+
+/** The fingerprint of a file starting with `start` (at least its first FINGERPRINT_BYTES, when it has them) */
+function fingerprintOfStart(start: Buffer): string | null {
+  const nl = start.subarray(0, FINGERPRINT_BYTES).indexOf(NEWLINE);
+  const end = nl >= 0 ? nl + 1 : start.length >= FINGERPRINT_BYTES ? FINGERPRINT_BYTES : -1;
   if (end < 0) return null;
-  return createHash('sha256').update(buffer.subarray(0, end)).digest('hex').slice(0, 32);
+  return createHash('sha256').update(start.subarray(0, end)).digest('hex').slice(0, 32);
+}
+
+/** The fingerprint of the text a .gz file holds, from its first compressed bytes; null when it cannot be read */
+async function gzipFingerprintAt(path: string): Promise<string | null> {
+  const handle = await open(path, 'r').catch(() => null);
+  if (!handle) return null;
+  try {
+    const buffer = Buffer.allocUnsafe(GZIP_HEAD_BYTES);
+    const { bytesRead } = await handle.read(buffer, 0, GZIP_HEAD_BYTES, 0);
+    // a sync flush takes a cut-off stream: only its beginning is wanted
+    return fingerprintOfStart(gunzipSync(buffer.subarray(0, bytesRead), { finishFlush: zlibConstants.Z_SYNC_FLUSH }));
+  } catch {
+    return null;
+  } finally {
+    await handle.close();
+  }
 }
 
 export class FileSource implements Source {
@@ -326,19 +350,27 @@ export class FileSource implements Source {
       else this.log.warn(fields, 'file was rotated while stopped and the old file is gone: lines written to it after the stored position are lost');
       return;
     }
-    const later = newerThan(siblings, stored, exclude);
+    // a compressed file's time is its compression's, not its last line's: only its name says which files came after
+    const later = newerThan(siblings, stored, exclude, stored.compressed ? 'name' : 'time');
+    if (stored.compressed) {
+      this.log.warn({ path: this.name, file: stored.name, offset: from.offset }, 'file was rotated and compressed while stopped: lines written to it after the stored position are lost; reading the rotated files after it');
+    }
     if (later.compressed.length > 0) {
       this.log.warn({ path: this.name, files: later.compressed.map((s) => s.name) }, `${later.compressed.length} rotated file(s) written after the stored position are compressed and were not read: their lines are lost`);
     }
     if (later.beyondBounds.length > 0) {
       this.log.warn({ path: this.name, files: later.beyondBounds.map((s) => s.name), maxFiles: MAX_ROTATED_FILES, maxBytes: MAX_ROTATED_BYTES }, `${later.beyondBounds.length} rotated file(s) written after the stored position are beyond what one resume reads and were not read: their lines are lost`);
     }
-    const chain = [stored, ...later.read];
+    const chain = stored.compressed ? later.read : [stored, ...later.read];
+    if (chain.length === 0) {
+      this.from = null;
+      return;
+    }
     const fields = { path: this.name, files: chain.map((s) => s.name), offset: from.offset };
     if (truncated) this.log.info(fields, 'file was truncated in place while stopped (copytruncate); reading the rest of its copy and the rotated files after it first');
     else this.log.info(fields, 'file was rotated while stopped; reading the rest of the stored file and the rotated files after it first');
     for (const [i, rotated] of chain.entries()) {
-      const file = await this.openRotated(rotated, i === 0 ? from.offset : 0);
+      const file = await this.openRotated(rotated, rotated === stored ? from.offset : 0);
       if (!file) continue;
       this.state = 'reading';
       this.current = file;
@@ -359,12 +391,19 @@ export class FileSource implements Source {
     this.from = null;
   }
 
-  /** The rotated file holding the stored position: the same inode (and first line), else a copy of it */
+  /**
+   * The rotated file holding the stored position: the same inode (and first line), else a plain copy of it, else
+   * (its rest then unreadable) a .gz file starting with its first line, which still says where the later files begin.
+   */
   private async findStored(siblings: Rotated[], from: FilePosition, exclude: { dev: number; ino: number }[]): Promise<Rotated | null> {
-    const candidates = siblings.filter((s) => !s.compressed && !exclude.some((e) => e.dev === s.dev && e.ino === s.ino));
-    const byInode = candidates.find((s) => s.dev === from.dev && s.ino === from.ino);
+    const candidates = siblings.filter((s) => !exclude.some((e) => e.dev === s.dev && e.ino === s.ino));
+    const byInode = candidates.find((s) => !s.compressed && s.dev === from.dev && s.ino === from.ino);
     if (byInode && (from.fingerprint === null || (await fingerprintAt(byInode.path)) === from.fingerprint)) return byInode;
-    return from.fingerprint === null ? null : this.findCopy(candidates, from.fingerprint, from.offset);
+    if (from.fingerprint === null) return null;
+    const copy = await this.findCopy(candidates, from.fingerprint, from.offset);
+    if (copy) return copy;
+    for (const s of candidates) if (s.name.endsWith('.gz') && (await gzipFingerprintAt(s.path)) === from.fingerprint) return s;
+    return null;
   }
 
   /** The largest plain file among `candidates` that starts with the first line `fingerprint` and reaches `offset` */

@@ -60,13 +60,18 @@ export async function listRotated(path: string): Promise<Rotated[]> {
   return out;
 }
 
+/** Which of two rotated files came later by name alone: 0 when the names do not say (another form) */
+export function compareNames(a: Rotated, b: Rotated): number {
+  if (a.order.kind === 'number' && b.order.kind === 'number' && a.order.n !== b.order.n) return b.order.n - a.order.n;
+  if (a.order.kind === 'date' && b.order.kind === 'date' && a.order.stamp !== b.order.stamp) return a.order.stamp < b.order.stamp ? -1 : 1;
+  return 0;
+}
+
 /** Which of two rotated files was written last: their last write, then their birth, then their names */
 export function compareAge(a: Rotated, b: Rotated): number {
   if (a.mtimeNs !== b.mtimeNs) return a.mtimeNs < b.mtimeNs ? -1 : 1;
   if (a.birthtimeNs > 0n && b.birthtimeNs > 0n && a.birthtimeNs !== b.birthtimeNs) return a.birthtimeNs < b.birthtimeNs ? -1 : 1;
-  if (a.order.kind === 'number' && b.order.kind === 'number' && a.order.n !== b.order.n) return b.order.n - a.order.n;
-  if (a.order.kind === 'date' && b.order.kind === 'date' && a.order.stamp !== b.order.stamp) return a.order.stamp < b.order.stamp ? -1 : 1;
-  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+  return compareNames(a, b) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 }
 
 export interface NewerFiles {
@@ -81,14 +86,16 @@ export interface NewerFiles {
 /**
  * The siblings written after `after`, which holds the stored position: a file last written before it is older
  * (already read, or unrelated, like a FILE.7 from last week). `exclude` are inodes never to read here (the file
- * now at the path, read after these). Hard links to one inode count once.
+ * now at the path, read after these). Hard links to one inode count once. `by` 'name' orders by the rotated
+ * names alone, for when `after`'s time cannot be trusted (a compressed file).
  */
-export function newerThan(siblings: Rotated[], after: Rotated, exclude: { dev: number; ino: number }[]): NewerFiles {
+export function newerThan(siblings: Rotated[], after: Rotated, exclude: { dev: number; ino: number }[], by: 'time' | 'name' = 'time'): NewerFiles {
   const seen = new Set([`${after.dev}:${after.ino}`, ...exclude.map((e) => `${e.dev}:${e.ino}`)]);
+  const compare = by === 'time' ? compareAge : compareNames;
   const newer: Rotated[] = [];
-  for (const s of [...siblings].sort(compareAge)) {
+  for (const s of [...siblings].sort(compare)) {
     const key = `${s.dev}:${s.ino}`;
-    if (seen.has(key) || compareAge(s, after) <= 0) continue;
+    if (seen.has(key) || compare(s, after) <= 0) continue;
     seen.add(key);
     newer.push(s);
   }

@@ -165,6 +165,28 @@ describe('FileSource resuming after rotations made while it was stopped', () => 
     }
   });
 
+  it('delaycompress, rotated twice: the stored file is now .2.gz; its rest is lost (warned), .1 and the new file are read', async () => {
+    const { dir, path, stored } = await stoppedAfterTen();
+    try {
+      writeFileSync(`${path}.7`, lines(900, 910)); // an old plain one: older by name
+      appendFileSync(path, lines(10, 15));
+      renameSync(path, `${path}.1`);
+      writeFileSync(path, lines(15, 25));
+      renameSync(`${path}.1`, `${path}.2`);
+      renameSync(path, `${path}.1`);
+      writeFileSync(path, lines(25, 30));
+      // compressed last, as logrotate does: the .gz file's time is now, after .1's last line
+      writeFileSync(`${path}.2.gz`, gzipSync(readFileSync(`${path}.2`)));
+      unlinkSync(`${path}.2`);
+      const log = collectingLogger();
+      const { numbers } = await readUntil(path, stored, 29, log);
+      expect(numbers).toEqual(range(15, 30));
+      expect(log.at('warn').map((r) => r.message)).toEqual([expect.stringMatching(/^file was rotated and compressed while stopped/)]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a crash half-way through the rotated files resumes where it was: nothing read twice, nothing lost', async () => {
     const { dir, path, stored } = await stoppedAfterTen();
     try {

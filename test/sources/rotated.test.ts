@@ -53,6 +53,15 @@ describe('newerThan', () => {
     expect(newerThan([d1], d2, []).read).toEqual([]);
   });
 
+  it("by name (after a compressed file, whose time is its compression's): .1 after .2.gz, whatever the times", () => {
+    const gz = file('auth.log.2.gz', 5000n);
+    const one = file('auth.log.1', 4000n);
+    const seven = file('auth.log.7', 6000n);
+    const dated = file('auth.log-20261201', 7000n);
+    const newer = newerThan([seven, one, dated], gz, [], 'name');
+    expect(newer.read.map((f) => f.name)).toEqual(['auth.log.1']);
+  });
+
   it('a hard link to a file counts once', () => {
     const stored = file('auth.log.3', 1000n);
     const b = file('auth.log.2', 2000n);
