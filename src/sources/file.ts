@@ -6,8 +6,8 @@
  * - new inode at the path (rename+create, delete+create): drain the old descriptor to its end, then read the new
  *   file from 0. The switch waits until the new file has data: until then the writer may still append to the old
  *   one (rsyslog writes to the renamed file until logrotate's HUP), and an empty new file has nothing to lose.
- * - same inode, size below what was read (copytruncate), or another first line: read the rest of the copy (a rotated
- *   sibling starting with the same first line), then start again at 0.
+ * - same inode, size below what was read (copytruncate), another first line, or other bytes just before the offset:
+ *   read the rest of the copy (a rotated sibling with the same first line and bytes there), then start again at 0.
  * - path gone: keep draining the open descriptor, wait for the path to come back.
  * Resuming after rotations made while stopped, the stored file is found among the rotated siblings (rotated.ts) and
  * its rest read, then every sibling written after it, oldest first, then the file at the path.
@@ -39,6 +39,8 @@ const FINGERPRINT_BYTES = 4096;
 /** A held partial line longer than this (in bytes: up to 4 per character) is skipped whole, like an overlong line */
 const MAX_PENDING_BYTES = MAX_LINE_LENGTH * 4;
 const NEWLINE = 0x0a;
+/** Bytes of the end of the last line kept to recognise a copy: a first line alone may be a fixed header */
+const TAIL_BYTES = 64;
 /** Compressed bytes read to find a .gz file's first line */
 const GZIP_HEAD_BYTES = 64 * 1024;
 
@@ -60,6 +62,8 @@ interface OpenFile {
   lineNo: number;
   /** Last known size, for the lag */
   size: number;
+  /** The last bytes before lineOffset (up to TAIL_BYTES): a copy of the file must have them there too */
+  tail: Buffer;
 }
 
 function errorCode(error: unknown): string {
@@ -81,6 +85,22 @@ async function fingerprintAt(path: string): Promise<string | null> {
   if (!handle) return null;
   try {
     return await fingerprintOf(handle).catch(() => null);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** `length` bytes of the file at `path` from `offset`, or null when it cannot be read */
+async function bytesAt(path: string, offset: number, length: number): Promise<Buffer | null> {
+  if (length === 0) return Buffer.alloc(0);
+  const handle = await open(path, 'r').catch(() => null);
+  if (!handle) return null;
+  try {
+    const buffer = Buffer.alloc(length);
+    const { bytesRead } = await handle.read(buffer, 0, length, offset);
+    return buffer.subarray(0, bytesRead);
+  } catch {
+    return null;
   } finally {
     await handle.close();
   }
@@ -272,7 +292,7 @@ export class FileSource implements Source {
     }
     if (atPath) {
       const now = await file.handle.stat();
-      if (now.size < file.readOffset || (await this.firstLineChanged(file))) {
+      if (now.size < file.readOffset || (await this.rewritten(file))) {
         this.log.info({ path: this.name, inode: file.ino, size: now.size, offset: file.readOffset }, 'file truncated or rewritten in place; reading it again from its start');
         await this.readCopy(file);
         if (this.stopped) return false;
@@ -292,7 +312,7 @@ export class FileSource implements Source {
       const fingerprint = await fingerprintOf(handle);
       file = {
         handle, dev: info.dev, ino: info.ino, readOffset: 0, lineOffset: 0, pending: Buffer.alloc(0),
-        skipping: false, fingerprint, lineNo: 0, size: info.size,
+        skipping: false, fingerprint, lineNo: 0, size: info.size, tail: Buffer.alloc(0),
       };
       const from = this.from;
       const sameFile = from !== null && from.dev === info.dev && from.ino === info.ino;
@@ -406,12 +426,15 @@ export class FileSource implements Source {
     return null;
   }
 
-  /** The largest plain file among `candidates` that starts with the first line `fingerprint` and reaches `offset` */
-  private async findCopy(candidates: Rotated[], fingerprint: string, offset: number): Promise<Rotated | null> {
+  /**
+   * The largest plain file among `candidates` that starts with the first line `fingerprint`, reaches `offset` and,
+   * when known, has the bytes `tail` just before it
+   */
+  private async findCopy(candidates: Rotated[], fingerprint: string, offset: number, tail: Buffer = Buffer.alloc(0)): Promise<Rotated | null> {
     let best: Rotated | null = null;
     for (const s of candidates) {
       if (s.compressed || s.size < offset || (best && best.size >= s.size)) continue;
-      if ((await fingerprintAt(s.path)) === fingerprint) best = s;
+      if ((await fingerprintAt(s.path)) === fingerprint && (await bytesAt(s.path, offset - tail.length, tail.length))?.equals(tail)) best = s;
     }
     return best;
   }
@@ -430,7 +453,7 @@ export class FileSource implements Source {
     }
     const file: OpenFile = {
       handle, dev: info.dev, ino: info.ino, readOffset: 0, lineOffset: 0, pending: Buffer.alloc(0),
-      skipping: false, fingerprint: await fingerprintOf(handle), lineNo: 0, size: info.size,
+      skipping: false, fingerprint: await fingerprintOf(handle), lineNo: 0, size: info.size, tail: Buffer.alloc(0),
     };
     this.resetTo(file, Math.min(offset, info.size));
     return file;
@@ -444,7 +467,7 @@ export class FileSource implements Source {
   private async readCopy(file: OpenFile): Promise<void> {
     if (file.fingerprint === null) return;
     const candidates = (await listRotated(this.name)).filter((s) => !(s.dev === file.dev && s.ino === file.ino));
-    const found = await this.findCopy(candidates, file.fingerprint, file.lineOffset);
+    const found = await this.findCopy(candidates, file.fingerprint, file.lineOffset, file.tail);
     if (!found) {
       this.log.warn({ path: this.name, offset: file.lineOffset }, 'file truncated in place and no copy of it found: lines written before the truncate and not read yet are lost');
       return;
@@ -460,13 +483,18 @@ export class FileSource implements Source {
     }
   }
 
-  private async firstLineChanged(file: OpenFile): Promise<boolean> {
+  /** Rewritten in place since read: another first line, or other bytes just before the offset (a fixed header line) */
+  private async rewritten(file: OpenFile): Promise<boolean> {
     const fingerprint = await fingerprintOf(file.handle);
     if (file.fingerprint === null) {
       file.fingerprint = fingerprint;
       return false;
     }
-    return fingerprint !== null && fingerprint !== file.fingerprint;
+    if (fingerprint !== null && fingerprint !== file.fingerprint) return true;
+    if (file.tail.length === 0) return false;
+    const before = Buffer.alloc(file.tail.length);
+    const { bytesRead } = await file.handle.read(before, 0, before.length, file.lineOffset - before.length);
+    return bytesRead === before.length && !before.equals(file.tail);
   }
 
   private resetTo(file: OpenFile, offset: number): void {
@@ -475,6 +503,7 @@ export class FileSource implements Source {
     file.pending = Buffer.alloc(0);
     file.skipping = false;
     file.lineNo = 0;
+    file.tail = Buffer.alloc(0);
   }
 
   /** Reads up to maxBytesPerWake and hands over the complete lines. Returns true when more is there to read. */
@@ -520,6 +549,7 @@ export class FileSource implements Source {
       file.lineOffset = lineEnd;
       start = nl + 1;
     }
+    if (start > 0) file.tail = Buffer.from(bytes.subarray(Math.max(0, start - TAIL_BYTES), start));
     if (start < bytes.length && !file.skipping) {
       file.pending = Buffer.concat([file.pending, bytes.subarray(start)]);
       if (file.pending.length > MAX_PENDING_BYTES) {
@@ -554,6 +584,7 @@ export class FileSource implements Source {
     file.lineNo++;
     if (file.skipping) this.skipOverlong(file);
     else this.pushLine(file, file.pending, file.readOffset, lines);
+    if (file.pending.length > 0) file.tail = Buffer.from(file.pending.subarray(-TAIL_BYTES));
     file.pending = Buffer.alloc(0);
     file.skipping = false;
     file.lineOffset = file.readOffset;

@@ -281,4 +281,32 @@ describe('FileSource resuming after rotations made while it was stopped', () => 
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('copytruncate while running, files starting with the same header line: the copy is told by its bytes before the offset', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'logwarden-live-header-'));
+    const path = join(dir, 'app.log');
+    const header = '# app log v1\n';
+    writeFileSync(path, '');
+    // an older file with the same first line, larger than the offset: not the copy
+    writeFileSync(`${path}.2`, header + lines(500, 700));
+    const numbers: number[] = [];
+    const source = new FileSource({ path, from: null, log: silentLogger, pollMs: 50 });
+    await source.start((batch) => {
+      for (const l of batch) if (l.text.startsWith('line ')) numbers.push(Number(l.text.split(' ')[1]));
+    });
+    try {
+      appendFileSync(path, header + lines(0, 5));
+      await until(() => numbers.includes(4), () => 'line 4');
+      appendFileSync(path, lines(5, 20));
+      copyFileSync(path, `${path}.1`);
+      truncateSync(path, 0);
+      appendFileSync(path, header + lines(20, 30));
+      await until(() => numbers.includes(29), () => `line 29; read ${numbers.join(',')}`);
+      await pause(150);
+    } finally {
+      await source.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(numbers).toEqual(range(0, 30));
+  });
 });
