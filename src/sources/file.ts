@@ -39,7 +39,7 @@ const FINGERPRINT_BYTES = 4096;
 /** A held partial line longer than this (in bytes: up to 4 per character) is skipped whole, like an overlong line */
 const MAX_PENDING_BYTES = MAX_LINE_LENGTH * 4;
 const NEWLINE = 0x0a;
-/** Bytes of the end of the last line kept to recognise a copy: a first line alone may be a fixed header */
+/** Bytes before the offset read kept to see a rewrite and recognise a copy: a first line alone may be a fixed header */
 const TAIL_BYTES = 64;
 /** Compressed bytes read to find a .gz file's first line */
 const GZIP_HEAD_BYTES = 64 * 1024;
@@ -62,7 +62,7 @@ interface OpenFile {
   lineNo: number;
   /** Last known size, for the lag */
   size: number;
-  /** The last bytes before lineOffset (up to TAIL_BYTES): a copy of the file must have them there too */
+  /** The last bytes before readOffset (up to TAIL_BYTES): still there unless the file was rewritten, and there in a copy */
   tail: Buffer;
 }
 
@@ -428,7 +428,7 @@ export class FileSource implements Source {
 
   /**
    * The largest plain file among `candidates` that starts with the first line `fingerprint`, reaches `offset` and,
-   * when known, has the bytes `tail` just before it
+   * when known, has the bytes `tail` just before that offset
    */
   private async findCopy(candidates: Rotated[], fingerprint: string, offset: number, tail: Buffer = Buffer.alloc(0)): Promise<Rotated | null> {
     let best: Rotated | null = null;
@@ -467,7 +467,7 @@ export class FileSource implements Source {
   private async readCopy(file: OpenFile): Promise<void> {
     if (file.fingerprint === null) return;
     const candidates = (await listRotated(this.name)).filter((s) => !(s.dev === file.dev && s.ino === file.ino));
-    const found = await this.findCopy(candidates, file.fingerprint, file.lineOffset, file.tail);
+    const found = await this.findCopy(candidates, file.fingerprint, file.readOffset, file.tail);
     if (!found) {
       this.log.warn({ path: this.name, offset: file.lineOffset }, 'file truncated in place and no copy of it found: lines written before the truncate and not read yet are lost');
       return;
@@ -483,7 +483,7 @@ export class FileSource implements Source {
     }
   }
 
-  /** Rewritten in place since read: another first line, or other bytes just before the offset (a fixed header line) */
+  /** Rewritten in place since read: another first line, or other bytes just before the offset read (a fixed header line) */
   private async rewritten(file: OpenFile): Promise<boolean> {
     const fingerprint = await fingerprintOf(file.handle);
     if (file.fingerprint === null) {
@@ -493,7 +493,7 @@ export class FileSource implements Source {
     if (fingerprint !== null && fingerprint !== file.fingerprint) return true;
     if (file.tail.length === 0) return false;
     const before = Buffer.alloc(file.tail.length);
-    const { bytesRead } = await file.handle.read(before, 0, before.length, file.lineOffset - before.length);
+    const { bytesRead } = await file.handle.read(before, 0, before.length, file.readOffset - before.length);
     return bytesRead === before.length && !before.equals(file.tail);
   }
 
@@ -506,9 +506,13 @@ export class FileSource implements Source {
     file.tail = Buffer.alloc(0);
   }
 
-  /** Reads up to maxBytesPerWake and hands over the complete lines. Returns true when more is there to read. */
+  /**
+   * Reads up to maxBytesPerWake and hands over the complete lines. Returns true when more is there to read. Every read
+   * starts with the bytes already read just before the offset: when they are not the same, the file was truncated
+   * and written again since the last look (between the look and this read), and nothing of it is taken as lines.
+   */
   private async readSome(file: OpenFile): Promise<boolean> {
-    const buffer = Buffer.allocUnsafe(CHUNK_SIZE);
+    const buffer = Buffer.allocUnsafe(CHUNK_SIZE + TAIL_BYTES);
     const lines: SourceLine[] = [];
     let budget = this.maxBytesPerWake;
     let more = false;
@@ -518,10 +522,15 @@ export class FileSource implements Source {
         more = true;
         break;
       }
-      const { bytesRead } = await file.handle.read(buffer, 0, Math.min(CHUNK_SIZE, budget), file.readOffset);
-      if (bytesRead === 0) break;
-      budget -= bytesRead;
-      this.split(file, buffer.subarray(0, bytesRead), lines);
+      const guard = file.tail;
+      const { bytesRead } = await file.handle.read(buffer, 0, Math.min(CHUNK_SIZE, budget) + guard.length, file.readOffset - guard.length);
+      // rewritten: the next look at the file sees it (a rotated file nobody should rewrite is left as it is)
+      if (bytesRead < guard.length || !buffer.subarray(0, guard.length).equals(guard)) break;
+      if (bytesRead === guard.length) break;
+      const fresh = buffer.subarray(guard.length, bytesRead);
+      budget -= fresh.length;
+      file.tail = Buffer.from(buffer.subarray(Math.max(0, bytesRead - TAIL_BYTES), bytesRead));
+      this.split(file, fresh, lines);
     }
     file.size = Math.max(file.readOffset, (await file.handle.stat()).size);
     this.emit(lines);
@@ -542,6 +551,11 @@ export class FileSource implements Source {
         file.skipping = false;
         this.skipOverlong(file);
       } else {
+        // the first line is complete only now: its fingerprint is taken from the bytes read, as the file may
+        // already be truncated, and the copy of it must be found by this
+        if (file.fingerprint === null && file.lineOffset === 0) {
+          file.fingerprint = fingerprintOfStart(Buffer.concat([file.pending, bytes.subarray(start, nl + 1)]));
+        }
         const raw = file.pending.length > 0 ? Buffer.concat([file.pending, bytes.subarray(start, nl)]) : bytes.subarray(start, nl);
         this.pushLine(file, raw, lineEnd, out);
       }
@@ -549,7 +563,6 @@ export class FileSource implements Source {
       file.lineOffset = lineEnd;
       start = nl + 1;
     }
-    if (start > 0) file.tail = Buffer.from(bytes.subarray(Math.max(0, start - TAIL_BYTES), start));
     if (start < bytes.length && !file.skipping) {
       file.pending = Buffer.concat([file.pending, bytes.subarray(start)]);
       if (file.pending.length > MAX_PENDING_BYTES) {
@@ -584,7 +597,6 @@ export class FileSource implements Source {
     file.lineNo++;
     if (file.skipping) this.skipOverlong(file);
     else this.pushLine(file, file.pending, file.readOffset, lines);
-    if (file.pending.length > 0) file.tail = Buffer.from(file.pending.subarray(-TAIL_BYTES));
     file.pending = Buffer.alloc(0);
     file.skipping = false;
     file.lineOffset = file.readOffset;
