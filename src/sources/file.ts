@@ -465,9 +465,9 @@ export class FileSource implements Source {
    * the truncated file from its start. Lines written between the copy and the truncate are in neither: lost.
    */
   private async readCopy(file: OpenFile): Promise<void> {
-    if (file.fingerprint === null) return;
     const candidates = (await listRotated(this.name)).filter((s) => !(s.dev === file.dev && s.ino === file.ino));
-    const found = await this.findCopy(candidates, file.fingerprint, file.readOffset, file.tail);
+    // without a complete first line there is nothing to know the copy by
+    const found = file.fingerprint === null ? null : await this.findCopy(candidates, file.fingerprint, file.readOffset, file.tail);
     if (!found) {
       this.log.warn({ path: this.name, offset: file.lineOffset }, 'file truncated in place and no copy of it found: lines written before the truncate and not read yet are lost');
       return;
@@ -483,18 +483,19 @@ export class FileSource implements Source {
     }
   }
 
-  /** Rewritten in place since read: another first line, or other bytes just before the offset read (a fixed header line) */
+  /** Rewritten in place since read: other bytes just before the offset read (a fixed header line), or another first line */
   private async rewritten(file: OpenFile): Promise<boolean> {
+    if (file.tail.length > 0) {
+      const before = Buffer.alloc(file.tail.length);
+      const { bytesRead } = await file.handle.read(before, 0, before.length, file.readOffset - before.length);
+      if (bytesRead === before.length && !before.equals(file.tail)) return true;
+    }
     const fingerprint = await fingerprintOf(file.handle);
     if (file.fingerprint === null) {
       file.fingerprint = fingerprint;
       return false;
     }
-    if (fingerprint !== null && fingerprint !== file.fingerprint) return true;
-    if (file.tail.length === 0) return false;
-    const before = Buffer.alloc(file.tail.length);
-    const { bytesRead } = await file.handle.read(before, 0, before.length, file.readOffset - before.length);
-    return bytesRead === before.length && !before.equals(file.tail);
+    return fingerprint !== null && fingerprint !== file.fingerprint;
   }
 
   private resetTo(file: OpenFile, offset: number): void {

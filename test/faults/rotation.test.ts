@@ -282,6 +282,32 @@ describe('FileSource resuming after rotations made while it was stopped', () => 
     }
   });
 
+  it('copytruncate while running before the first line was complete: no fragment is read, the loss is warned about', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'logwarden-live-partial-'));
+    const path = join(dir, 'app.log');
+    const texts: string[] = [];
+    const log = collectingLogger();
+    // no file yet: when it comes, it is read from its start
+    const source = new FileSource({ path, from: null, log, pollMs: 50 });
+    await source.start((batch) => texts.push(...batch.map((l) => l.text)));
+    try {
+      writeFileSync(path, 'line 0 x');
+      await until(() => source.status().state === 'reading' && source.status().lagBytes === 8, () => 'the partial first line held');
+      await pause(100);
+      appendFileSync(path, `\n${lines(1, 10)}`);
+      copyFileSync(path, `${path}.1`);
+      truncateSync(path, 0);
+      appendFileSync(path, lines(20, 30));
+      await until(() => texts.includes('line 29 x'), () => `line 29; read ${JSON.stringify(texts)}`);
+      await pause(150);
+    } finally {
+      await source.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(texts).toEqual(range(20, 30).map((n) => `line ${n} x`));
+    expect(log.at('warn').some((r) => r.message.includes('no copy of it found'))).toBe(true);
+  });
+
   it('copytruncate while running, files starting with the same header line: the copy is told by its bytes before the offset', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'logwarden-live-header-'));
     const path = join(dir, 'app.log');
