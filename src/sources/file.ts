@@ -6,16 +6,21 @@
  * - new inode at the path (rename+create, delete+create): drain the old descriptor to its end, then read the new
  *   file from 0. The switch waits until the new file has data: until then the writer may still append to the old
  *   one (rsyslog writes to the renamed file until logrotate's HUP), and an empty new file has nothing to lose.
- * - same inode, size below what was read (copytruncate), or another first line: start again at 0.
+ * - same inode, size below what was read (copytruncate), another first line, or other bytes just before the offset:
+ *   read the rest of the copy (a rotated sibling with the same first line and bytes there), then start again at 0.
  * - path gone: keep draining the open descriptor, wait for the path to come back.
+ * Resuming after rotations made while stopped, the stored file is found among the rotated siblings (rotated.ts) and
+ * its rest read, then every sibling written after it, oldest first, then the file at the path.
  * Positions always point just after a newline: a partial last line is held until its newline comes.
  */
 import { createHash } from 'node:crypto';
-import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { open, stat, type FileHandle } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
+import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 import { watch, type FSWatcher } from 'chokidar';
 import { CHUNK_SIZE, MAX_LINE_LENGTH } from '../input/lines.js';
 import type { Logger } from '../log/logger.js';
+import { listRotated, MAX_ROTATED_BYTES, MAX_ROTATED_FILES, newerThan, type Rotated } from './rotated.js';
 import type { Position, Source, SourceLine, SourceStatus } from './source.js';
 
 export interface FileSourceOptions {
@@ -34,6 +39,10 @@ const FINGERPRINT_BYTES = 4096;
 /** A held partial line longer than this (in bytes: up to 4 per character) is skipped whole, like an overlong line */
 const MAX_PENDING_BYTES = MAX_LINE_LENGTH * 4;
 const NEWLINE = 0x0a;
+/** Bytes before the offset read kept to see a rewrite and recognise a copy: a first line alone may be a fixed header */
+const TAIL_BYTES = 64;
+/** Compressed bytes read to find a .gz file's first line */
+const GZIP_HEAD_BYTES = 64 * 1024;
 
 type FilePosition = Extract<Position, { kind: 'file' }>;
 
@@ -53,6 +62,8 @@ interface OpenFile {
   lineNo: number;
   /** Last known size, for the lag */
   size: number;
+  /** The last bytes before readOffset (up to TAIL_BYTES): still there unless the file was rewritten, and there in a copy */
+  tail: Buffer;
 }
 
 function errorCode(error: unknown): string {
@@ -63,14 +74,67 @@ function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** The position just after the last complete line of `file` */
+function positionOf(path: string, file: OpenFile): FilePosition {
+  return { kind: 'file', path, dev: file.dev, ino: file.ino, offset: file.lineOffset, fingerprint: file.fingerprint };
+}
+
+/** The fingerprint of the file at `path`, or null when it has none or cannot be read */
+async function fingerprintAt(path: string): Promise<string | null> {
+  const handle = await open(path, 'r').catch(() => null);
+  if (!handle) return null;
+  try {
+    return await fingerprintOf(handle).catch(() => null);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** `length` bytes of the file at `path` from `offset`, or null when it cannot be read */
+async function bytesAt(path: string, offset: number, length: number): Promise<Buffer | null> {
+  if (length === 0) return Buffer.alloc(0);
+  const handle = await open(path, 'r').catch(() => null);
+  if (!handle) return null;
+  try {
+    const buffer = Buffer.alloc(length);
+    const { bytesRead } = await handle.read(buffer, 0, length, offset);
+    return buffer.subarray(0, bytesRead);
+  } catch {
+    return null;
+  } finally {
+    await handle.close();
+  }
+}
+
 /** sha256 of the file's first line (with its newline), or null while it has none within FINGERPRINT_BYTES. */
 async function fingerprintOf(handle: FileHandle): Promise<string | null> {
   const buffer = Buffer.allocUnsafe(FINGERPRINT_BYTES);
   const { bytesRead } = await handle.read(buffer, 0, FINGERPRINT_BYTES, 0);
-  const nl = buffer.subarray(0, bytesRead).indexOf(NEWLINE);
-  const end = nl >= 0 ? nl + 1 : bytesRead === FINGERPRINT_BYTES ? FINGERPRINT_BYTES : -1;
+  return fingerprintOfStart(buffer.subarray(0, bytesRead));
+}
+
+/** The fingerprint of a file starting with `start` (at least its first FINGERPRINT_BYTES, when it has them) */
+function fingerprintOfStart(start: Buffer): string | null {
+  const nl = start.subarray(0, FINGERPRINT_BYTES).indexOf(NEWLINE);
+  const end = nl >= 0 ? nl + 1 : start.length >= FINGERPRINT_BYTES ? FINGERPRINT_BYTES : -1;
   if (end < 0) return null;
-  return createHash('sha256').update(buffer.subarray(0, end)).digest('hex').slice(0, 32);
+  return createHash('sha256').update(start.subarray(0, end)).digest('hex').slice(0, 32);
+}
+
+/** The fingerprint of the text a .gz file holds, from its first compressed bytes; null when it cannot be read */
+async function gzipFingerprintAt(path: string): Promise<string | null> {
+  const handle = await open(path, 'r').catch(() => null);
+  if (!handle) return null;
+  try {
+    const buffer = Buffer.allocUnsafe(GZIP_HEAD_BYTES);
+    const { bytesRead } = await handle.read(buffer, 0, GZIP_HEAD_BYTES, 0);
+    // a sync flush takes a cut-off stream: only its beginning is wanted
+    return fingerprintOfStart(gunzipSync(buffer.subarray(0, bytesRead), { finishFlush: zlibConstants.Z_SYNC_FLUSH }));
+  } catch {
+    return null;
+  } finally {
+    await handle.close();
+  }
 }
 
 export class FileSource implements Source {
@@ -163,7 +227,7 @@ export class FileSource implements Source {
     const file = this.current;
     // inside a line (a first start that ended mid-line): its end is not known yet
     if (file === null || file.skipping || file.pending.length > 0) return null;
-    return { kind: 'file', path: this.name, dev: file.dev, ino: file.ino, offset: file.lineOffset, fingerprint: file.fingerprint };
+    return positionOf(this.name, file);
   }
 
   /** Runs the tailer now, or once more after the current run: runs never overlap. */
@@ -209,8 +273,8 @@ export class FileSource implements Source {
         this.fromEnd = false;
         this.state = 'waiting';
         // Rotated while stopped and not recreated yet: the old file's rest need not wait for the new one.
-        if (this.from) await this.resumeRotatedWhileStopped(this.from);
-        return false;
+        if (this.from) await this.resumeRotatedWhileStopped(this.from, false);
+        return this.current !== null;
       }
       await this.openAtPath();
       return true;
@@ -228,8 +292,10 @@ export class FileSource implements Source {
     }
     if (atPath) {
       const now = await file.handle.stat();
-      if (now.size < file.readOffset || (await this.firstLineChanged(file))) {
+      if (now.size < file.readOffset || (await this.rewritten(file))) {
         this.log.info({ path: this.name, inode: file.ino, size: now.size, offset: file.readOffset }, 'file truncated or rewritten in place; reading it again from its start');
+        await this.readCopy(file);
+        if (this.stopped) return false;
         this.resetTo(file, 0);
         file.fingerprint = await fingerprintOf(file.handle);
       }
@@ -246,25 +312,22 @@ export class FileSource implements Source {
       const fingerprint = await fingerprintOf(handle);
       file = {
         handle, dev: info.dev, ino: info.ino, readOffset: 0, lineOffset: 0, pending: Buffer.alloc(0),
-        skipping: false, fingerprint, lineNo: 0, size: info.size,
+        skipping: false, fingerprint, lineNo: 0, size: info.size, tail: Buffer.alloc(0),
       };
       const from = this.from;
+      const sameFile = from !== null && from.dev === info.dev && from.ino === info.ino;
+      const reused = sameFile && from.fingerprint !== null && fingerprint !== null && from.fingerprint !== fingerprint;
       if (from === null) {
         if (this.fromEnd) await this.startAtEnd(file);
+      } else if (sameFile && !reused && info.size >= from.offset) {
+        this.from = null;
+        this.resetTo(file, from.offset);
       } else {
-        if (from.dev === info.dev && from.ino === info.ino) {
-          this.from = null;
-          const reused = from.fingerprint !== null && fingerprint !== null && from.fingerprint !== fingerprint;
-          if (reused || info.size < from.offset) {
-            this.log.warn({ path: this.name, offset: from.offset, size: info.size, reused }, 'file changed in place while stopped; reading it from its start');
-          } else {
-            this.resetTo(file, from.offset);
-          }
-        } else {
-          await handle.close();
-          await this.resumeRotatedWhileStopped(from);
-          return this.openAtPath();
-        }
+        // rotated while stopped, or truncated in place (copytruncate): the stored file's rest is elsewhere, if anywhere
+        await handle.close();
+        await this.resumeRotatedWhileStopped(from, sameFile);
+        if (this.current || this.stopped) return;
+        return this.openAtPath();
       }
     } catch (error) {
       await handle.close().catch(() => {});
@@ -287,51 +350,146 @@ export class FileSource implements Source {
   }
 
   /**
-   * The path has another inode than the stored position: the file was rotated while logwarden was stopped.
-   * The old file is found by device and inode in the same folder (auth.log.1, ...) and its rest read first.
+   * The file holding the stored position is no longer the one at the path: rotated away while logwarden was stopped,
+   * or (`truncated`) copied and truncated in place. It is found among the rotated siblings by its device and inode,
+   * or by its first line and a size reaching the stored offset (a copy), and its rest is read; then every sibling
+   * written after it, oldest first. The last of them is left open, so the switch to the file at the path is a live
+   * rotation's (it waits for the new file to have data). Progress is kept in `from`: a failure or a crash half-way
+   * resumes at the file and offset reached, never reading a line twice.
    */
-  private async resumeRotatedWhileStopped(from: FilePosition): Promise<void> {
+  private async resumeRotatedWhileStopped(from: FilePosition, truncated: boolean): Promise<void> {
     this.fromEnd = false;
-    await this.drainRotatedWhileStopped(from);
+    const siblings = await listRotated(this.name);
+    const atPath = await stat(this.name).catch(() => null);
+    const exclude = atPath ? [{ dev: atPath.dev, ino: atPath.ino }] : [];
+    const stored = await this.findStored(siblings, from, exclude);
+    if (!stored) {
+      this.from = null;
+      const fields = { path: this.name, inode: from.ino, offset: from.offset, folder: dirname(this.name), compressedRotated: siblings.filter((s) => s.compressed).length };
+      if (truncated) this.log.warn(fields, 'file was truncated in place while stopped and no copy of it was found: lines written to it after the stored position are lost; reading it from its start');
+      else this.log.warn(fields, 'file was rotated while stopped and the old file is gone: lines written to it after the stored position are lost');
+      return;
+    }
+    // a compressed file's time is its compression's, not its last line's: only its name says which files came after
+    const later = newerThan(siblings, stored, exclude, stored.compressed ? 'name' : 'time');
+    if (stored.compressed) {
+      this.log.warn({ path: this.name, file: stored.name, offset: from.offset }, 'file was rotated and compressed while stopped: lines written to it after the stored position are lost; reading the rotated files after it');
+    }
+    if (later.compressed.length > 0) {
+      this.log.warn({ path: this.name, files: later.compressed.map((s) => s.name) }, `${later.compressed.length} rotated file(s) written after the stored position are compressed and were not read: their lines are lost`);
+    }
+    if (later.beyondBounds.length > 0) {
+      this.log.warn({ path: this.name, files: later.beyondBounds.map((s) => s.name), maxFiles: MAX_ROTATED_FILES, maxBytes: MAX_ROTATED_BYTES }, `${later.beyondBounds.length} rotated file(s) written after the stored position are beyond what one resume reads and were not read: their lines are lost`);
+    }
+    const chain = stored.compressed ? later.read : [stored, ...later.read];
+    if (chain.length === 0) {
+      this.from = null;
+      return;
+    }
+    const fields = { path: this.name, files: chain.map((s) => s.name), offset: from.offset };
+    if (truncated) this.log.info(fields, 'file was truncated in place while stopped (copytruncate); reading the rest of its copy and the rotated files after it first');
+    else this.log.info(fields, 'file was rotated while stopped; reading the rest of the stored file and the rotated files after it first');
+    for (const [i, rotated] of chain.entries()) {
+      const file = await this.openRotated(rotated, rotated === stored ? from.offset : 0);
+      if (!file) continue;
+      this.state = 'reading';
+      this.current = file;
+      if (i === chain.length - 1) {
+        this.from = null;
+        return;
+      }
+      try {
+        while (!this.stopped && (await this.readSome(file))) this.from = positionOf(this.name, file);
+        if (!this.stopped) this.flushPartial(file);
+        this.from = positionOf(this.name, file);
+      } finally {
+        this.current = null;
+        await file.handle.close();
+      }
+      if (this.stopped) return;
+    }
     this.from = null;
   }
 
-  private async drainRotatedWhileStopped(from: FilePosition): Promise<void> {
-    const dir = dirname(this.name);
-    for (const name of await readdir(dir)) {
-      const candidate = join(dir, name);
-      if (candidate === this.name) continue;
-      const info = await stat(candidate).catch(() => null);
-      if (!info || !info.isFile() || info.dev !== from.dev || info.ino !== from.ino) continue;
-      const handle = await open(candidate, 'r');
-      const fingerprint = await fingerprintOf(handle).catch(() => null);
-      if (from.fingerprint !== null && fingerprint !== from.fingerprint) {
-        await handle.close();
-        break;
-      }
-      const old: OpenFile = {
-        handle, dev: info.dev, ino: info.ino, readOffset: 0, lineOffset: 0, pending: Buffer.alloc(0),
-        skipping: false, fingerprint, lineNo: 0, size: info.size,
-      };
-      this.resetTo(old, Math.min(from.offset, info.size));
-      this.log.info({ path: this.name, rotated: candidate, offset: old.lineOffset, size: info.size }, 'file was rotated while stopped; reading the rest of the old file first');
-      this.current = old;
-      this.state = 'reading';
-      try {
-        // Progress is kept in `from`, so a failure half-way resumes where it stopped, not twice.
-        while (!this.stopped && (await this.readSome(old))) from.offset = old.lineOffset;
-        from.offset = old.lineOffset;
-        if (!this.stopped) this.flushPartial(old);
-      } finally {
-        this.current = null;
-        await handle.close();
-      }
-      return;
-    }
-    this.log.warn({ path: this.name, inode: from.ino, offset: from.offset, folder: dir }, 'file was rotated while stopped and the old file is gone: lines written to it after the stored position are lost');
+  /**
+   * The rotated file holding the stored position: the same inode (and first line), else a plain copy of it, else
+   * (its rest then unreadable) a .gz file starting with its first line, which still says where the later files begin.
+   */
+  private async findStored(siblings: Rotated[], from: FilePosition, exclude: { dev: number; ino: number }[]): Promise<Rotated | null> {
+    const candidates = siblings.filter((s) => !exclude.some((e) => e.dev === s.dev && e.ino === s.ino));
+    const byInode = candidates.find((s) => !s.compressed && s.dev === from.dev && s.ino === from.ino);
+    if (byInode && (from.fingerprint === null || (await fingerprintAt(byInode.path)) === from.fingerprint)) return byInode;
+    if (from.fingerprint === null) return null;
+    const copy = await this.findCopy(candidates, from.fingerprint, from.offset);
+    if (copy) return copy;
+    for (const s of candidates) if (s.name.endsWith('.gz') && (await gzipFingerprintAt(s.path)) === from.fingerprint) return s;
+    return null;
   }
 
-  private async firstLineChanged(file: OpenFile): Promise<boolean> {
+  /**
+   * The largest plain file among `candidates` that starts with the first line `fingerprint`, reaches `offset` and,
+   * when known, has the bytes `tail` just before that offset
+   */
+  private async findCopy(candidates: Rotated[], fingerprint: string, offset: number, tail: Buffer = Buffer.alloc(0)): Promise<Rotated | null> {
+    let best: Rotated | null = null;
+    for (const s of candidates) {
+      if (s.compressed || s.size < offset || (best && best.size >= s.size)) continue;
+      if ((await fingerprintAt(s.path)) === fingerprint && (await bytesAt(s.path, offset - tail.length, tail.length))?.equals(tail)) best = s;
+    }
+    return best;
+  }
+
+  /** Opens a rotated file at `offset`, or null if it was replaced or removed since it was listed */
+  private async openRotated(rotated: Rotated, offset: number): Promise<OpenFile | null> {
+    const handle = await open(rotated.path, 'r').catch((error) => {
+      if (errorCode(error) === 'ENOENT') return null;
+      throw error;
+    });
+    if (!handle) return null;
+    const info = await handle.stat();
+    if (info.dev !== rotated.dev || info.ino !== rotated.ino) {
+      await handle.close();
+      return null;
+    }
+    const file: OpenFile = {
+      handle, dev: info.dev, ino: info.ino, readOffset: 0, lineOffset: 0, pending: Buffer.alloc(0),
+      skipping: false, fingerprint: await fingerprintOf(handle), lineNo: 0, size: info.size, tail: Buffer.alloc(0),
+    };
+    this.resetTo(file, Math.min(offset, info.size));
+    return file;
+  }
+
+  /**
+   * The open file was truncated in place while being read (copytruncate): logrotate copied it first, so the lines
+   * not read yet are in the copy, a rotated sibling starting with the same first line. Its rest is read now, before
+   * the truncated file from its start. Lines written between the copy and the truncate are in neither: lost.
+   */
+  private async readCopy(file: OpenFile): Promise<void> {
+    const candidates = (await listRotated(this.name)).filter((s) => !(s.dev === file.dev && s.ino === file.ino));
+    // without a complete first line there is nothing to know the copy by
+    const found = file.fingerprint === null ? null : await this.findCopy(candidates, file.fingerprint, file.readOffset, file.tail);
+    if (!found) {
+      this.log.warn({ path: this.name, offset: file.lineOffset }, 'file truncated in place and no copy of it found: lines written before the truncate and not read yet are lost');
+      return;
+    }
+    const copy = await this.openRotated(found, file.lineOffset);
+    if (!copy) return;
+    this.log.info({ path: this.name, copy: found.name, offset: copy.lineOffset, size: copy.size }, 'file truncated in place; reading the rest of its copy first');
+    try {
+      while (!this.stopped && (await this.readSome(copy)));
+      if (!this.stopped) this.flushPartial(copy);
+    } finally {
+      await copy.handle.close();
+    }
+  }
+
+  /** Rewritten in place since read: other bytes just before the offset read (a fixed header line), or another first line */
+  private async rewritten(file: OpenFile): Promise<boolean> {
+    if (file.tail.length > 0) {
+      const before = Buffer.alloc(file.tail.length);
+      const { bytesRead } = await file.handle.read(before, 0, before.length, file.readOffset - before.length);
+      if (bytesRead === before.length && !before.equals(file.tail)) return true;
+    }
     const fingerprint = await fingerprintOf(file.handle);
     if (file.fingerprint === null) {
       file.fingerprint = fingerprint;
@@ -346,11 +504,16 @@ export class FileSource implements Source {
     file.pending = Buffer.alloc(0);
     file.skipping = false;
     file.lineNo = 0;
+    file.tail = Buffer.alloc(0);
   }
 
-  /** Reads up to maxBytesPerWake and hands over the complete lines. Returns true when more is there to read. */
+  /**
+   * Reads up to maxBytesPerWake and hands over the complete lines. Returns true when more is there to read. Every read
+   * starts with the bytes already read just before the offset: when they are not the same, the file was truncated
+   * and written again since the last look (between the look and this read), and nothing of it is taken as lines.
+   */
   private async readSome(file: OpenFile): Promise<boolean> {
-    const buffer = Buffer.allocUnsafe(CHUNK_SIZE);
+    const buffer = Buffer.allocUnsafe(CHUNK_SIZE + TAIL_BYTES);
     const lines: SourceLine[] = [];
     let budget = this.maxBytesPerWake;
     let more = false;
@@ -360,10 +523,15 @@ export class FileSource implements Source {
         more = true;
         break;
       }
-      const { bytesRead } = await file.handle.read(buffer, 0, Math.min(CHUNK_SIZE, budget), file.readOffset);
-      if (bytesRead === 0) break;
-      budget -= bytesRead;
-      this.split(file, buffer.subarray(0, bytesRead), lines);
+      const guard = file.tail;
+      const { bytesRead } = await file.handle.read(buffer, 0, Math.min(CHUNK_SIZE, budget) + guard.length, file.readOffset - guard.length);
+      // rewritten: the next look at the file sees it (a rotated file nobody should rewrite is left as it is)
+      if (bytesRead < guard.length || !buffer.subarray(0, guard.length).equals(guard)) break;
+      if (bytesRead === guard.length) break;
+      const fresh = buffer.subarray(guard.length, bytesRead);
+      budget -= fresh.length;
+      file.tail = Buffer.from(buffer.subarray(Math.max(0, bytesRead - TAIL_BYTES), bytesRead));
+      this.split(file, fresh, lines);
     }
     file.size = Math.max(file.readOffset, (await file.handle.stat()).size);
     this.emit(lines);
@@ -384,6 +552,11 @@ export class FileSource implements Source {
         file.skipping = false;
         this.skipOverlong(file);
       } else {
+        // the first line is complete only now: its fingerprint is taken from the bytes read, as the file may
+        // already be truncated, and the copy of it must be found by this
+        if (file.fingerprint === null && file.lineOffset === 0) {
+          file.fingerprint = fingerprintOfStart(Buffer.concat([file.pending, bytes.subarray(start, nl + 1)]));
+        }
         const raw = file.pending.length > 0 ? Buffer.concat([file.pending, bytes.subarray(start, nl)]) : bytes.subarray(start, nl);
         this.pushLine(file, raw, lineEnd, out);
       }

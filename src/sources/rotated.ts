@@ -1,0 +1,114 @@
+/**
+ * The rotated siblings of a log file (auth.log.1, auth.log-20240101, auth.log.2.gz, ...) and which of them hold
+ * lines written after a given one: what a tailer must read, oldest first, when it resumes after rotations it did
+ * not see.
+ */
+import { readdir, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+export interface Rotated {
+  path: string;
+  name: string;
+  dev: number;
+  ino: number;
+  size: number;
+  /** ns since the epoch: exact, so that equal times compare equal */
+  mtimeNs: bigint;
+  /** 0n where the file system does not say */
+  birthtimeNs: bigint;
+  /** .gz, .xz, ...: not readable as text */
+  compressed: boolean;
+  /** logrotate's numbering (FILE.N: higher is older) or the date of dateext (FILE-YYYYMMDD...: lower is older) */
+  order: { kind: 'number'; n: number } | { kind: 'date'; stamp: string };
+}
+
+/** At most this many rotated files, and this many bytes, are read on one resume; the rest is warned about */
+export const MAX_ROTATED_FILES = 20;
+export const MAX_ROTATED_BYTES = 512 * 1024 * 1024;
+
+const COMPRESSED = /\.(gz|xz|zst|bz2|lz4|lzma|Z)$/;
+/** FILE.N, or dateext: FILE-YYYYMMDD, FILE-YYYY-MM-DD, FILE-YYYYMMDD-HH, FILE-YYYYMMDDHH, FILE-YYYYMMDD-EPOCH ... */
+const SUFFIX = /^(?:\.(\d{1,9})|[-._](\d{4}-?\d{2}-?\d{2}(?:[-_T.]?\d+)*))$/;
+
+/** How `name` is a rotated form of `base`, or null when it is not one */
+export function rotatedName(base: string, name: string): Pick<Rotated, 'compressed' | 'order'> | null {
+  if (!name.startsWith(base) || name === base) return null;
+  let rest = name.slice(base.length);
+  const compressed = COMPRESSED.test(rest);
+  if (compressed) rest = rest.replace(COMPRESSED, '');
+  const m = SUFFIX.exec(rest);
+  if (!m) return null;
+  return { compressed, order: m[1] !== undefined ? { kind: 'number', n: Number(m[1]) } : { kind: 'date', stamp: m[2]!.replace(/\D/g, '') } };
+}
+
+/** The rotated siblings of `path` in its folder (regular files only; the path itself is not one). */
+export async function listRotated(path: string): Promise<Rotated[]> {
+  const dir = dirname(path);
+  const base = basename(path);
+  const out: Rotated[] = [];
+  for (const name of await readdir(dir)) {
+    const kind = rotatedName(base, name);
+    if (!kind) continue;
+    const full = join(dir, name);
+    const info = await stat(full, { bigint: true }).catch(() => null);
+    if (!info || !info.isFile()) continue;
+    out.push({
+      path: full, name, dev: Number(info.dev), ino: Number(info.ino), size: Number(info.size),
+      mtimeNs: info.mtimeNs, birthtimeNs: info.birthtimeNs, ...kind,
+    });
+  }
+  return out;
+}
+
+/** Which of two rotated files came later by name alone: 0 when the names do not say (another form) */
+export function compareNames(a: Rotated, b: Rotated): number {
+  if (a.order.kind === 'number' && b.order.kind === 'number' && a.order.n !== b.order.n) return b.order.n - a.order.n;
+  if (a.order.kind === 'date' && b.order.kind === 'date' && a.order.stamp !== b.order.stamp) return a.order.stamp < b.order.stamp ? -1 : 1;
+  return 0;
+}
+
+/** Which of two rotated files was written last: their last write, then their birth, then their names */
+export function compareAge(a: Rotated, b: Rotated): number {
+  if (a.mtimeNs !== b.mtimeNs) return a.mtimeNs < b.mtimeNs ? -1 : 1;
+  if (a.birthtimeNs > 0n && b.birthtimeNs > 0n && a.birthtimeNs !== b.birthtimeNs) return a.birthtimeNs < b.birthtimeNs ? -1 : 1;
+  return compareNames(a, b) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+}
+
+export interface NewerFiles {
+  /** Plain files to read after `after`, oldest first */
+  read: Rotated[];
+  /** Newer compressed files: not read */
+  compressed: Rotated[];
+  /** Newer plain files beyond the bounds: not read (the oldest ones are left, so the latest lines are read) */
+  beyondBounds: Rotated[];
+}
+
+/**
+ * The siblings written after `after`, which holds the stored position: a file last written before it is older
+ * (already read, or unrelated, like a FILE.7 from last week). `exclude` are inodes never to read here (the file
+ * now at the path, read after these). Hard links to one inode count once. `by` 'name' orders by the rotated
+ * names alone, for when `after`'s time cannot be trusted (a compressed file).
+ */
+export function newerThan(siblings: Rotated[], after: Rotated, exclude: { dev: number; ino: number }[], by: 'time' | 'name' = 'time'): NewerFiles {
+  const seen = new Set([`${after.dev}:${after.ino}`, ...exclude.map((e) => `${e.dev}:${e.ino}`)]);
+  const compare = by === 'time' ? compareAge : compareNames;
+  const newer: Rotated[] = [];
+  for (const s of [...siblings].sort(compare)) {
+    const key = `${s.dev}:${s.ino}`;
+    if (seen.has(key) || compare(s, after) <= 0) continue;
+    seen.add(key);
+    newer.push(s);
+  }
+  const compressed = newer.filter((s) => s.compressed);
+  const plain = newer.filter((s) => !s.compressed);
+  // the newest first until a bound is reached
+  let files = 0;
+  let bytes = 0;
+  let cut = plain.length;
+  while (cut > 0 && files < MAX_ROTATED_FILES && bytes + plain[cut - 1]!.size <= MAX_ROTATED_BYTES) {
+    cut--;
+    files++;
+    bytes += plain[cut]!.size;
+  }
+  return { read: plain.slice(cut), compressed, beyondBounds: plain.slice(0, cut) };
+}
