@@ -149,8 +149,10 @@ export class Applier {
    * decides: fatal at start, retried later); the drift it repaired is logged.
    */
   async reconcile(): Promise<Drift> {
-    const wanted = this.wanted();
+    // The kernel first, then the wanted state: a block decided and applied while the listing runs is then in the
+    // wanted state (it is recorded before it reaches the kernel), and is never taken for an element to remove
     const before = await this.firewall.state();
+    const wanted = this.wanted();
     const drift: Drift = { setUp: !before.present, allowChanged: false, blocked: [], unblocked: [], renewed: [] };
     if (before.altered !== undefined) drift.altered = before.altered;
     drift.allowChanged = before.present && !sameNetworks(before.allow, wanted.allow);
