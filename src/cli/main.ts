@@ -104,6 +104,7 @@ async function main(input: readonly string[]): Promise<number> {
   const plain = command !== null && argv[0] === word ? plainCommandLine(command, argv.slice(1)) : null;
   let parsed: Parsed;
   try {
+    // (a plain command line has no --help: its help is never asked for)
     parsed = plain !== null ? { command, argv: plain, help: () => '' } : (await import('./command.js')).parseCommandLine(SUMMARIES, command, argv);
   } catch (error) {
     if (error instanceof UsageError) return usageFailure(command?.name ?? null, error.message);
