@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { argsFrom, type Command, type CommandSummary, parseCommandLine, UsageError } from './command.js';
+import { argsFrom, type Command, type CommandSummary, plainCommandLine, UsageError } from './args.js';
+import type { Parsed } from './command.js';
 import { ConfigError } from '../config/errors.js';
 import { closest } from './suggest.js';
 
@@ -99,9 +100,12 @@ async function main(input: readonly string[]): Promise<number> {
     return usageFailure(null, `unknown command ${JSON.stringify(word)}${guess ? ` (did you mean ${guess}?)` : ''}`);
   }
   const command = entry ? await entry.load() : null;
-  let parsed: ReturnType<typeof parseCommandLine>;
+  // a plain command line is read without yargs, whose loading and parsing cost about a tenth of a second
+  const plain = command !== null && argv[0] === word ? plainCommandLine(command, argv.slice(1)) : null;
+  let parsed: Parsed;
   try {
-    parsed = parseCommandLine(SUMMARIES, command, argv);
+    // (a plain command line has no --help: its help is never asked for)
+    parsed = plain !== null ? { command, argv: plain, help: () => '' } : (await import('./command.js')).parseCommandLine(SUMMARIES, command, argv);
   } catch (error) {
     if (error instanceof UsageError) return usageFailure(command?.name ?? null, error.message);
     throw error;

@@ -3,6 +3,7 @@
  * both feed it parsed lines; what they do with block decisions (report, or apply) is theirs.
  */
 import { AttemptCorrelator, type CorrelatorOptions, DEFAULT_CORRELATOR, type Step } from '../correlate/attempts.js';
+import { connectionOf } from '../correlate/connections.js';
 import { attributed, type ParsedEvent } from '../parse/parser.js';
 import {
   applyEvent,
@@ -102,13 +103,7 @@ const PRUNE_EVERY_MS = 10 * 60_000;
 const EXPIRE_EVERY_MS = 1_000;
 
 /** host|program|session, or host|program|pid of a daemon that forks per connection: one connection. */
-export function connectionOf(e: ParsedEvent): string | null {
-  const b = e.banner;
-  if (b.tag === null) return null;
-  if (e.session !== null) return `${b.host ?? ''}|${b.tag}|s${e.session}`;
-  if (b.pid === null || !e.connectionPerPid) return null;
-  return `${b.host ?? ''}|${b.tag}|${b.pid}`;
-}
+export { connectionOf };
 
 export class Engine {
   readonly stats: EngineStats = {

@@ -7,7 +7,9 @@
 
 /** A sample of characters: every code under 256, a line separator, a CJK letter, the replacement character */
 const SAMPLE = [...Array.from({ length: 256 }, (_, i) => String.fromCharCode(i)), '\u2028', '\u4e2d', '\ufffd'];
-type CharSet = boolean[];
+/** A set of SAMPLE's characters, one bit each: rules are checked at every start, so set operations must be cheap */
+type CharSet = Uint32Array;
+const WORDS = Math.ceil(SAMPLE.length / 32);
 
 interface Item {
   /** The item's text in the pattern, for messages */
@@ -26,25 +28,52 @@ interface Item {
 }
 
 const setCache = new Map<string, CharSet>();
+/** Characters that mean something in a pattern: any other single character matches only itself */
+const SPECIAL = new Set([...'\\^$.|?*+()[]{}']);
 
 function setOf(atom: string, flags: string): CharSet {
   const key = `${flags}/${atom}`;
   let set = setCache.get(key);
   if (set === undefined) {
-    const regex = new RegExp(`^(?:${atom})$`, flags.replace(/[gyd]/g, ''));
-    set = SAMPLE.map((c) => regex.test(c));
+    set = new Uint32Array(WORDS);
+    if (atom.length === 1 && !SPECIAL.has(atom) && !flags.includes('i')) {
+      const i = SAMPLE.indexOf(atom);
+      if (i >= 0) set[i >> 5] |= 1 << (i & 31);
+    } else {
+      const regex = new RegExp(`^(?:${atom})$`, flags.replace(/[gyd]/g, ''));
+      for (let i = 0; i < SAMPLE.length; i++) if (regex.test(SAMPLE[i])) set[i >> 5] |= 1 << (i & 31);
+    }
     setCache.set(key, set);
   }
   return set;
 }
 
-const union = (sets: CharSet[]): CharSet => SAMPLE.map((_, i) => sets.some((s) => s[i]));
-const overlap = (a: CharSet, b: CharSet) => a.some((x, i) => x && b[i]);
-const EVERY = SAMPLE.map(() => true);
+const union = (sets: CharSet[]): CharSet => {
+  const out = new Uint32Array(WORDS);
+  for (const s of sets) for (let w = 0; w < WORDS; w++) out[w] |= s[w];
+  return out;
+};
+const overlap = (a: CharSet, b: CharSet): boolean => {
+  for (let w = 0; w < WORDS; w++) if ((a[w] & b[w]) !== 0) return true;
+  return false;
+};
+const EVERY = setOf('[^]', '');
+const NONE = new Uint32Array(WORDS);
+
+// Sticky, matched where the reader is: slicing the rest of the source for each atom made reading quadratic
+const NAMED = /\?<([A-Za-z_$][\w$]*)>/y;
+const BACK_REFERENCE = /\\(?:k<[^>]*>|[1-9]\d*)/y;
+const ESCAPE = /\\(?:u\{[0-9A-Fa-f]+\}|u[0-9A-Fa-f]{4}|x[0-9A-Fa-f]{2}|[pP]\{[^}]*\}|c[A-Za-z]|.)/sy;
+const QUANTIFIER = /(?:([*+?])|\{(\d+)(?:(,)(\d*))?\})\??/y;
 
 class PatternReader {
   private i = 0;
   constructor(private readonly source: string, private readonly flags: string) {}
+
+  private at(regex: RegExp): RegExpExecArray | null {
+    regex.lastIndex = this.i;
+    return regex.exec(this.source);
+  }
 
   alternatives(): Item[][] {
     const out: Item[][] = [this.sequence()];
@@ -75,7 +104,7 @@ class PatternReader {
       if (source[this.i] === '?') {
         const rest = source.slice(this.i, this.i + 4);
         lookaround = /^\?(?:=|!|<=|<!)/.test(rest);
-        const named = /^\?<([A-Za-z_$][\w$]*)>/.exec(source.slice(this.i));
+        const named = this.at(NAMED);
         this.i += named ? named[0].length : rest.startsWith('?<=') || rest.startsWith('?<!') ? 3 : 2;
       }
       const alternatives = this.alternatives();
@@ -94,13 +123,13 @@ class PatternReader {
         this.i += 2;
         return zero(source.slice(start, this.i));
       }
-      const long = /^\\(?:k<[^>]*>|[1-9]\d*)/.exec(source.slice(this.i));
+      const long = this.at(BACK_REFERENCE);
       if (long) {
         // a back-reference can match anything its group did
         this.i += long[0].length;
         return { text: long[0], first: EVERY, any: EVERY, min: 0, max: Infinity, times: 1, alternatives: null, zeroWidth: false };
       }
-      const escape = /^\\(?:u\{[0-9A-Fa-f]+\}|u[0-9A-Fa-f]{4}|x[0-9A-Fa-f]{2}|[pP]\{[^}]*\}|c[A-Za-z]|.)/s.exec(source.slice(this.i));
+      const escape = this.at(ESCAPE);
       this.i += escape ? escape[0].length : 2;
     } else {
       this.i++;
@@ -111,7 +140,7 @@ class PatternReader {
   }
 
   private quantified(item: Item): Item {
-    const m = /^(?:([*+?])|\{(\d+)(?:(,)(\d*))?\})\??/.exec(this.source.slice(this.i));
+    const m = this.at(QUANTIFIER);
     if (m === null || item.zeroWidth) return item;
     this.i += m[0].length;
     let min: number;
@@ -126,8 +155,7 @@ class PatternReader {
 }
 
 function zero(text: string): Item {
-  const none = SAMPLE.map(() => false);
-  return { text, first: none, any: none, min: 0, max: 0, times: 1, alternatives: null, zeroWidth: true };
+  return { text, first: NONE, any: NONE, min: 0, max: 0, times: 1, alternatives: null, zeroWidth: true };
 }
 
 function groupItem(text: string, alternatives: Item[][]): Item {

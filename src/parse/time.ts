@@ -20,14 +20,27 @@ function num(s: string, from: number, to: number): number {
   return v;
 }
 
-/** Milliseconds of a `.ffffff` fraction at pos (any number of digits), and where it ends. */
-function fraction(s: string, pos: number): [number, number] {
+/** Milliseconds of a `.ffffff` fraction at pos (any number of digits), 0 when there is none. */
+function fractionMs(s: string, pos: number): number {
   const c = s.charCodeAt(pos);
-  if (c !== 46 && c !== 44) return [0, pos];
+  if (c !== 46 && c !== 44) return 0;
+  let ms = 0;
+  let n = 0;
+  for (let d = s.charCodeAt(pos + 1); n < 3 && d >= 48 && d <= 57; d = s.charCodeAt(pos + 1 + n)) {
+    ms = ms * 10 + (d - 48);
+    n++;
+  }
+  for (; n < 3; n++) ms *= 10;
+  return ms;
+}
+
+/** Where a `.ffffff` fraction at pos ends (pos when there is none). */
+function fractionEnd(s: string, pos: number): number {
+  const c = s.charCodeAt(pos);
+  if (c !== 46 && c !== 44) return pos;
   let end = pos + 1;
   while (end < s.length && s.charCodeAt(end) >= 48 && s.charCodeAt(end) <= 57) end++;
-  const digits = s.slice(pos + 1, Math.min(end, pos + 4)).padEnd(3, '0');
-  return [Number(digits), end];
+  return end;
 }
 
 /** The event time of a banner in ms since the epoch, or null when the line carries no time. */
@@ -43,7 +56,7 @@ export function bannerTime(banner: Banner, ctx: TimeContext): number | null {
       const h = num(t, dayEnd + 1, dayEnd + 3);
       const m = num(t, dayEnd + 4, dayEnd + 6);
       const sec = num(t, dayEnd + 7, dayEnd + 9);
-      const [ms] = fraction(t, dayEnd + 9);
+      const ms = fractionMs(t, dayEnd + 9);
       if (ctx.year !== undefined) return wallTime(ctx.timezone, ctx.year, month, day, h, m, sec, ms);
       const year = new Date(ctx.now).getFullYear();
       const time = wallTime(ctx.timezone, year, month, day, h, m, sec, ms);
@@ -62,7 +75,8 @@ export function bannerTime(banner: Banner, ctx: TimeContext): number | null {
       let p = 8;
       if (t.charCodeAt(p) === 32) p++;
       const dayEnd = t.indexOf(' ', p);
-      const [ms, clockEnd] = fraction(t, dayEnd + 9);
+      const ms = fractionMs(t, dayEnd + 9);
+      const clockEnd = fractionEnd(t, dayEnd + 9);
       const year = num(t, clockEnd + 1, clockEnd + 5);
       return wallTime(ctx.timezone, year, month, num(t, p, dayEnd), num(t, dayEnd + 1, dayEnd + 3), num(t, dayEnd + 4, dayEnd + 6), num(t, dayEnd + 7, dayEnd + 9), ms);
     }
@@ -70,7 +84,7 @@ export function bannerTime(banner: Banner, ctx: TimeContext): number | null {
       return banner.givenTime;
     case TimeFormat.Bind: {
       // dd-Mmm-yyyy hh:mm:ss[.mmm]
-      const [ms] = fraction(t, 20);
+      const ms = fractionMs(t, 20);
       return wallTime(ctx.timezone, num(t, 7, 11), monthAt(t, 3), num(t, 0, 2), num(t, 12, 14), num(t, 15, 17), num(t, 18, 20), ms);
     }
     default:
@@ -105,7 +119,8 @@ export function isoTime(t: string, timezone?: string): number {
   const h = num(t, 11, 13);
   const m = num(t, 14, 16);
   const sec = num(t, 17, 19);
-  const [ms, end] = fraction(t, 19);
+  const ms = fractionMs(t, 19);
+  const end = fractionEnd(t, 19);
   const z = t.charCodeAt(end);
   if (end >= t.length) return wallTime(timezone, year, month, day, h, m, sec, ms);
   const utc = Date.UTC(year, month, day, h, m, sec, ms);
@@ -214,7 +229,8 @@ export class EventClock {
       offset = num(line, minuteEnd, timeEnd) * 1000;
     } else if (format === TimeFormat.Iso && timeEnd - timeStart >= 19 && line.charCodeAt(timeStart + 16) === 58) {
       minuteEnd = timeStart + 17;
-      const [ms, end] = fraction(line, minuteEnd + 2);
+      const ms = fractionMs(line, minuteEnd + 2);
+      const end = fractionEnd(line, minuteEnd + 2);
       offset = num(line, minuteEnd, minuteEnd + 2) * 1000 + ms;
       zoneStart = end;
     }

@@ -1,5 +1,5 @@
 import { AttemptCorrelator, type AttemptEvent, type Step } from '../../correlate/attempts.js';
-import { connectionOf } from '../../engine/engine.js';
+import { ConnectionNames } from '../../correlate/connections.js';
 import { openLogFile, readLines, type ReadStats } from '../../input/lines.js';
 import { attributed, type ParsedEvent, Parser } from '../../parse/parser.js';
 import { ruleSetFromArgs } from '../../config/rules.js';
@@ -118,6 +118,7 @@ async function parseInput(
         null, // what is printed stays printed: nothing to take back
       );
   const clock = new EventClock(time);
+  const connections = new ConnectionNames();
   let lastTime = 0;
   let lastExpire = -Infinity;
   const read = await readLines(stream, {
@@ -136,7 +137,7 @@ async function parseInput(
       else if (event.event === 'attack') totals.attacks += event.count;
       // an attack that names its address and takes part in no attempt is printed as it comes
       const alone = event.correlation === null && event.event === 'attack' && event.kind !== null;
-      const connection = correlator === null || alone ? null : connectionOf(event);
+      const connection = correlator === null || alone ? null : connections.of(event);
       if (connection === null) {
         print(event, lineNumber);
         return;
