@@ -11,7 +11,7 @@ import type { BlockDecision, PolicyConfig } from '../../policy/policy.js';
 import { plainLogger } from '../../log/logger.js';
 import { HostnameResolver } from '../../resolve/hostnames.js';
 import { type AuditBlock, replay, type ReplayResult } from '../../audit/replay.js';
-import { type Args, type Command, UsageError } from '../command.js';
+import { type Args, type Command, UsageError } from '../args.js';
 import { journalOf, type RunArgs } from '../../config/run.js';
 import { Progress } from '../progress.js';
 

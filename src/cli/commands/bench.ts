@@ -11,7 +11,7 @@ import { type RuleTestResult, testRules } from '../../bench/rule-test.js';
 import { type RuleArgs, ruleSetFromArgs } from '../../config/rules.js';
 import { plainLogger } from '../../log/logger.js';
 import { Parser } from '../../parse/parser.js';
-import type { Args, Command } from '../command.js';
+import type { Args, Command } from '../args.js';
 
 interface BenchArgs extends RuleArgs {
   log?: string;

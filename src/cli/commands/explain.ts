@@ -16,7 +16,7 @@ import { type Network, NetworkSet } from '../../policy/network.js';
 import { isWhitelistFile, readWhitelistFile, Whitelist } from '../../policy/whitelist.js';
 import { AddressQueries } from '../../store/queries.js';
 import { type AllowEntry, Store } from '../../store/store.js';
-import { type Args, type Command, UsageError } from '../command.js';
+import { type Args, type Command, UsageError } from '../args.js';
 
 interface ExplainArgs extends PolicyArgs {
   address: string;

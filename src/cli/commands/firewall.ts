@@ -17,8 +17,8 @@ import { type Network, networkText, parseNetwork, width } from '../../policy/net
 import { Whitelist } from '../../policy/whitelist.js';
 import { defaultPaths } from '../../config/paths.js';
 import { type BlockRow, Store, StoreError } from '../../store/store.js';
-import type { Args, Command } from '../command.js';
-import { UsageError } from '../command.js';
+import type { Args, Command } from '../args.js';
+import { UsageError } from '../args.js';
 
 interface FirewallArgs {
   target?: string;

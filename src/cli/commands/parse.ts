@@ -4,7 +4,7 @@ import { openLogFile, readLines, type ReadStats } from '../../input/lines.js';
 import { attributed, type ParsedEvent, Parser } from '../../parse/parser.js';
 import { ruleSetFromArgs } from '../../config/rules.js';
 import { bannerTime, EventClock, type TimeContext } from '../../parse/time.js';
-import type { Args, Command } from '../command.js';
+import type { Args, Command } from '../args.js';
 import { OutputBuffer } from '../output.js';
 
 type Format = 'sshguard' | 'json' | 'text';

@@ -7,8 +7,8 @@ import { type RuleTestResult, testRules } from '../../bench/rule-test.js';
 import { type RuleArgs, ruleSetFromArgs } from '../../config/rules.js';
 import { Parser } from '../../parse/parser.js';
 import { type CompiledRule, DEFAULT_RULES_DIR, type RuleNote, type RuleSet } from '../../parse/rules.js';
-import type { Args, Command } from '../command.js';
-import { UsageError } from '../command.js';
+import type { Args, Command } from '../args.js';
+import { UsageError } from '../args.js';
 import { OutputBuffer } from '../output.js';
 
 interface RulesArgs extends RuleArgs {

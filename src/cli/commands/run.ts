@@ -10,7 +10,7 @@ import { execute } from '../../firewall/executor.js';
 import { Parser } from '../../parse/parser.js';
 import { ruleSetFromArgs } from '../../config/rules.js';
 import { listenText } from '../../metrics/server.js';
-import type { Args, Command } from '../command.js';
+import type { Args, Command } from '../args.js';
 import { cannotSwitch, checkStoreWritable, dropPrivileges, nearestExisting } from '../../daemon/user.js';
 
 export const runCommand: Command = {

@@ -19,7 +19,7 @@ import { addressToBigInt, type Network, networkText, width } from '../../policy/
 import type { SourceStatus } from '../../sources/source.js';
 import type { BlockRow } from '../../store/blocks.js';
 import { type DaemonStatusRow, type FleetBlockRow, openStatusReader, type StatusReader } from '../../store/status.js';
-import type { Args, Command } from '../command.js';
+import type { Args, Command } from '../args.js';
 
 export const EXIT = { healthy: 0, unhealthy: 1, notRunning: 3, unreadable: 4 } as const;
 

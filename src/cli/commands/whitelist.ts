@@ -28,8 +28,8 @@ import {
 } from '../../policy/whitelist-file.js';
 import { ConfigError } from '../../config/errors.js';
 import { Store, StoreError } from '../../store/store.js';
-import type { Args, Command } from '../command.js';
-import { UsageError } from '../command.js';
+import type { Args, Command } from '../args.js';
+import { UsageError } from '../args.js';
 
 interface WhitelistArgs {
   action: 'add' | 'remove' | 'list';
