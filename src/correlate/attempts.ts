@@ -74,6 +74,12 @@ interface Connection<E, K> {
  */
 export class AttemptCorrelator<E extends AttemptEvent, K = E> {
   private readonly connections = new Map<string, Connection<E, K>>();
+  /**
+   * Connections quiet for longer than holdMs, their held lines released, kept until idleMs for forgiveness and
+   * host-name resolution, in last-seen order. Apart so that an expiry does not walk them again and again (a
+   * brute force from thousands of addresses keeps tens of thousands of them)
+   */
+  private readonly quiet = new Map<string, Connection<E, K>>();
   /** The connection of the last line pushed: already the newest in the map */
   private latest: string | null = null;
 
@@ -92,7 +98,9 @@ export class AttemptCorrelator<E extends AttemptEvent, K = E> {
     }
     let c = this.connections.get(e.connection);
     if (c === undefined) {
-      c = { open: false, held: NONE, pending: null, addressed: null, scored: NONE, lastSeen: e.time };
+      c = this.quiet.get(e.connection);
+      if (c === undefined) c = { open: false, held: NONE, pending: null, addressed: null, scored: NONE, lastSeen: e.time };
+      else this.quiet.delete(e.connection);
       this.connections.set(e.connection, c);
     } else if (e.connection !== this.latest) {
       // re-insert: the map stays in least-recently-seen order (lines of one connection come in runs)
@@ -183,10 +191,16 @@ export class AttemptCorrelator<E extends AttemptEvent, K = E> {
 
   /** Releases what has waited long enough by `now` (ms) and forgets idle connections. */
   expire(now: number): void {
+    // both maps are in last-seen order: the first connection too recent ends each walk
     for (const [id, c] of this.connections) {
-      if (c.lastSeen > now - this.options.holdMs) break; // the map is in last-seen order: the rest are newer
+      if (c.lastSeen > now - this.options.holdMs) break;
       this.releaseHeld(c);
-      if (c.lastSeen <= now - this.options.idleMs) this.connections.delete(id);
+      this.connections.delete(id);
+      if (c.lastSeen > now - this.options.idleMs) this.quiet.set(id, c);
+    }
+    for (const [id, c] of this.quiet) {
+      if (c.lastSeen > now - this.options.idleMs) break;
+      this.quiet.delete(id);
     }
   }
 
@@ -204,10 +218,11 @@ export class AttemptCorrelator<E extends AttemptEvent, K = E> {
   flush(): void {
     for (const c of this.connections.values()) this.releaseHeld(c);
     this.connections.clear();
+    this.quiet.clear();
   }
 
   get size(): number {
-    return this.connections.size;
+    return this.connections.size + this.quiet.size;
   }
 
   private releaseHeld(c: Connection<E, K>): void {
