@@ -172,6 +172,11 @@ export class Parser {
   /** Rules for every program (`*`): after a known program's own rules, so they never hide them */
   private readonly everywhere: CompiledRule[] = [];
   private readonly cache = new Map<string, Dispatch | null>();
+  /**
+   * One dispatch per distinct list of rules, shared by every tag routed to it: tags are the client's words on
+   * untagged input and a flood of invented ones (postfix/x1, postfix/x2...) would each build one (32 MB for 20,000)
+   */
+  private readonly dispatches = new Map<string, Dispatch>();
   private readonly all: Dispatch;
   private readonly none: Dispatch = buildDispatch([]);
   /** Lines without an event are scanned into this one banner; an event gets a copy of its own */
@@ -216,8 +221,18 @@ export class Parser {
     let dispatch = this.cache.get(tag);
     if (dispatch !== undefined) return dispatch;
     const rules = this.route(tag);
-    dispatch = rules === null ? null : rules.length === 0 ? this.none : buildDispatch(rules);
+    dispatch = rules === null ? null : rules.length === 0 ? this.none : this.dispatchOf(rules);
     if (this.cache.size < ROUTE_CACHE_LIMIT) this.cache.set(tag, dispatch);
+    return dispatch;
+  }
+
+  private dispatchOf(rules: readonly CompiledRule[]): Dispatch {
+    const key = rules.map((r) => r.id).join(' ');
+    let dispatch = this.dispatches.get(key);
+    if (dispatch === undefined) {
+      dispatch = buildDispatch(rules);
+      this.dispatches.set(key, dispatch);
+    }
     return dispatch;
   }
 

@@ -155,3 +155,17 @@ describe('robustness', () => {
     );
   });
 });
+
+describe('routing memory under invented program tags', () => {
+  it('shares one dispatch among the tags routed to the same rules (a flood of postfix/xN tags built one each)', () => {
+    const p = new Parser(rules);
+    let events = 0;
+    for (let i = 0; i < 5000; i++) {
+      const line = `Dec  2 01:00:00 mx postfix/x${i.toString(36)}[123]: warning: unknown[198.51.100.${i % 250}]: SASL LOGIN authentication failed: x`;
+      if (p.parse(line)) events++;
+    }
+    expect(events).toBe(5000);
+    // private, read on purpose: what grows with the tags must be the tag cache's entries, not whole dispatches
+    expect((p as unknown as { dispatches: Map<string, unknown> }).dispatches.size).toBeLessThan(10);
+  });
+});
