@@ -167,10 +167,20 @@ function onOffValues(selected: Command | null, argv: readonly string[]): string[
   });
 }
 
+/**
+ * yargs 18 drops a lone `-` from a command's positionals (`run -` read no standard input): it is handed over as
+ * a word no command line can hold (a NUL) and given back as `-`.
+ */
+const STANDARD_INPUT = '\u0000-';
+const backToDash = (value: unknown): unknown =>
+  value === STANDARD_INPUT ? '-' : Array.isArray(value) ? value.map(backToDash) : value;
+
 /** Parses a command line (after `logwarden`): yargs's result, unchecked, for {@link argsFrom}. */
 export function parseCommandLine(summaries: readonly CommandSummary[], selected: Command | null, argv: readonly string[]): Parsed {
   const { parser, help } = buildParser(summaries, selected, argv);
-  const parsed = parser.parseSync(onOffValues(selected, argv)) as Record<string, unknown>;
+  const words = onOffValues(selected, argv).map((w) => (w === '-' ? STANDARD_INPUT : w));
+  const parsed = parser.parseSync(words) as Record<string, unknown>;
+  for (const [key, value] of Object.entries(parsed)) parsed[key] = backToDash(value);
   return { command: selected, argv: parsed, help };
 }
 

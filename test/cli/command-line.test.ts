@@ -68,6 +68,23 @@ describe('usage errors', () => {
   });
 });
 
+describe('standard input as -', () => {
+  // yargs 18 drops a lone - from a command's positionals: `run -` read nothing
+  it('keeps - among the files, alone, between others, and as an option value', () => {
+    expect(parse(RUN, ['-']).files).toEqual(['-']);
+    expect(parse(RUN, ['a.log', '-', 'b.log', '--dry-run']).files).toEqual(['a.log', '-', 'b.log']);
+    expect(parse(RUN, ['-w', '192.0.2.1', '-']).files).toEqual(['-']);
+  });
+
+  it('logwarden run - reads standard input to its end, then stops', () => {
+    const db = join(dir, 'stdin.db');
+    const lines = [1, 2, 3].map((i) => `2026-05-01T10:00:0${i}Z web sshd[${i}]: Failed password for root from 198.51.100.9 port 22 ssh2`).join('\n');
+    const r = spawnSync(process.execPath, [CLI, 'run', '--backend', 'null', '--db', db, '--pid-file', join(dir, 'stdin.pid'), '-'], { encoding: 'utf8', env: ENV, input: `${lines}\n` });
+    expect(r.status).toBe(0);
+    expect(r.stdout + r.stderr).toMatch(/"lines":3,"blocks":1,"code":0,"msg":"stopped"/);
+  });
+});
+
 describe('option values', () => {
   it('take negative numbers', () => {
     expect(parse(RUN, ['--priority', '-200']).priority).toBe(-200);
