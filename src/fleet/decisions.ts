@@ -47,6 +47,9 @@ export interface DecisionContext {
   pushedByUs: (id: number) => boolean;
 }
 
+/** How a decision refused for the whitelist is told (the puller judges it again once that entry is gone) */
+export const WHITELISTED = 'whitelisted by ';
+
 function overlaps(a: Network, b: Network): boolean {
   if (a.kind !== b.kind) return false;
   const one = new NetworkSet();
@@ -76,7 +79,7 @@ export function judge(d: LapiDecision, ctx: DecisionContext): Verdict {
   if (ctx.pushedByUs(d.id)) return { state: 'own', net, until, detail: 'pushed by this host' };
   if (d.origin === ORIGIN && ctx.localKeys.has(key)) return { state: 'own', net, until, detail: 'this host blocks it already' };
   const entry = ctx.allow.covering(net);
-  if (entry) return { state: 'refused', net, until, detail: `whitelisted by ${entry.origin} ${entry.detail} (${networkText(entry.net)})` };
+  if (entry) return { state: 'refused', net, until, detail: `${WHITELISTED}${entry.origin} ${entry.detail} (${networkText(entry.net)})` };
   if (net.cidr === width(net.kind)) return { state: 'applied', net, until, spared: [] };
   const clash = ctx.ranges.find((r) => networkText(r) !== key && overlaps(r, net));
   if (clash) return { state: 'refused', net, until, detail: `overlaps the prefix block ${networkText(clash)} in force` };

@@ -10,7 +10,7 @@ import type { Logger } from '../log/logger.js';
 import { type Network, networkText, width } from '../policy/network.js';
 import type { FleetDecisionRow, Store } from '../store/store.js';
 import type { LapiClient, LapiDecision, LapiStream } from './client.js';
-import { AllowIndex, judge } from './decisions.js';
+import { AllowIndex, judge, WHITELISTED } from './decisions.js';
 
 /** More new blocks than this in one poll are applied by one reconciliation */
 const BLOCKS_ONE_BY_ONE = 100;
@@ -151,19 +151,9 @@ export class FleetPuller {
   private take(decisions: readonly LapiDecision[], now: number): BlockEntry[] {
     const { store, applier, log } = this.options;
     if (decisions.length === 0) return [];
-    const local = store.activeBlocks();
     const known = new Map(store.fleet.decisions().map((r) => [r.id, r]));
-    const ranges: Network[] = [
-      ...local.filter((b) => b.cidr < width(b.kind)).map((b) => ({ addr: b.addr, cidr: b.cidr, kind: b.kind })),
-      ...[...known.values()].filter((r) => r.state === 'applied' && r.net.cidr < width(r.net.kind)).map((r) => r.net),
-    ];
-    const ctx = {
-      now,
-      allow: new AllowIndex(store.allowList()),
-      localKeys: new Set(local.map((b) => b.key)),
-      ranges,
-      pushedByUs: (id: number) => store.fleet.pushedKey(id) !== null,
-    };
+    const ctx = this.context(now, known.values());
+    const { ranges } = ctx;
     const rows: FleetDecisionRow[] = [];
     const entries: BlockEntry[] = [];
     let told = 0;
@@ -209,21 +199,62 @@ export class FleetPuller {
     return entries;
   }
 
-  /** A whitelist entry added since a decision was applied wins: the decision is refused from now on. */
+  /** What judging a decision needs to know of this host now. */
+  private context(now: number, rows: Iterable<FleetDecisionRow>) {
+    const { store } = this.options;
+    const local = store.activeBlocks();
+    const ranges: Network[] = [
+      ...local.filter((b) => b.cidr < width(b.kind)).map((b) => ({ addr: b.addr, cidr: b.cidr, kind: b.kind })),
+      ...[...rows].filter((r) => r.state === 'applied' && r.net.cidr < width(r.net.kind)).map((r) => r.net),
+    ];
+    return {
+      now,
+      allow: new AllowIndex(store.allowList()),
+      localKeys: new Set(local.map((b) => b.key)),
+      ranges,
+      pushedByUs: (id: number) => store.fleet.pushedKey(id) !== null,
+    };
+  }
+
+  /**
+   * A whitelist entry added since a decision was applied wins: the decision is refused from now on. One removed
+   * since a decision was refused for it no longer protects: the decision is judged again, and applied for the
+   * rest of its time.
+   */
   private async recheckWhitelist(now: number): Promise<void> {
     const { store, applier, log } = this.options;
     const allow = new AllowIndex(store.allowList());
-    for (const row of store.fleet.decisions()) {
+    const rows = store.fleet.decisions();
+    for (const row of rows) {
+      if (row.state === 'refused' && row.detail.startsWith(WHITELISTED) && row.until > now && !allow.covering(row.net)) {
+        await this.judgeAgain(row, rows, now);
+        continue;
+      }
       if (row.state !== 'applied') continue;
       const entry = allow.covering(row.net);
       if (!entry) continue;
-      const detail = `whitelisted by ${entry.origin} ${entry.detail} (${networkText(entry.net)})`;
+      const detail = `${WHITELISTED}${entry.origin} ${entry.detail} (${networkText(entry.net)})`;
       store.fleet.recordDecision({ ...row, state: 'refused', detail, seenAt: now });
       this.stats.refused++;
       log.warn({ addr: row.key, decision: row.id }, `fleet: decision ${row.id} on ${row.key} lifted: ${detail}`);
       // recorded as refused already: only other holders count
       if (applier && !this.holders().holds(row.key)) await applier.unblock(row.net);
     }
+  }
+
+  private async judgeAgain(row: FleetDecisionRow, rows: readonly FleetDecisionRow[], now: number): Promise<void> {
+    const { store, applier, log } = this.options;
+    const seconds = Math.max(1, Math.ceil((row.until - now) / 1000));
+    const decision = { id: row.id, origin: row.origin, scenario: row.scenario, type: 'ban', scope: row.net.cidr === width(row.net.kind) ? 'Ip' : 'Range', value: row.key, duration: `${seconds}s` };
+    const verdict = judge(decision, this.context(now, rows));
+    if (verdict.state !== 'applied') {
+      if (verdict.state !== 'ignored') store.fleet.recordDecision({ ...row, state: verdict.state, detail: verdict.detail, seenAt: now });
+      return;
+    }
+    store.fleet.recordDecision({ ...row, state: 'applied', detail: '', seenAt: now });
+    this.stats.applied++;
+    log.warn({ addr: row.key, decision: row.id, origin: row.origin, scenario: row.scenario }, `${applier ? 'blocked' : 'would block'} ${row.key} for ${seconds} s: fleet decision ${row.id} from origin ${row.origin} (scenario ${row.scenario}), no longer whitelisted`);
+    await applier?.block({ net: row.net, timeout: seconds });
   }
 
   /** What wants each address blocked: local blocks, and applied fleet decisions (counted by key). */

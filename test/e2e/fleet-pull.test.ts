@@ -106,6 +106,29 @@ describe.skipIf(missing)(`enforcing a real LAPI's decisions on a real kernel${mi
     expect(lab.connects('192.0.2.20')).toBe(true);
   });
 
+  it('a decision refused for a whitelist entry is applied once that entry is removed, for the rest of its time', async () => {
+    lapi.cscli('decisions', 'add', '-i', '192.0.2.10', '-d', '1h', '-R', 'whitelisted for now');
+    await fleet.puller!.poll();
+    expect(store.fleet.decisions().find((d) => d.key === '192.0.2.10')?.state).toBe('refused');
+    expect(lab.connects('192.0.2.10')).toBe(true);
+    store.replaceAllow('config', []);
+    await applier.reconcile();
+    await fleet.puller!.poll();
+    const row = store.fleet.decisions().find((d) => d.key === '192.0.2.10');
+    expect(row?.state).toBe('applied');
+    expect(row!.until - Date.now()).toBeGreaterThan(3500_000);
+    expect(lab.connects('192.0.2.10')).toBe(false);
+    expect(log.lines.some((l) => /blocked 192\.0\.2\.10 for 3\d{3} s: fleet decision \d+ .*no longer whitelisted/.test(l))).toBe(true);
+    // whitelisted again: refused again, and reachable
+    store.replaceAllow('config', [{ net: { addr: '192.0.2.10', cidr: 32, kind: 4 }, detail: '/etc/logwarden/whitelist:3' }]);
+    await applier.reconcile();
+    await fleet.puller!.poll();
+    expect(store.fleet.decisions().find((d) => d.key === '192.0.2.10')?.state).toBe('refused');
+    expect(lab.connects('192.0.2.10')).toBe(true);
+    lapi.cscli('decisions', 'delete', '-i', '192.0.2.10');
+    await fleet.puller!.poll();
+  });
+
   it('recognises its own pushed decision coming back and does not apply it twice', async () => {
     const now = Date.now();
     const net = { addr: '192.0.2.67', cidr: 32, kind: 4 as const };
