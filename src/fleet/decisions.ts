@@ -49,6 +49,7 @@ export interface DecisionContext {
 
 /** How a decision refused for the whitelist is told (the puller judges it again once that entry is gone) */
 export const WHITELISTED = 'whitelisted by ';
+export const whitelistedBy = (entry: AllowEntry) => `${WHITELISTED}${entry.origin} ${entry.detail} (${networkText(entry.net)})`;
 
 function overlaps(a: Network, b: Network): boolean {
   if (a.kind !== b.kind) return false;
@@ -74,12 +75,16 @@ export function judge(d: LapiDecision, ctx: DecisionContext): Verdict {
   const ms = parseGoDuration(d.duration);
   if (ms === null) return { state: 'ignored', why: `unreadable duration ${JSON.stringify(d.duration)}` };
   if (ms <= 0) return { state: 'ignored', why: 'already over' };
-  const until = ctx.now + ms;
+  return judgeBlock({ id: d.id, origin: d.origin, net, until: ctx.now + ms }, ctx);
+}
+
+/** What a ban decision on `net` until `until` is here: ours, refused, or applied (also to judge one again). */
+export function judgeBlock({ id, origin, net, until }: { id: number; origin: string; net: Network; until: number }, ctx: DecisionContext): Exclude<Verdict, { state: 'ignored' }> {
   const key = networkText(net);
-  if (ctx.pushedByUs(d.id)) return { state: 'own', net, until, detail: 'pushed by this host' };
-  if (d.origin === ORIGIN && ctx.localKeys.has(key)) return { state: 'own', net, until, detail: 'this host blocks it already' };
+  if (ctx.pushedByUs(id)) return { state: 'own', net, until, detail: 'pushed by this host' };
+  if (origin === ORIGIN && ctx.localKeys.has(key)) return { state: 'own', net, until, detail: 'this host blocks it already' };
   const entry = ctx.allow.covering(net);
-  if (entry) return { state: 'refused', net, until, detail: `${WHITELISTED}${entry.origin} ${entry.detail} (${networkText(entry.net)})` };
+  if (entry) return { state: 'refused', net, until, detail: whitelistedBy(entry) };
   if (net.cidr === width(net.kind)) return { state: 'applied', net, until, spared: [] };
   const clash = ctx.ranges.find((r) => networkText(r) !== key && overlaps(r, net));
   if (clash) return { state: 'refused', net, until, detail: `overlaps the prefix block ${networkText(clash)} in force` };

@@ -10,7 +10,7 @@ import type { Logger } from '../log/logger.js';
 import { type Network, networkText, width } from '../policy/network.js';
 import type { FleetDecisionRow, Store } from '../store/store.js';
 import type { LapiClient, LapiDecision, LapiStream } from './client.js';
-import { AllowIndex, judge, WHITELISTED } from './decisions.js';
+import { AllowIndex, judge, judgeBlock, WHITELISTED, whitelistedBy } from './decisions.js';
 
 /** More new blocks than this in one poll are applied by one reconciliation */
 const BLOCKS_ONE_BY_ONE = 100;
@@ -233,7 +233,7 @@ export class FleetPuller {
       if (row.state !== 'applied') continue;
       const entry = allow.covering(row.net);
       if (!entry) continue;
-      const detail = `${WHITELISTED}${entry.origin} ${entry.detail} (${networkText(entry.net)})`;
+      const detail = whitelistedBy(entry);
       store.fleet.recordDecision({ ...row, state: 'refused', detail, seenAt: now });
       this.stats.refused++;
       log.warn({ addr: row.key, decision: row.id }, `fleet: decision ${row.id} on ${row.key} lifted: ${detail}`);
@@ -244,13 +244,12 @@ export class FleetPuller {
 
   private async judgeAgain(row: FleetDecisionRow, rows: readonly FleetDecisionRow[], now: number): Promise<void> {
     const { store, applier, log } = this.options;
-    const seconds = Math.max(1, Math.ceil((row.until - now) / 1000));
-    const decision = { id: row.id, origin: row.origin, scenario: row.scenario, type: 'ban', scope: row.net.cidr === width(row.net.kind) ? 'Ip' : 'Range', value: row.key, duration: `${seconds}s` };
-    const verdict = judge(decision, this.context(now, rows));
+    const verdict = judgeBlock(row, this.context(now, rows));
     if (verdict.state !== 'applied') {
-      if (verdict.state !== 'ignored') store.fleet.recordDecision({ ...row, state: verdict.state, detail: verdict.detail, seenAt: now });
+      store.fleet.recordDecision({ ...row, state: verdict.state, detail: verdict.detail, seenAt: now });
       return;
     }
+    const seconds = Math.max(1, Math.ceil((row.until - now) / 1000));
     store.fleet.recordDecision({ ...row, state: 'applied', detail: '', seenAt: now });
     this.stats.applied++;
     log.warn({ addr: row.key, decision: row.id, origin: row.origin, scenario: row.scenario }, `${applier ? 'blocked' : 'would block'} ${row.key} for ${seconds} s: fleet decision ${row.id} from origin ${row.origin} (scenario ${row.scenario}), no longer whitelisted`);
