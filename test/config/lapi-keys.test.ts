@@ -1,26 +1,13 @@
 // The fleet's keys in an sshguard.conf-style file (LAPI_URL, LAPI_MACHINE_ID, LAPI_PASSWORD[_FILE],
 // LAPI_BOUNCER_KEY[_FILE]): read like the option names, and a mistake named by file, line and key as written.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type Command, parseCommandArgs } from '../../src/cli/command.js';
 import { parseConfigText } from '../../src/config/file.js';
-import { loadRunConfig, type RunEnvironment } from '../../src/config/run.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'logwarden-lapi-keys-'));
-const RUN: Command = { name: 'run', describe: 'test', positionals: [{ name: 'files', variadic: true, describe: 'log files' }], logsConfigWarnings: true, handler: () => {} };
-const env: RunEnvironment = {
-  paths: { config: join(dir, 'none.conf'), whitelist: join(dir, 'none-whitelist'), db: join(dir, 'state.db'), pidFile: join(dir, 'logwarden.pid') },
-  lookupUser: () => null,
-};
-const file = (name: string, text: string) => {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-};
+import { runConfigFixture } from './run-fixture.js';
+const { dir, file, load: loadArgs } = runConfigFixture('lapi-keys');
 const log = file('auth.log', '');
-const load = (conf: string, ...argv: string[]) => loadRunConfig(parseCommandArgs(RUN, [log, '--config', conf, ...argv]), env);
+const load = (conf: string, ...argv: string[]) => loadArgs(log, '--config', conf, ...argv);
 
 describe('LAPI_* keys in a configuration file', () => {
   it('map to the --lapi-* options: inline secrets', () => {

@@ -1,32 +1,13 @@
 // loadRunConfig from real parsed arguments: flags over the configuration file over defaults, errors naming
 // their origin, sshguard's sources and whitelist rules.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseCommandArgs, type Command } from '../../src/cli/command.js';
+import { parseCommandArgs } from '../../src/cli/command.js';
 import { defaultPaths } from '../../src/config/paths.js';
-import { loadRunConfig, type RunEnvironment } from '../../src/config/run.js';
+import { loadRunConfig } from '../../src/config/run.js';
 import { DEFAULT_JOURNAL_IDENTIFIERS } from '../../src/sources/journal.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'logwarden-run-config-'));
-const RUN: Command = {
-  name: 'run',
-  describe: 'test wiring of the run options',
-  positionals: [{ name: 'files', variadic: true, describe: 'log files' }],
-  logsConfigWarnings: true,
-  handler: () => {},
-};
-const env: RunEnvironment = {
-  paths: { config: join(dir, 'none.conf'), whitelist: join(dir, 'default-whitelist'), db: join(dir, 'state.db'), pidFile: join(dir, 'logwarden.pid') },
-  lookupUser: (name) => (name === 'nobody' ? { uid: 65534, gid: 65534 } : null),
-};
-const file = (name: string, text: string) => {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-};
-const load = (...argv: string[]) => loadRunConfig(parseCommandArgs(RUN, argv), env);
+import { RUN, runConfigFixture } from './run-fixture.js';
+const { dir, env, file, load } = runConfigFixture('run-config');
 
 describe('loadRunConfig', () => {
   it('takes flags over the configuration file over defaults', () => {

@@ -1,25 +1,13 @@
 // The --lapi-* options from real parsed arguments and configuration files: secrets inline or from a file, and
 // every incomplete combination refused naming the flag or the file, line and key.
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type Command, parseCommandArgs } from '../../src/cli/command.js';
-import { loadRunConfig, type RunEnvironment } from '../../src/config/run.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'logwarden-fleet-config-'));
-const RUN: Command = { name: 'run', describe: 'test', positionals: [{ name: 'files', variadic: true, describe: 'log files' }], logsConfigWarnings: true, handler: () => {} };
-const env: RunEnvironment = {
-  paths: { config: join(dir, 'none.conf'), whitelist: join(dir, 'none-whitelist'), db: join(dir, 'state.db'), pidFile: join(dir, 'logwarden.pid') },
-  lookupUser: () => null,
-};
-const file = (name: string, text: string) => {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-};
+import { runConfigFixture } from '../config/run-fixture.js';
+const { dir, file, load: loadArgs } = runConfigFixture('fleet-config');
 const log = file('auth.log', '');
-const load = (...argv: string[]) => loadRunConfig(parseCommandArgs(RUN, [log, ...argv]), env);
+const load = (...argv: string[]) => loadArgs(log, ...argv);
 
 describe('the --lapi-* options', () => {
   it('are off by default', () => {
