@@ -75,13 +75,10 @@ export async function runDaemon(config: RunConfig, parts: DaemonParts): Promise<
   // with --user: the firewall process gone means no block can be made; a blocker that cannot block stops, loudly
   let lost: string | null = null;
   const remote = parts.remote?.(log.child({ module: 'firewall' })) ?? null;
-  // the firewall process passes the signals it gets on as messages; the same signal may reach this process too
-  // (systemd signals the whole unit): one request to stop, not two, so messages and signals are counted apart
-  let stopMessages = 0;
+  // the firewall process passes the signals it gets on as messages
   remote?.onEvent((event, why) => {
     if (event === 'reload') reload();
-    else if (++stopMessages === 1) control.stop(why);
-    else force(`second ${why}`);
+    else control.forwarded(why);
   });
   remote?.whenLost((why) => {
     lost = why;
