@@ -1,7 +1,7 @@
 /**
  * The per-line, stateless parser: banner → route by program tag → literal pre-filter → regex → address.
  */
-import { parseAddress, type AddressKind } from './address.js';
+import { parseAddress, type AddressKind, type ParsedAddress } from './address.js';
 import { Banner, parseBanner } from './banner.js';
 import type { CompiledRule, CorrelationRole, EventType } from './rules.js';
 
@@ -56,6 +56,8 @@ const QUIET_PROGRAMS = new Set([
 
 /** Tags cached per routing decision; bounded because tags of untagged input can be arbitrary. */
 const ROUTE_CACHE_LIMIT = 4096;
+/** Canonical addresses remembered by their text: an attack names the same few addresses again and again */
+const ADDRESS_CACHE_LIMIT = 4096;
 
 /**
  * The rules of one route indexed by the first character of their `startsWith` pre-filter, so a line is
@@ -182,6 +184,7 @@ export class Parser {
   /** Lines without an event are scanned into this one banner; an event gets a copy of its own */
   private readonly scratch = new Banner('');
   private keepBanner = true;
+  private readonly addresses = new Map<string, ParsedAddress & { addr: string }>();
 
   constructor(rules: readonly CompiledRule[]) {
     this.rules = rules;
@@ -312,7 +315,7 @@ export class Parser {
       }
       if (m === null) continue;
       const groups = m.groups!;
-      const address = groups.addr === undefined ? SESSION_ONLY : parseAddress(groups.addr);
+      const address = groups.addr === undefined ? SESSION_ONLY : this.address(groups.addr);
       if (address === null) continue;
       const resolved = 'addr' in address;
       return {
@@ -331,6 +334,19 @@ export class Parser {
       };
     }
     return null;
+  }
+
+  /** parseAddress, remembered for addresses written in their canonical form (nearly all of them). */
+  private address(text: string): ParsedAddress | null {
+    const known = this.addresses.get(text);
+    if (known !== undefined) return known;
+    const parsed = parseAddress(text);
+    // the key is the canonical text, a string of its own: `text` may be a slice that keeps the line alive
+    if (parsed !== null && 'addr' in parsed && parsed.addr === text) {
+      if (this.addresses.size >= ADDRESS_CACHE_LIMIT) this.addresses.clear();
+      this.addresses.set(parsed.addr, parsed);
+    }
+    return parsed;
   }
 }
 
