@@ -8,6 +8,7 @@ import { storeEvidence } from '../engine/evidence.js';
 import { covers, entryOf } from '../control/blocking.js';
 import type { Applier } from '../firewall/applier.js';
 import type { Fleet } from '../fleet/fleet.js';
+import { excerpt } from '../log/excerpt.js';
 import type { Logger } from '../log/logger.js';
 import type { ParsedEvent, Parser } from '../parse/parser.js';
 import { bannerTime } from '../parse/time.js';
@@ -337,13 +338,14 @@ export class Daemon {
     this.nextExpiry = Math.min(this.nextExpiry, b.until);
     const key = networkText(b.net);
     const span = Math.round((b.at - b.firstSeen) / 1000);
-    const fields = { addr: key, duration: b.duration, attacks: b.attacks, score: b.score, rules: b.rules, services: b.services, line };
+    const example = excerpt(line);
+    const fields = { addr: key, duration: b.duration, attacks: b.attacks, score: b.score, rules: b.rules, services: b.services, line: example };
     const how = b.permanent ? 'permanently' : `for ${b.duration} s`;
     const why = `${b.attacks} attack(s) over ${span} s (${b.rules.join(', ')}), score ${b.score}`;
     if (!b.applied) log.info(fields, `recorded a block of ${key} ${how} that was already over (old log lines): ${why}`);
-    else if (applier === null) log.warn(fields, `would block ${key} ${how}: ${why}; e.g. ${line}`);
+    else if (applier === null) log.warn(fields, `would block ${key} ${how}: ${why}; e.g. ${example}`);
     else {
-      log.warn(fields, `blocked ${key} ${how}: ${why}; e.g. ${line}`);
+      log.warn(fields, `blocked ${key} ${how}: ${why}; e.g. ${example}`);
       void applier.block({ net: b.net, timeout: b.permanent ? null : Math.max(1, Math.ceil((b.until - this.now()) / 1000)) });
       this.options.fleet?.blocked(b, line);
       this.hook({ event: 'block', addr: b.net.addr, cidr: b.net.cidr, duration: b.permanent ? null : b.duration, reason: why });

@@ -7,6 +7,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { LineSplitter } from '../input/lines.js';
+import { excerpt } from '../log/excerpt.js';
 import type { Logger } from '../log/logger.js';
 import { parseAddress } from '../parse/address.js';
 import { Banner } from '../parse/banner.js';
@@ -86,7 +87,7 @@ export class ExternalFilter {
     if (text === '') return;
     const event = sshgLineEvent(text, this.options.role);
     if (event === null) {
-      if (this.counts.refused++ === 0) this.options.log.warn({ role: this.options.role, line: text }, `${this.options.role} wrote a line that is not SERVICE ADDR KIND DANGER: ignored (and the next ones, counted)`);
+      if (this.counts.refused++ === 0) this.options.log.warn({ role: this.options.role, line: excerpt(text) }, `${this.options.role} wrote a line that is not SERVICE ADDR KIND DANGER: ignored (and the next ones, counted)`);
       return;
     }
     this.counts.events++;
