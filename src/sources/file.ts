@@ -10,17 +10,18 @@
  *   read the rest of the copy (a rotated sibling with the same first line and bytes there), then start again at 0.
  * - path gone: keep draining the open descriptor, wait for the path to come back.
  * Resuming after rotations made while stopped, the stored file is found among the rotated siblings (rotated.ts) and
- * its rest read, then every sibling written after it, oldest first, then the file at the path.
+ * its rest read, then every sibling written after it, oldest first, then the file at the path. Rotated files
+ * compressed by gzip are read too (gzip-rotated.ts): their positions are offsets in the decompressed text.
  * Positions always point just after a newline: a partial last line is held until its newline comes.
  */
 import { createHash } from 'node:crypto';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 import { watch, type FSWatcher } from 'chokidar';
 import { CHUNK_SIZE, MAX_LINE_LENGTH } from '../input/lines.js';
 import type { Logger } from '../log/logger.js';
-import { listRotated, MAX_ROTATED_BYTES, MAX_ROTATED_FILES, newerThan, type Rotated } from './rotated.js';
+import { gunzipHead, gunzipText } from './gzip-rotated.js';
+import { isGzip, listRotated, MAX_ROTATED_BYTES, MAX_ROTATED_FILES, newerThan, type Rotated } from './rotated.js';
 import type { Position, Source, SourceLine, SourceStatus } from './source.js';
 
 export interface FileSourceOptions {
@@ -32,6 +33,8 @@ export interface FileSourceOptions {
   pollMs?: number;
   /** Bytes read per wake-up before yielding to the event loop, so one huge file cannot starve the others */
   maxBytesPerWake?: number;
+  /** Bytes read from rotated files on one resume, decompressed ones included (default MAX_ROTATED_BYTES) */
+  maxRotatedBytes?: number;
 }
 
 /** The first line's bytes hashed for the fingerprint are capped: a file without a newline yet has none */
@@ -41,8 +44,6 @@ const MAX_PENDING_BYTES = MAX_LINE_LENGTH * 4;
 const NEWLINE = 0x0a;
 /** Bytes before the offset read kept to see a rewrite and recognise a copy: a first line alone may be a fixed header */
 const TAIL_BYTES = 64;
-/** Compressed bytes read to find a .gz file's first line */
-const GZIP_HEAD_BYTES = 64 * 1024;
 
 type FilePosition = Extract<Position, { kind: 'file' }>;
 
@@ -79,12 +80,12 @@ function positionOf(path: string, file: OpenFile): FilePosition {
   return { kind: 'file', path, dev: file.dev, ino: file.ino, offset: file.lineOffset, fingerprint: file.fingerprint };
 }
 
-/** The fingerprint of the file at `path`, or null when it has none or cannot be read */
-async function fingerprintAt(path: string): Promise<string | null> {
+/** The fingerprint of the file at `path` (of its decompressed text when `gzip`), or null when it has none or cannot be read */
+async function fingerprintAt(path: string, gzip = false): Promise<string | null> {
   const handle = await open(path, 'r').catch(() => null);
   if (!handle) return null;
   try {
-    return await fingerprintOf(handle).catch(() => null);
+    return await (gzip ? gzipFingerprintOf(handle) : fingerprintOf(handle)).catch(() => null);
   } finally {
     await handle.close();
   }
@@ -121,20 +122,9 @@ function fingerprintOfStart(start: Buffer): string | null {
   return createHash('sha256').update(start.subarray(0, end)).digest('hex').slice(0, 32);
 }
 
-/** The fingerprint of the text a .gz file holds, from its first compressed bytes; null when it cannot be read */
-async function gzipFingerprintAt(path: string): Promise<string | null> {
-  const handle = await open(path, 'r').catch(() => null);
-  if (!handle) return null;
-  try {
-    const buffer = Buffer.allocUnsafe(GZIP_HEAD_BYTES);
-    const { bytesRead } = await handle.read(buffer, 0, GZIP_HEAD_BYTES, 0);
-    // a sync flush takes a cut-off stream: only its beginning is wanted
-    return fingerprintOfStart(gunzipSync(buffer.subarray(0, bytesRead), { finishFlush: zlibConstants.Z_SYNC_FLUSH }));
-  } catch {
-    return null;
-  } finally {
-    await handle.close();
-  }
+/** The fingerprint of the decompressed text of a .gz file: the one its lines' positions carry */
+async function gzipFingerprintOf(handle: FileHandle): Promise<string | null> {
+  return fingerprintOfStart(await gunzipHead(handle, FINGERPRINT_BYTES));
 }
 
 export class FileSource implements Source {
@@ -142,6 +132,7 @@ export class FileSource implements Source {
   private readonly log: Logger;
   private readonly pollMs: number;
   private readonly maxBytesPerWake: number;
+  private readonly maxRotatedBytes: number;
   private from: FilePosition | null;
   /** Only the first file seen at the first start is read from its end; one appearing later, or after rotation, from 0 */
   private fromEnd: boolean;
@@ -171,6 +162,7 @@ export class FileSource implements Source {
     this.log = options.log;
     this.pollMs = options.pollMs ?? 1000;
     this.maxBytesPerWake = options.maxBytesPerWake ?? 16 * CHUNK_SIZE;
+    this.maxRotatedBytes = options.maxRotatedBytes ?? MAX_ROTATED_BYTES;
   }
 
   async start(onLines: (lines: SourceLine[]) => void): Promise<void> {
@@ -352,10 +344,10 @@ export class FileSource implements Source {
   /**
    * The file holding the stored position is no longer the one at the path: rotated away while logwarden was stopped,
    * or (`truncated`) copied and truncated in place. It is found among the rotated siblings by its device and inode,
-   * or by its first line and a size reaching the stored offset (a copy), and its rest is read; then every sibling
-   * written after it, oldest first. The last of them is left open, so the switch to the file at the path is a live
-   * rotation's (it waits for the new file to have data). Progress is kept in `from`: a failure or a crash half-way
-   * resumes at the file and offset reached, never reading a line twice.
+   * or by its first line and a size reaching the stored offset (a copy), or compressed by gzip since, and its rest is
+   * read; then every sibling written after it, oldest first. The last of them is left open when plain, so the switch
+   * to the file at the path is a live rotation's (it waits for the new file to have data). Progress is kept in `from`:
+   * a failure or a crash half-way resumes at the file and offset reached, never reading a line twice.
    */
   private async resumeRotatedWhileStopped(from: FilePosition, truncated: boolean): Promise<void> {
     this.fromEnd = false;
@@ -371,26 +363,27 @@ export class FileSource implements Source {
       return;
     }
     // a compressed file's time is its compression's, not its last line's: only its name says which files came after
-    const later = newerThan(siblings, stored, exclude, stored.compressed ? 'name' : 'time');
-    if (stored.compressed) {
-      this.log.warn({ path: this.name, file: stored.name, offset: from.offset }, 'file was rotated and compressed while stopped: lines written to it after the stored position are lost; reading the rotated files after it');
-    }
+    const later = newerThan(siblings, stored, exclude, stored.compressed ? 'name' : 'time', this.maxRotatedBytes);
     if (later.compressed.length > 0) {
-      this.log.warn({ path: this.name, files: later.compressed.map((s) => s.name) }, `${later.compressed.length} rotated file(s) written after the stored position are compressed and were not read: their lines are lost`);
+      this.log.warn({ path: this.name, files: later.compressed.map((s) => s.name) }, `${later.compressed.length} rotated file(s) written after the stored position are compressed other than by gzip and were not read: their lines are lost`);
     }
     if (later.beyondBounds.length > 0) {
-      this.log.warn({ path: this.name, files: later.beyondBounds.map((s) => s.name), maxFiles: MAX_ROTATED_FILES, maxBytes: MAX_ROTATED_BYTES }, `${later.beyondBounds.length} rotated file(s) written after the stored position are beyond what one resume reads and were not read: their lines are lost`);
+      this.log.warn({ path: this.name, files: later.beyondBounds.map((s) => s.name), maxFiles: MAX_ROTATED_FILES, maxBytes: this.maxRotatedBytes }, `${later.beyondBounds.length} rotated file(s) written after the stored position are beyond what one resume reads and were not read: their lines are lost`);
     }
-    const chain = stored.compressed ? later.read : [stored, ...later.read];
-    if (chain.length === 0) {
-      this.from = null;
-      return;
-    }
+    const chain = [stored, ...later.read];
+    // the plain files' bytes are known and kept for them; the .gz files' text, oldest first, gets what is left
+    let gzipBytes = this.maxRotatedBytes - later.read.filter((s) => !s.compressed).reduce((sum, s) => sum + s.size, 0);
     const fields = { path: this.name, files: chain.map((s) => s.name), offset: from.offset };
     if (truncated) this.log.info(fields, 'file was truncated in place while stopped (copytruncate); reading the rest of its copy and the rotated files after it first');
     else this.log.info(fields, 'file was rotated while stopped; reading the rest of the stored file and the rotated files after it first');
     for (const [i, rotated] of chain.entries()) {
-      const file = await this.openRotated(rotated, rotated === stored ? from.offset : 0);
+      const offset = rotated === stored ? from.offset : 0;
+      if (rotated.compressed) {
+        gzipBytes -= await this.readGzip(rotated, offset, Math.max(0, gzipBytes));
+        if (this.stopped) return;
+        continue;
+      }
+      const file = await this.openRotated(rotated, offset);
       if (!file) continue;
       this.state = 'reading';
       this.current = file;
@@ -412,17 +405,17 @@ export class FileSource implements Source {
   }
 
   /**
-   * The rotated file holding the stored position: the same inode (and first line), else a plain copy of it, else
-   * (its rest then unreadable) a .gz file starting with its first line, which still says where the later files begin.
+   * The rotated file holding the stored position: the same inode (and first line; a .gz file read before a crash is
+   * known so too), else a plain copy of it, else a .gz file whose text starts with its first line (compressed since).
    */
   private async findStored(siblings: Rotated[], from: FilePosition, exclude: { dev: number; ino: number }[]): Promise<Rotated | null> {
-    const candidates = siblings.filter((s) => !exclude.some((e) => e.dev === s.dev && e.ino === s.ino));
-    const byInode = candidates.find((s) => !s.compressed && s.dev === from.dev && s.ino === from.ino);
-    if (byInode && (from.fingerprint === null || (await fingerprintAt(byInode.path)) === from.fingerprint)) return byInode;
+    const candidates = siblings.filter((s) => (!s.compressed || isGzip(s)) && !exclude.some((e) => e.dev === s.dev && e.ino === s.ino));
+    const byInode = candidates.find((s) => s.dev === from.dev && s.ino === from.ino);
+    if (byInode && (from.fingerprint === null || (await fingerprintAt(byInode.path, byInode.compressed)) === from.fingerprint)) return byInode;
     if (from.fingerprint === null) return null;
     const copy = await this.findCopy(candidates, from.fingerprint, from.offset);
     if (copy) return copy;
-    for (const s of candidates) if (s.name.endsWith('.gz') && (await gzipFingerprintAt(s.path)) === from.fingerprint) return s;
+    for (const s of candidates) if (s.compressed && (await fingerprintAt(s.path, true)) === from.fingerprint) return s;
     return null;
   }
 
@@ -439,24 +432,66 @@ export class FileSource implements Source {
     return best;
   }
 
-  /** Opens a rotated file at `offset`, or null if it was replaced or removed since it was listed */
+  /**
+   * Opens a rotated file at `offset` (in its decompressed text for a .gz file), or null if it was replaced or removed
+   * since it was listed
+   */
   private async openRotated(rotated: Rotated, offset: number): Promise<OpenFile | null> {
     const handle = await open(rotated.path, 'r').catch((error) => {
       if (errorCode(error) === 'ENOENT') return null;
       throw error;
     });
     if (!handle) return null;
-    const info = await handle.stat();
-    if (info.dev !== rotated.dev || info.ino !== rotated.ino) {
-      await handle.close();
-      return null;
+    try {
+      const info = await handle.stat();
+      if (info.dev !== rotated.dev || info.ino !== rotated.ino) {
+        await handle.close();
+        return null;
+      }
+      const fingerprint = rotated.compressed ? await gzipFingerprintOf(handle) : await fingerprintOf(handle);
+      // a .gz file's text has no size before it is read to its end: no lag is counted for it
+      const size = rotated.compressed ? 0 : info.size;
+      const file: OpenFile = {
+        handle, dev: info.dev, ino: info.ino, readOffset: 0, lineOffset: 0, pending: Buffer.alloc(0),
+        skipping: false, fingerprint, lineNo: 0, size, tail: Buffer.alloc(0),
+      };
+      this.resetTo(file, rotated.compressed ? offset : Math.min(offset, info.size));
+      return file;
+    } catch (error) {
+      await handle.close().catch(() => {});
+      throw error;
     }
-    const file: OpenFile = {
-      handle, dev: info.dev, ino: info.ino, readOffset: 0, lineOffset: 0, pending: Buffer.alloc(0),
-      skipping: false, fingerprint: await fingerprintOf(handle), lineNo: 0, size: info.size, tail: Buffer.alloc(0),
-    };
-    this.resetTo(file, Math.min(offset, info.size));
-    return file;
+  }
+
+  /**
+   * Reads a rotated .gz file from `offset` of its text to its end, or to `maxBytes` of its text (a bomb: the rest
+   * is lost, loudly), its lines handed over as a plain file's are. A damaged file gives what decompresses; a last
+   * line without its newline counts only when the file is whole. Returns the decompressed bytes gone through.
+   */
+  private async readGzip(rotated: Rotated, offset: number, maxBytes: number): Promise<number> {
+    const file = await this.openRotated(rotated, offset);
+    if (!file) return 0;
+    this.state = 'reading';
+    this.current = file;
+    try {
+      const read = await gunzipText(file.handle, offset, maxBytes, (bytes) => {
+        if (this.stopped) return false;
+        const lines: SourceLine[] = [];
+        this.split(file, bytes, lines);
+        this.emit(lines);
+        this.from = positionOf(this.name, file);
+        return true;
+      });
+      const fields = { path: this.name, file: rotated.name, offset: file.lineOffset };
+      if (read.end === 'end') this.flushPartial(file);
+      if (read.end === 'damaged') this.log.warn({ ...fields, error: read.error }, 'compressed rotated file is damaged: its lines up to the damage were read, the rest is lost');
+      if (read.end === 'bound') this.log.warn({ ...fields, maxBytes: this.maxRotatedBytes }, 'compressed rotated file decompresses to more than one resume reads: the rest of it is lost (a compression bomb, or too many rotated files at once)');
+      this.from = positionOf(this.name, file);
+      return read.bytes;
+    } finally {
+      this.current = null;
+      await file.handle.close();
+    }
   }
 
   /**

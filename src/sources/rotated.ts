@@ -16,7 +16,7 @@ export interface Rotated {
   mtimeNs: bigint;
   /** 0n where the file system does not say */
   birthtimeNs: bigint;
-  /** .gz, .xz, ...: not readable as text */
+  /** .gz, .xz, ...: not readable as text as it is (.gz is read through node:zlib, the others not at all) */
   compressed: boolean;
   /** logrotate's numbering (FILE.N: higher is older) or the date of dateext (FILE-YYYYMMDD...: lower is older) */
   order: { kind: 'number'; n: number } | { kind: 'date'; stamp: string };
@@ -75,40 +75,60 @@ export function compareAge(a: Rotated, b: Rotated): number {
 }
 
 export interface NewerFiles {
-  /** Plain files to read after `after`, oldest first */
+  /** Files to read after `after`, oldest first: plain ones and .gz ones */
   read: Rotated[];
-  /** Newer compressed files: not read */
+  /** Newer files compressed other than by gzip (.xz, .zst, ...): not read */
   compressed: Rotated[];
-  /** Newer plain files beyond the bounds: not read (the oldest ones are left, so the latest lines are read) */
+  /** Newer files beyond the bounds: not read (the oldest ones are left, so the latest lines are read) */
   beyondBounds: Rotated[];
+}
+
+/** Compressed by gzip, by its name: readable through node:zlib */
+export function isGzip(rotated: Rotated): boolean {
+  return rotated.compressed && rotated.name.endsWith('.gz');
 }
 
 /**
  * The siblings written after `after`, which holds the stored position: a file last written before it is older
  * (already read, or unrelated, like a FILE.7 from last week). `exclude` are inodes never to read here (the file
  * now at the path, read after these). Hard links to one inode count once. `by` 'name' orders by the rotated
- * names alone, for when `after`'s time cannot be trusted (a compressed file).
+ * names alone, for when `after`'s time cannot be trusted (a compressed file). The files to read are bounded by
+ * MAX_ROTATED_FILES and `maxBytes`, a .gz file counting its compressed size here (the least its text can be: its
+ * decompressed bytes are bounded while read).
+ *
+ * A compressed file's time is its compression's, not its last line's: with delaycompress, FILE.2.gz is made by the
+ * rotation that makes FILE.1, after FILE.1's last line. So whether a compressed file came after `after`, and where
+ * it goes among the plain ones, only its name says (a name of another form than `after`'s says nothing: not read);
+ * plain files go by their last write.
  */
-export function newerThan(siblings: Rotated[], after: Rotated, exclude: { dev: number; ino: number }[], by: 'time' | 'name' = 'time'): NewerFiles {
+export function newerThan(siblings: Rotated[], after: Rotated, exclude: { dev: number; ino: number }[], by: 'time' | 'name' = 'time', maxBytes = MAX_ROTATED_BYTES): NewerFiles {
   const seen = new Set([`${after.dev}:${after.ino}`, ...exclude.map((e) => `${e.dev}:${e.ino}`)]);
-  const compare = by === 'time' ? compareAge : compareNames;
+  const compare = (a: Rotated, b: Rotated) => (by === 'time' && !a.compressed && !b.compressed ? compareAge(a, b) : compareNames(a, b));
   const newer: Rotated[] = [];
-  for (const s of [...siblings].sort(compare)) {
+  for (const s of [...siblings].sort(compareAge)) {
     const key = `${s.dev}:${s.ino}`;
-    if (seen.has(key) || compare(s, after) <= 0) continue;
+    if (seen.has(key) || compare(s, after) <= 0 || beingCompressed(s, siblings)) continue;
     seen.add(key);
     newer.push(s);
   }
-  const compressed = newer.filter((s) => s.compressed);
-  const plain = newer.filter((s) => !s.compressed);
+  const ordered = newer.filter((s) => !s.compressed).sort(compare);
+  for (const c of newer.filter(isGzip).sort(compareNames)) {
+    const at = ordered.findIndex((s) => compareNames(s, c) > 0);
+    ordered.splice(at < 0 ? ordered.length : at, 0, c);
+  }
   // the newest first until a bound is reached
   let files = 0;
   let bytes = 0;
-  let cut = plain.length;
-  while (cut > 0 && files < MAX_ROTATED_FILES && bytes + plain[cut - 1]!.size <= MAX_ROTATED_BYTES) {
+  let cut = ordered.length;
+  while (cut > 0 && files < MAX_ROTATED_FILES && bytes + ordered[cut - 1]!.size <= maxBytes) {
     cut--;
     files++;
-    bytes += plain[cut]!.size;
+    bytes += ordered[cut]!.size;
   }
-  return { read: plain.slice(cut), compressed, beyondBounds: plain.slice(0, cut) };
+  return { read: ordered.slice(cut), compressed: newer.filter((s) => s.compressed && !isGzip(s)), beyondBounds: ordered.slice(0, cut) };
+}
+
+/** A compressed file whose plain original is still there: logrotate is compressing it (the original is read) */
+function beingCompressed(file: Rotated, siblings: Rotated[]): boolean {
+  return file.compressed && siblings.some((s) => !s.compressed && s.name === file.name.replace(COMPRESSED, ''));
 }

@@ -43,6 +43,12 @@ const lines = (from: number, to: number) => Array.from({ length: to - from }, (_
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
 const A_WEEK_AGO = Date.now() / 1000 - 7 * 86400;
 
+/** Compresses a rotated file as logrotate does: FILE.N.gz written (now), FILE.N removed */
+function compress(file: string): void {
+  writeFileSync(`${file}.gz`, gzipSync(readFileSync(file)));
+  unlinkSync(file);
+}
+
 interface Read {
   numbers: number[];
   /** The position handed with each line, by its number: what the daemon commits with that line's effects */
@@ -140,35 +146,73 @@ describe('FileSource resuming after rotations made while it was stopped', () => 
     }
   });
 
-  it('a compressed rotated file is not read, and a warning says how many were skipped', async () => {
+  it('a .gz file written after the stored one is read in its place (by name, whatever its time)', async () => {
     const { dir, path, stored } = await stoppedAfterTen();
     try {
       appendFileSync(path, lines(10, 15));
       renameSync(path, `${path}.2`);
-      // last written a minute ago: the copy of the next file's time below (in whole µs) stays after it
-      utimesSync(`${path}.2`, Date.now() / 1000 - 60, Date.now() / 1000 - 60);
       writeFileSync(path, lines(15, 25));
       renameSync(path, `${path}.1`);
       writeFileSync(path, lines(25, 30));
-      // the middle file compressed by logrotate (no delaycompress)
-      writeFileSync(`${path}.1.gz`, gzipSync(readFileSync(`${path}.1`)));
-      utimesSync(`${path}.1.gz`, statSync(`${path}.1`).atime, statSync(`${path}.1`).mtime);
-      unlinkSync(`${path}.1`);
+      // the middle file compressed by logrotate (no delaycompress), a week later than the time it says
+      compress(`${path}.1`);
+      utimesSync(`${path}.1.gz`, A_WEEK_AGO, A_WEEK_AGO);
       const log = collectingLogger();
       const { numbers } = await readUntil(path, stored, 29, log);
-      expect(numbers).toEqual([...range(10, 15), ...range(25, 30)]);
-      const warning = log.at('warn').find((r) => r.message.includes('compressed'));
-      expect(warning?.message).toMatch(/^1 rotated file\(s\) written after the stored position are compressed/);
-      expect(warning?.fields.files).toEqual(['app.log.1.gz']);
+      expect(numbers).toEqual(range(10, 30));
+      expect(log.at('warn')).toEqual([]);
+      expect(log.at('info').find((r) => r.message.includes('rotated while stopped'))?.fields.files).toEqual(['app.log.2', 'app.log.1.gz']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
 
-  it('delaycompress, rotated twice: the stored file is now .2.gz; its rest is lost (warned), .1 and the new file are read', async () => {
+  it('a rotated file compressed other than by gzip is not read, and a warning names it; the .gz after it is read', async () => {
+    const { dir, path, stored } = await stoppedAfterTen();
+    try {
+      appendFileSync(path, lines(10, 15));
+      renameSync(path, `${path}.3`);
+      writeFileSync(`${path}.2.xz`, Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00])); // lines 15-24, in a form not read
+      writeFileSync(`${path}.1.gz`, gzipSync(lines(25, 35)));
+      writeFileSync(path, lines(35, 40));
+      const log = collectingLogger();
+      const { numbers } = await readUntil(path, stored, 39, log);
+      expect(numbers).toEqual([...range(10, 15), ...range(25, 40)]);
+      const warning = log.at('warn').find((r) => r.message.includes('compressed'));
+      expect(warning?.message).toMatch(/^1 rotated file\(s\) written after the stored position are compressed other than by gzip/);
+      expect(warning?.fields.files).toEqual(['app.log.2.xz']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('compress without delaycompress: the stored file is now .1.gz; its rest is read, then the new file; the older .2.gz is not', async () => {
+    const { dir, path, stored } = await stoppedAfterTen();
+    try {
+      writeFileSync(`${path}.1.gz`, gzipSync(lines(900, 910))); // last rotation's, shifted to .2.gz below
+      appendFileSync(path, lines(10, 20)); // after the stop, to the file it had open
+      renameSync(`${path}.1.gz`, `${path}.2.gz`);
+      renameSync(path, `${path}.1`);
+      writeFileSync(path, lines(20, 30));
+      compress(`${path}.1`);
+      const log = collectingLogger();
+      const read = await readUntil(path, stored, 29, log);
+      expect(read.numbers).toEqual(range(10, 30));
+      expect(log.at('warn')).toEqual([]);
+      // the lines of the .gz file carry its inode and their offsets in its text, like a plain file's
+      const text = lines(0, 20);
+      expect(read.positions.get(14)).toMatchObject({ path, ino: statSync(`${path}.1.gz`).ino, offset: text.indexOf('line 15 x') });
+      expect(read.positions.get(19)).toMatchObject({ ino: statSync(`${path}.1.gz`).ino, offset: text.length, fingerprint: stored.kind === 'file' ? stored.fingerprint : null });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('delaycompress, rotated twice: the stored file is now .2.gz; its rest is read, then .1 and the new file', async () => {
     const { dir, path, stored } = await stoppedAfterTen();
     try {
       writeFileSync(`${path}.7`, lines(900, 910)); // an old plain one: older by name
+      writeFileSync(`${path}.3.gz`, gzipSync(lines(910, 920))); // an old compressed one, made after the stored position
       appendFileSync(path, lines(10, 15));
       renameSync(path, `${path}.1`);
       writeFileSync(path, lines(15, 25));
@@ -176,12 +220,125 @@ describe('FileSource resuming after rotations made while it was stopped', () => 
       renameSync(path, `${path}.1`);
       writeFileSync(path, lines(25, 30));
       // compressed last, as logrotate does: the .gz file's time is now, after .1's last line
-      writeFileSync(`${path}.2.gz`, gzipSync(readFileSync(`${path}.2`)));
-      unlinkSync(`${path}.2`);
+      compress(`${path}.2`);
       const log = collectingLogger();
       const { numbers } = await readUntil(path, stored, 29, log);
-      expect(numbers).toEqual(range(15, 30));
-      expect(log.at('warn').map((r) => r.message)).toEqual([expect.stringMatching(/^file was rotated and compressed while stopped/)]);
+      expect(numbers).toEqual(range(10, 30));
+      expect(log.at('warn')).toEqual([]);
+      expect(log.at('info').find((r) => r.message.includes('rotated while stopped'))?.fields.files).toEqual(['app.log.2.gz', 'app.log.1']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('delaycompress, rotated once: .1 is read, the .2.gz made by the same rotation (older lines) is not', async () => {
+    const { dir, path, stored } = await stoppedAfterTen();
+    try {
+      writeFileSync(`${path}.1`, lines(900, 910)); // the previous rotation's, read before the stop
+      utimesSync(`${path}.1`, A_WEEK_AGO, A_WEEK_AGO);
+      appendFileSync(path, lines(10, 15));
+      renameSync(`${path}.1`, `${path}.2`);
+      renameSync(path, `${path}.1`);
+      writeFileSync(path, lines(15, 25));
+      compress(`${path}.2`); // newer by time than .1
+      const { numbers } = await readUntil(path, stored, 24);
+      expect(numbers).toEqual(range(10, 25));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a crash half-way through a .gz file resumes at the line reached in it: nothing read twice, nothing lost', async () => {
+    const { dir, path, stored } = await stoppedAfterTen();
+    try {
+      // enough lines for many zlib chunks
+      appendFileSync(path, lines(10, 30_000));
+      renameSync(path, `${path}.2`);
+      compress(`${path}.2`);
+      writeFileSync(`${path}.1.gz`, gzipSync(lines(30_000, 30_010)));
+      writeFileSync(path, lines(30_010, 30_020));
+      // stopped (as if killed) once line 15,000 is read: the last line handed over is the last one committed
+      const first: number[] = [];
+      let last: Position | null = null;
+      const source = new FileSource({ path, from: stored, log: silentLogger, pollMs: 50 });
+      await source.start((batch) => {
+        for (const l of batch) {
+          first.push(Number(l.text.split(' ')[1]));
+          last = l.position;
+        }
+        if (first.at(-1)! >= 15_000) void source.stop();
+      });
+      await source.stop();
+      expect(first.at(-1)).toBeLessThan(30_000);
+      expect(first).toEqual(range(10, first.at(-1)! + 1));
+      expect(last).toMatchObject({ ino: statSync(`${path}.2.gz`).ino });
+      const second = await readUntil(path, last, 30_019);
+      expect(second.numbers).toEqual(range(first.at(-1)! + 1, 30_020));
+      // and just after the .gz file's last line: the next .gz file, then the file at the path
+      const third = await readUntil(path, second.positions.get(29_999)!, 30_019);
+      expect(third.numbers).toEqual(range(30_000, 30_020));
+      const fourth = await readUntil(path, second.positions.get(30_009)!, 30_019);
+      expect(fourth.numbers).toEqual(range(30_010, 30_020));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a damaged .gz file: what decompresses is read, a warning names it, the files after it are read', async () => {
+    const { dir, path, stored } = await stoppedAfterTen();
+    try {
+      appendFileSync(path, lines(10, 5000));
+      renameSync(path, `${path}.3`);
+      compress(`${path}.3`);
+      // cut in the middle, as by a crash while logrotate compressed it
+      const gz = readFileSync(`${path}.3.gz`);
+      writeFileSync(`${path}.3.gz`, gz.subarray(0, gz.length >> 1));
+      writeFileSync(`${path}.2.gz`, 'not gzip at all\n');
+      writeFileSync(`${path}.1.gz`, gzipSync(lines(5000, 5010)));
+      writeFileSync(path, lines(5010, 5020));
+      const log = collectingLogger();
+      const { numbers } = await readUntil(path, stored, 5019, log);
+      const cut = numbers.indexOf(5000);
+      expect(cut).toBeGreaterThan(1000);
+      // a prefix of the damaged file's lines, whole ones only, then all of the others
+      expect(numbers).toEqual([...range(10, 10 + cut), ...range(5000, 5020)]);
+      expect(log.at('warn').map((r) => [r.fields.file, r.message])).toEqual([
+        ['app.log.3.gz', expect.stringMatching(/^compressed rotated file is damaged/)],
+        ['app.log.2.gz', expect.stringMatching(/^compressed rotated file is damaged/)],
+      ]);
+      // a restart after it reads none of it again
+      const again = await readUntil(path, stored, 5019);
+      expect(again.numbers).toEqual(numbers);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a .gz file whose text is more than one resume reads (a bomb): read up to the bound, the rest lost, loudly', async () => {
+    const { dir, path, stored } = await stoppedAfterTen();
+    try {
+      appendFileSync(path, lines(10, 1000));
+      renameSync(path, `${path}.2`);
+      compress(`${path}.2`);
+      writeFileSync(`${path}.1`, lines(1000, 1010));
+      writeFileSync(path, lines(1010, 1020));
+      const log = collectingLogger();
+      const read: number[] = [];
+      const maxRotatedBytes = 4000;
+      const source = new FileSource({ path, from: stored, log, pollMs: 50, maxRotatedBytes });
+      await source.start((batch) => read.push(...batch.map((l) => Number(l.text.split(' ')[1]))));
+      try {
+        await until(() => read.includes(1019), () => `line 1019; read ${read.join(',')}`);
+      } finally {
+        await source.stop();
+      }
+      // the bound counts the text from the file's start; the plain .1 keeps its share
+      const cut = read.indexOf(1000);
+      expect(lines(0, 10 + cut).length).toBeLessThanOrEqual(maxRotatedBytes - statSync(`${path}.1`).size);
+      expect(lines(0, 11 + cut).length).toBeGreaterThan(maxRotatedBytes - statSync(`${path}.1`).size);
+      expect(read).toEqual([...range(10, 10 + cut), ...range(1000, 1020)]);
+      const warning = log.at('warn').find((r) => r.fields.file === 'app.log.2.gz');
+      expect(warning?.message).toMatch(/more than one resume reads: the rest of it is lost/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -224,6 +381,23 @@ describe('FileSource resuming after rotations made while it was stopped', () => 
       // a crash inside the copy resumes inside the copy
       const third = await readUntil(path, second.positions.get(14)!, 29);
       expect(third.numbers).toEqual(range(15, 30));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('copytruncate while stopped, the copy compressed at once (no delaycompress): the rest is read from the .gz copy', async () => {
+    const { dir, path, stored } = await stoppedAfterTen();
+    try {
+      appendFileSync(path, lines(10, 20));
+      copyFileSync(path, `${path}.1`);
+      truncateSync(path, 0);
+      appendFileSync(path, lines(20, 30));
+      compress(`${path}.1`);
+      const log = collectingLogger();
+      const { numbers } = await readUntil(path, stored, 29, log);
+      expect(numbers).toEqual(range(10, 30));
+      expect(log.at('warn')).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

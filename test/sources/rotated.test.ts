@@ -32,11 +32,51 @@ describe('newerThan', () => {
     const b = file('auth.log.2', 2000n);
     const c = file('auth.log.1', 3000n);
     const atPath = file('auth.log.0', 4000n);
-    const gz = file('auth.log.5.gz', 2500n);
-    const newer = newerThan([c, stale, gz, b, older, stored, atPath], stored, [atPath]);
+    const newer = newerThan([c, stale, b, older, stored, atPath], stored, [atPath]);
     expect(newer.read.map((f) => f.name)).toEqual(['auth.log.2', 'auth.log.1']);
-    expect(newer.compressed.map((f) => f.name)).toEqual(['auth.log.5.gz']);
+    expect(newer.compressed).toEqual([]);
     expect(newer.beyondBounds).toEqual([]);
+  });
+
+  it('a compressed file is newer by its name only, and goes among the plain ones by name; .gz files are read', async () => {
+    // delaycompress: the rotation that made .1 (the stored file) made .2.gz after .1's last line
+    const stored = file('auth.log.1', 1000n);
+    expect(newerThan([file('auth.log.2.gz', 2000n), file('auth.log.3.xz', 2000n)], stored, [])).toEqual({ read: [], compressed: [], beyondBounds: [] });
+    // rotated again: the stored file is .4 now; .3.gz and .2.gz came after it, then .1 (plain), whatever their times
+    const four = file('auth.log.4', 1000n);
+    const three = file('auth.log.3.gz', 5000n);
+    const two = file('auth.log.2.gz', 4000n);
+    const one = file('auth.log.1', 3000n);
+    const older = file('auth.log.5.gz', 6000n);
+    expect(newerThan([one, older, two, three], four, []).read.map((f) => f.name)).toEqual(['auth.log.3.gz', 'auth.log.2.gz', 'auth.log.1']);
+    // other compressions are listed, not read
+    expect(newerThan([file('auth.log.2.xz', 0n)], four, []).compressed.map((f) => f.name)).toEqual(['auth.log.2.xz']);
+    // a name of another form says nothing about a compressed file: not read
+    expect(newerThan([file('auth.log-20261201.gz', 9000n)], four, []).read).toEqual([]);
+    // dated names
+    const d1 = file('auth.log-20261201', 1000n);
+    const d2 = file('auth.log-20261202.gz', 500n);
+    const d3 = file('auth.log-20261203', 3000n);
+    expect(newerThan([d3, d2], d1, []).read.map((f) => f.name)).toEqual(['auth.log-20261202.gz', 'auth.log-20261203']);
+  });
+
+  it('a compressed file whose plain original is still there is being compressed: the original is read', async () => {
+    const stored = file('auth.log.3.gz', 5000n);
+    const plain = file('auth.log.2', 3000n);
+    const partial = file('auth.log.2.gz', 6000n, 10);
+    expect(newerThan([partial, plain], stored, [], 'name').read.map((f) => f.name)).toEqual(['auth.log.2']);
+  });
+
+  it('.gz files count in the bounds, by their compressed size (their text is bounded while read)', async () => {
+    const stored = file('auth.log.9', 0n);
+    const gz = file('auth.log.3.gz', 10n, 1000);
+    const plain = file('auth.log.2', 20n, 1000);
+    const newest = file('auth.log.1', 30n, 1000);
+    const bounded = newerThan([gz, plain, newest], stored, [], 'time', 2500);
+    expect(bounded.read.map((f) => f.name)).toEqual(['auth.log.2', 'auth.log.1']);
+    expect(bounded.beyondBounds.map((f) => f.name)).toEqual(['auth.log.3.gz']);
+    const many = Array.from({ length: MAX_ROTATED_FILES + 2 }, (_, i) => file(`auth.log.${MAX_ROTATED_FILES + 2 - i}.gz`, 10n));
+    expect(newerThan(many, file('auth.log.99', 0n), []).read).toHaveLength(MAX_ROTATED_FILES);
   });
 
   it('breaks a tie of modification times by birth, then by the rotated name', () => {
