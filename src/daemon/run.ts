@@ -50,7 +50,8 @@ export interface DaemonParts {
  * that comes while starting stops the daemon cleanly as soon as it has started (or failed to).
  */
 export async function runDaemon(config: RunConfig, parts: DaemonParts): Promise<number> {
-  const log = daemonLogger(config.logLevel);
+  // with --user the firewall process writes to the same stdout
+  const log = daemonLogger(config.logLevel, undefined, parts.remote !== undefined);
   let requested: ((why: string) => void) | null = null;
   let pending: string | null = null;
   let reload: () => void = () => log.info({}, 'SIGHUP while starting: the whitelist is read at start anyway');
