@@ -30,13 +30,22 @@ const COMPRESSED = /\.(gz|xz|zst|bz2|lz4|lzma|Z)$/;
 /** FILE.N, or dateext: FILE-YYYYMMDD, FILE-YYYY-MM-DD, FILE-YYYYMMDD-HH, FILE-YYYYMMDDHH, FILE-YYYYMMDD-EPOCH ... */
 const SUFFIX = /^(?:\.(\d{1,9})|[-._](\d{4}-?\d{2}-?\d{2}(?:[-_T.]?\d+)*))$/;
 
-/** How `name` is a rotated form of `base`, or null when it is not one */
+/** The extension logrotate's `extension` directive keeps last (`app.log` → `app.1.log`, `app-20261201.log.gz`) */
+const EXTENSION = /^(.+)(\.[A-Za-z0-9]{1,8})$/;
+
+/**
+ * How `name` is a rotated form of `base`, or null when it is not one: the rotation's suffix after the whole name
+ * (`auth.log.1`), or, as logrotate writes it with `extension`, between the name and its extension (`app.1.log`)
+ */
 export function rotatedName(base: string, name: string): Pick<Rotated, 'compressed' | 'order'> | null {
-  if (!name.startsWith(base) || name === base) return null;
-  let rest = name.slice(base.length);
-  const compressed = COMPRESSED.test(rest);
-  if (compressed) rest = rest.replace(COMPRESSED, '');
-  const m = SUFFIX.exec(rest);
+  if (name === base) return null;
+  const compressed = COMPRESSED.test(name);
+  const plain = compressed ? name.replace(COMPRESSED, '') : name;
+  let m = plain.startsWith(base) ? SUFFIX.exec(plain.slice(base.length)) : null;
+  const ext = m ? null : EXTENSION.exec(base);
+  if (ext && plain.startsWith(ext[1]!) && plain.endsWith(ext[2]!) && plain.length > base.length) {
+    m = SUFFIX.exec(plain.slice(ext[1]!.length, plain.length - ext[2]!.length));
+  }
   if (!m) return null;
   return { compressed, order: m[1] !== undefined ? { kind: 'number', n: Number(m[1]) } : { kind: 'date', stamp: m[2]!.replace(/\D/g, '') } };
 }

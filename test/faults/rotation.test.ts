@@ -126,6 +126,24 @@ describe('FileSource resuming after rotations made while it was stopped', () => 
     }
   });
 
+  it("with logrotate's extension directive (app.1.log, app-YYYYMMDD.log.gz): reads them in the order they were written", async () => {
+    const { dir, path, stored } = await stoppedAfterTen();
+    const stem = path.slice(0, -'.log'.length);
+    try {
+      appendFileSync(path, lines(10, 15));
+      renameSync(path, `${stem}.2.log`);
+      writeFileSync(path, lines(15, 25));
+      renameSync(path, `${stem}.1.log`);
+      writeFileSync(path, lines(25, 30));
+      compress(`${stem}.2.log`);
+      writeFileSync(join(dir, 'app.1.txt'), lines(700, 705)); // another extension: not a rotated name
+      const { numbers } = await readUntil(path, stored, 29);
+      expect(numbers).toEqual(range(10, 30));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('with dateext names (FILE-YYYYMMDD, FILE-YYYYMMDD-HH): reads them in the order they were written', async () => {
     const { dir, path, stored } = await stoppedAfterTen();
     try {

@@ -12,10 +12,23 @@ describe('rotatedName', () => {
     expect(rotatedName('auth.log', 'auth.log-20261201-1796176160.xz')?.compressed).toBe(true);
   });
 
+  it("knows the forms of logrotate's extension directive: the suffix before the extension", () => {
+    expect(rotatedName('app.log', 'app.1.log')).toEqual({ compressed: false, order: { kind: 'number', n: 1 } });
+    expect(rotatedName('app.log', 'app.3.log.gz')).toEqual({ compressed: true, order: { kind: 'number', n: 3 } });
+    expect(rotatedName('app.log', 'app-20261201.log')).toEqual({ compressed: false, order: { kind: 'date', stamp: '20261201' } });
+    expect(rotatedName('app.log', 'app-2026-12-01.log.gz')).toEqual({ compressed: true, order: { kind: 'date', stamp: '20261201' } });
+    expect(rotatedName('access.json', 'access.2.json')).toEqual({ compressed: false, order: { kind: 'number', n: 2 } });
+  });
+
   it('is not fooled by other files of the folder', () => {
-    for (const name of ['auth.log', 'auth.log.bak', 'auth.log.old', 'auth.log.1.swp', 'auth.log-x', 'auth.logs.1', 'xauth.log.1', 'auth.log.gz', 'auth.log-2026']) {
+    for (const name of ['auth.log', 'auth.log.bak', 'auth.log.old', 'auth.log.1.swp', 'auth.log-x', 'auth.logs.1', 'xauth.log.1', 'auth.log.gz', 'auth.log-2026',
+      'auth.x.log', 'auth.log.log', 'auth-2026.log', 'auth.1.txt', 'auth.1.log.swp', 'auth.log.1.log', 'xauth.1.log', 'auth..log']) {
       expect(rotatedName('auth.log', name), name).toBeNull();
     }
+    // a name without an extension has only the one form
+    expect(rotatedName('syslog', 'syslog.1')).not.toBeNull();
+    expect(rotatedName('messages', 'messages-20261201')).not.toBeNull();
+    expect(rotatedName('syslog', 'sys.1log')).toBeNull();
   });
 });
 
