@@ -35,12 +35,11 @@ export type Disposition =
   /** part of a connection that then succeeded: keep as evidence only */
   | 'forgiven';
 
-export interface Step<E> {
-  event: E;
-  disposition: Disposition;
-  /** For a line naming a host name: the line of the same connection that gives its address */
-  resolvedBy?: E;
-}
+/**
+ * What becomes of a line; resolvedBy, for a line naming a host name: the line of the same connection that gives
+ * its address. Arguments rather than an object: one emit per line, on the parser's hot path.
+ */
+export type Emit<E> = (event: E, disposition: Disposition, resolvedBy: E | undefined) => void;
 
 export interface CorrelatorOptions {
   /** How long held `Failed publickey` lines wait for their connection to end or succeed (ms) */
@@ -57,6 +56,7 @@ const MAX_REMEMBERED = 32;
 const NONE = Object.freeze([]) as unknown as never[];
 
 interface Connection<E, K> {
+  id: string;
   open: boolean;
   held: E[];
   /** The first line of the open attempt: joined by the line that ends it, scored if none does */
@@ -66,6 +66,42 @@ interface Connection<E, K> {
   /** What forgiveness needs of the failures already scored on this connection, with their address */
   scored: { address: string; kept: K }[];
   lastSeen: number;
+  /** On the quiet list rather than the active one */
+  quiet: boolean;
+  /** Neighbours in the list it is on, in last-seen order */
+  older: Connection<E, K> | null;
+  newer: Connection<E, K> | null;
+}
+
+/**
+ * Connections in last-seen order, linked through the connections themselves: a line moves its connection to the
+ * newest end by relinking it, where a Map kept in that order would take a delete and an insert.
+ */
+class SeenOrder<C extends { older: C | null; newer: C | null }> {
+  oldest: C | null = null;
+  newest: C | null = null;
+
+  append(c: C): void {
+    c.older = this.newest;
+    c.newer = null;
+    if (this.newest === null) this.oldest = c;
+    else this.newest.newer = c;
+    this.newest = c;
+  }
+
+  remove(c: C): void {
+    if (c.older === null) this.oldest = c.newer;
+    else c.older.newer = c.newer;
+    if (c.newer === null) this.newest = c.older;
+    else c.newer.older = c.older;
+    c.older = null;
+    c.newer = null;
+  }
+
+  clear(): void {
+    this.oldest = null;
+    this.newest = null;
+  }
 }
 
 /**
@@ -73,18 +109,18 @@ interface Connection<E, K> {
  * small: a busy server has many connections open at once).
  */
 export class AttemptCorrelator<E extends AttemptEvent, K = E> {
+  /** Every connection remembered, active or quiet */
   private readonly connections = new Map<string, Connection<E, K>>();
+  private readonly active = new SeenOrder<Connection<E, K>>();
   /**
    * Connections quiet for longer than holdMs, their held lines released, kept until idleMs for forgiveness and
-   * host-name resolution, in last-seen order. Apart so that an expiry does not walk them again and again (a
-   * brute force from thousands of addresses keeps tens of thousands of them)
+   * host-name resolution. Apart so that an expiry does not walk them again and again (a brute force from
+   * thousands of addresses keeps tens of thousands of them)
    */
-  private readonly quiet = new Map<string, Connection<E, K>>();
-  /** The connection of the last line pushed: already the newest in the map */
-  private latest: string | null = null;
+  private readonly quiet = new SeenOrder<Connection<E, K>>();
 
   constructor(
-    private readonly emit: (step: Step<E>) => void,
+    private readonly emit: Emit<E>,
     /** Called with failures already scored whose connection then succeeded; null: nothing is remembered */
     private readonly forgive: ((scored: K) => void) | null,
     private readonly remember: (event: E, resolvedBy: E | undefined) => K = (event) => event as unknown as K,
@@ -93,21 +129,35 @@ export class AttemptCorrelator<E extends AttemptEvent, K = E> {
 
   push(e: E): void {
     if (e.connection === null) {
-      this.emit({ event: e, disposition: 'score' });
+      this.emit(e, 'score', undefined);
       return;
     }
-    let c = this.connections.get(e.connection);
+    // lines of one connection come in runs, and ConnectionNames gives a run one key string: no lookup for most
+    const newest = this.active.newest;
+    let c = newest !== null && newest.id === e.connection ? newest : this.connections.get(e.connection);
     if (c === undefined) {
-      c = this.quiet.get(e.connection);
-      if (c === undefined) c = { open: false, held: NONE, pending: null, addressed: null, scored: NONE, lastSeen: e.time };
-      else this.quiet.delete(e.connection);
+      c = {
+        id: e.connection,
+        open: false,
+        held: NONE,
+        pending: null,
+        addressed: null,
+        scored: NONE,
+        lastSeen: e.time,
+        quiet: false,
+        older: null,
+        newer: null,
+      };
       this.connections.set(e.connection, c);
-    } else if (e.connection !== this.latest) {
-      // re-insert: the map stays in least-recently-seen order (lines of one connection come in runs)
-      this.connections.delete(e.connection);
-      this.connections.set(e.connection, c);
+      this.active.append(c);
+    } else if (c.quiet) {
+      this.quiet.remove(c);
+      c.quiet = false;
+      this.active.append(c);
+    } else if (c !== newest) {
+      this.active.remove(c);
+      this.active.append(c);
     }
-    this.latest = e.connection;
     c.lastSeen = Math.max(c.lastSeen, e.time);
 
     if (e.event === 'connect') {
@@ -117,7 +167,10 @@ export class AttemptCorrelator<E extends AttemptEvent, K = E> {
     const via = this.via(c, e);
     if (!e.hostname) c.addressed = e;
     this.handle(c, e, via);
-    if (e.correlation === 'closes') this.connections.delete(e.connection);
+    if (e.correlation === 'closes') {
+      this.connections.delete(e.connection);
+      this.active.remove(c);
+    }
   }
 
   private handle(c: Connection<E, K>, e: E, via: E | undefined): void {
@@ -127,13 +180,13 @@ export class AttemptCorrelator<E extends AttemptEvent, K = E> {
       c.pending = null;
       c.held = NONE;
       for (const h of held) {
-        if (this.addressOf(c, h) === e.address) this.emit({ event: h, disposition: 'forgiven', resolvedBy: this.via(c, h) });
+        if (this.addressOf(c, h) === e.address) this.emit(h, 'forgiven', this.via(c, h));
         else this.score(c, h, this.via(c, h));
       }
       for (const s of c.scored) if (s.address === e.address) this.forgive!(s.kept);
       c.scored = NONE;
       c.open = false;
-      this.emit({ event: e, disposition: 'score', resolvedBy: via });
+      this.emit(e, 'score', via);
       return;
     }
     switch (e.correlation) {
@@ -143,7 +196,7 @@ export class AttemptCorrelator<E extends AttemptEvent, K = E> {
         if (c.held.length > MAX_REMEMBERED) this.score(c, c.held.shift()!);
         return;
       case 'opens':
-        if (c.open) this.emit({ event: e, disposition: 'joined', resolvedBy: via });
+        if (c.open) this.emit(e, 'joined', via);
         else {
           c.open = true;
           c.pending = e;
@@ -157,14 +210,14 @@ export class AttemptCorrelator<E extends AttemptEvent, K = E> {
           if (first !== null) {
             // the attempt is counted once: by the line that ends it, or by its first if only that names an address
             if (e.hostname && !first.hostname) {
-              this.emit({ event: e, disposition: 'joined', resolvedBy: first });
+              this.emit(e, 'joined', first);
               this.score(c, first);
               return;
             }
-            this.emit({ event: first, disposition: 'joined', resolvedBy: first.hostname && !e.hostname ? e : this.via(c, first) });
+            this.emit(first, 'joined', first.hostname && !e.hostname ? e : this.via(c, first));
             this.score(c, e, via);
           } else {
-            this.emit({ event: e, disposition: 'joined', resolvedBy: via });
+            this.emit(e, 'joined', via);
           }
         } else {
           this.score(c, e, via);
@@ -191,23 +244,29 @@ export class AttemptCorrelator<E extends AttemptEvent, K = E> {
 
   /** Releases what has waited long enough by `now` (ms) and forgets idle connections. */
   expire(now: number): void {
-    // both maps are in last-seen order: the first connection too recent ends each walk
-    for (const [id, c] of this.connections) {
+    // both lists are in last-seen order: the first connection too recent ends each walk
+    for (let c = this.active.oldest; c !== null; c = this.active.oldest) {
       if (c.lastSeen > now - this.options.holdMs) break;
       this.releaseHeld(c);
-      this.connections.delete(id);
-      if (c.lastSeen > now - this.options.idleMs) this.quiet.set(id, c);
+      this.active.remove(c);
+      if (c.lastSeen > now - this.options.idleMs) {
+        c.quiet = true;
+        this.quiet.append(c);
+      } else {
+        this.connections.delete(c.id);
+      }
     }
-    for (const [id, c] of this.quiet) {
+    for (let c = this.quiet.oldest; c !== null; c = this.quiet.oldest) {
       if (c.lastSeen > now - this.options.idleMs) break;
-      this.quiet.delete(id);
+      this.quiet.remove(c);
+      this.connections.delete(c.id);
     }
   }
 
   /** The lines not counted yet (attempts' first lines waiting for their end, held lines), oldest first. */
   waiting(): E[] {
     const out: E[] = [];
-    for (const c of this.connections.values()) {
+    for (let c = this.active.oldest; c !== null; c = c.newer) {
       if (c.pending !== null) out.push(c.pending);
       for (const e of c.held) out.push(e);
     }
@@ -216,13 +275,14 @@ export class AttemptCorrelator<E extends AttemptEvent, K = E> {
 
   /** End of input: every held line is scored. */
   flush(): void {
-    for (const c of this.connections.values()) this.releaseHeld(c);
+    for (let c = this.active.oldest; c !== null; c = c.newer) this.releaseHeld(c);
     this.connections.clear();
+    this.active.clear();
     this.quiet.clear();
   }
 
   get size(): number {
-    return this.connections.size + this.quiet.size;
+    return this.connections.size;
   }
 
   private releaseHeld(c: Connection<E, K>): void {
@@ -248,6 +308,6 @@ export class AttemptCorrelator<E extends AttemptEvent, K = E> {
       c.scored.push({ address: via?.address ?? e.address, kept: this.remember(e, via) });
       if (c.scored.length > MAX_REMEMBERED) c.scored.shift();
     }
-    this.emit({ event: e, disposition: 'score', resolvedBy: via });
+    this.emit(e, 'score', via);
   }
 }

@@ -2,7 +2,7 @@
  * One wiring of the stages after the parser: attempt correlation → policy → store. `audit` and the daemon
  * both feed it parsed lines; what they do with block decisions (report, or apply) is theirs.
  */
-import { AttemptCorrelator, type CorrelatorOptions, DEFAULT_CORRELATOR, type Step } from '../correlate/attempts.js';
+import { AttemptCorrelator, type CorrelatorOptions, DEFAULT_CORRELATOR, type Disposition } from '../correlate/attempts.js';
 import { connectionOf } from '../correlate/connections.js';
 import { attributed, type ParsedEvent } from '../parse/parser.js';
 import {
@@ -132,7 +132,7 @@ export class Engine {
   constructor(private readonly options: EngineOptions) {
     boundHeapGrowth();
     this.correlator = new AttemptCorrelator<Item, PolicyEvent | null>(
-      (step) => this.step(step),
+      (event, disposition, resolvedBy) => this.step(event, disposition, resolvedBy),
       (scored) => {
         if (scored !== null) forgiveAttack(options.state, options.policy, scored);
       },
@@ -198,7 +198,7 @@ export class Engine {
     this.correlator.flush();
   }
 
-  private step({ event, disposition, resolvedBy }: Step<Item>): void {
+  private step(event: Item, disposition: Disposition, resolvedBy: Item | undefined): void {
     const item = resolved(event, resolvedBy);
     const resolver = this.options.resolver;
     if (resolver && item.hostname && item.address !== '' && disposition === 'score') {
@@ -213,7 +213,7 @@ export class Engine {
     this.apply(item, disposition);
   }
 
-  private apply(item: Item, disposition: Step<Item>['disposition']): void {
+  private apply(item: Item, disposition: Disposition): void {
     const { parsed } = item;
     if (parsed.event === 'connect') return;
     if (parsed.addr === '') {

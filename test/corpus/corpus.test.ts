@@ -61,7 +61,7 @@ interface Seen extends AttemptEvent {
 function outcomes(cases: Case[]): (ParsedEvent | null)[] {
   const results: (ParsedEvent | null)[] = cases.map(() => null);
   const correlator = new AttemptCorrelator<Seen, null>(
-    ({ event, resolvedBy }) => {
+    (event, _disposition, resolvedBy) => {
       results[event.index] = attributed(event.parsed, resolvedBy?.parsed);
     },
     null,

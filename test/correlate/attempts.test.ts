@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AttemptCorrelator, type AttemptEvent, type Step } from '../../src/correlate/attempts.js';
+import { AttemptCorrelator, type AttemptEvent, type Disposition } from '../../src/correlate/attempts.js';
 import type { CorrelationRole } from '../../src/parse/rules.js';
 
 interface E extends AttemptEvent {
@@ -16,13 +16,13 @@ const ROLES: Record<string, CorrelationRole> = {
 };
 
 function harness() {
-  const steps: [string, Step<E>['disposition']][] = [];
+  const steps: [string, Disposition][] = [];
   const resolvedBy = new Map<string, string>();
   const forgiven: string[] = [];
   const c = new AttemptCorrelator<E>(
-    (s) => {
-      steps.push([s.event.id, s.disposition]);
-      if (s.resolvedBy) resolvedBy.set(s.event.id, s.resolvedBy.id);
+    (event, disposition, by) => {
+      steps.push([event.id, disposition]);
+      if (by) resolvedBy.set(event.id, by.id);
     },
     (e) => forgiven.push(e.id),
     undefined,

@@ -1,4 +1,4 @@
-import { AttemptCorrelator, type AttemptEvent, type Step } from '../../correlate/attempts.js';
+import { AttemptCorrelator, type AttemptEvent } from '../../correlate/attempts.js';
 import { ConnectionNames } from '../../correlate/connections.js';
 import { openLogFile, readLines, type ReadStats } from '../../input/lines.js';
 import { attributed, type ParsedEvent, Parser } from '../../parse/parser.js';
@@ -108,7 +108,7 @@ async function parseInput(
   const correlator = args['every-line']
     ? null
     : new AttemptCorrelator<Attempt, null>(
-        ({ event, disposition, resolvedBy }: Step<Attempt>) => {
+        (event, disposition, resolvedBy) => {
           if (disposition === 'joined') totals.joined++;
           else if (disposition === 'forgiven') totals.forgiven++;
           else {
