@@ -406,11 +406,12 @@ function afterTimestamp(b: Banner, line: string, pos: number): void {
     const close = line.indexOf('> ', p);
     if (close > 0 && close - p < 32) p = close + 2;
   } else if (c === 91) {
-    // metalog: `[tag] MSG`, no host
-    const close = line.indexOf('] ', p);
-    if (close > p + 1 && close - p <= MAX_TAG && line.lastIndexOf(' ', close) < p) {
+    // metalog: `[tag] MSG`, no host (some writers put a colon after it: `[tag]: MSG`)
+    const close = line.indexOf(']', p);
+    const colon = line.charCodeAt(close + 1) === 58 ? 1 : 0;
+    if (close > p + 1 && close - p <= MAX_TAG && line.charCodeAt(close + 1 + colon) === 32 && line.lastIndexOf(' ', close) < p) {
       b.tag = line.slice(p + 1, close);
-      setMessage(b, close + 2);
+      setMessage(b, close + 2 + colon);
       return;
     }
   }

@@ -24,6 +24,7 @@ describe('parseBanner', () => {
     ['RFC 5424 with structured data', `<38>1 2026-05-01T10:00:00Z web sshd 42 ID47 [x@1 a="b\\]c"][y@1] ${MSG}`, { tag: 'sshd' }],
     ['RFC 5424, nil fields', `<38>1 - - sshd - - - ${MSG}`, { timeFormat: TimeFormat.None, host: null, tag: 'sshd', pid: null }],
     ['metalog', `May  1 10:00:00 [sshd] ${MSG}`, { host: null, tag: 'sshd' }],
+    ['metalog-style tag with a colon', `May  1 10:00:00 [sshd]: ${MSG}`, { host: null, tag: 'sshd', msg: MSG }],
     ['socklog', `2026-05-01_10:00:00.12345 auth.info: sshd[42]: ${MSG}`, { timeFormat: TimeFormat.Iso, host: null, tag: 'sshd' }],
     ['socklog, no time', `auth.info: sshd[42]: ${MSG}`, { timeFormat: TimeFormat.None, tag: 'sshd' }],
     ['TAI64N bare', `@400000005f5e100000000000 ${MSG}`, { timeFormat: TimeFormat.Tai64n, tag: null }],
