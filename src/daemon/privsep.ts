@@ -45,7 +45,7 @@ export function remoteFirewall(fd: number, config: RunConfig): (log: Logger) => 
 /** The firewall process: runs until the daemon process says goodbye or goes away; resolves with the exit code. */
 export async function runFirewallProcess(config: RunConfig, user: RunUser): Promise<number> {
   // the daemon process writes to the same stdout
-  const log = daemonLogger(config.logLevel, undefined, true).child({ process: 'firewall' });
+  const log = daemonLogger(config.logLevel, { sharedStdout: true }).child({ process: 'firewall' });
   const { backend, ...options } = config.firewall;
   let firewall: Firewall | null = null;
   let removePid: (() => void) | null = null;

@@ -51,7 +51,7 @@ export interface DaemonParts {
  */
 export async function runDaemon(config: RunConfig, parts: DaemonParts): Promise<number> {
   // with --user the firewall process writes to the same stdout
-  const log = daemonLogger(config.logLevel, undefined, parts.remote !== undefined);
+  const log = daemonLogger(config.logLevel, { sharedStdout: parts.remote !== undefined });
   let requested: ((why: string) => void) | null = null;
   let pending: string | null = null;
   let reload: () => void = () => log.info({}, 'SIGHUP while starting: the whitelist is read at start anyway');

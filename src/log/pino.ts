@@ -31,7 +31,7 @@ function wrap(p: pino.Logger): DaemonLogger {
  * process). Each record is then one write of its own, and cut to fit one atomic write, so that no record is ever
  * spliced into another one.
  */
-export function daemonLogger(level: LogLevel, pretty = process.stdout.isTTY === true, sharedStdout = false): DaemonLogger {
+export function daemonLogger(level: LogLevel, { pretty = process.stdout.isTTY === true, sharedStdout = false } = {}): DaemonLogger {
   const options: pino.LoggerOptions = { level, base: { name: 'logwarden' }, timestamp: pino.stdTimeFunctions.isoTime };
   if (pretty) return wrap(pino({ ...options, transport: { target: 'pino-pretty', options: { destination: 1, translateTime: 'SYS:standard' } } }));
   if (!sharedStdout) return wrap(pino(options, pino.destination({ dest: 1, sync: false })));

@@ -155,22 +155,20 @@ export class WriteQueue {
 
   private queued(): void {
     const full = this.evidence.length + this.blocks.length >= this.options.batchSize;
-    if (full && this.failingSince === null && !this.positional) this.trigger();
-    // with positions, a write in the middle of the caller's batch of lines would commit effects past the last
-    // position: it waits until the batch is handled (and its position queued). A block does not wait for the
-    // timer: `explain` or `status` run when the "blocked" message appears must find it in the store
-    else if ((full || this.blocks.length > 0) && this.failingSince === null) this.writeAfterThisBatch();
-    else if (this.timer === null && this.options.flushAfterMs > 0 && this.pending > 0) {
+    // a block does not wait for the timer: `explain` or `status` run when the "blocked" message appears must find it
+    if (this.failingSince === null && (full || this.blocks.length > 0)) {
+      // with positions, a write in the middle of the caller's batch of lines would commit effects past the last
+      // position: it waits until the batch is handled (and its position queued)
+      if (full && !this.positional) this.trigger();
+      else if (this.immediate === null) {
+        this.immediate = setImmediate(() => {
+          this.immediate = null;
+          this.trigger();
+        });
+      }
+    } else if (this.timer === null && this.options.flushAfterMs > 0 && this.pending > 0) {
       this.schedule(this.options.flushAfterMs);
     }
-  }
-
-  private writeAfterThisBatch(): void {
-    if (this.immediate !== null) return;
-    this.immediate = setImmediate(() => {
-      this.immediate = null;
-      this.trigger();
-    });
   }
 
   private schedule(ms: number): void {

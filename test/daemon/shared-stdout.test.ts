@@ -34,7 +34,7 @@ describe('the logger on a shared stdout', () => {
   it('writes every record whole, cut to fit one atomic write', () => {
     const script = `
       import { daemonLogger } from ${JSON.stringify(fileURLToPath(new URL('../../dist/log/pino.js', import.meta.url)))};
-      const log = daemonLogger('info', false, true);
+      const log = daemonLogger('info', { pretty: false, sharedStdout: true });
       for (let i = 0; i < 3; i++) log.warn({ line: 'y'.repeat(6000) }, 'record ' + i + ' ' + 'x'.repeat(6000));
     `;
     const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
