@@ -10,12 +10,13 @@
  * (checked on Linux 6.18: timed → permanent and permanent → timed both take), and deleting a missing one is fine.
  * setup is idempotent: the sets are created with -exist (never flushed: blocks survive a restart), the allow sets
  * are flushed and refilled, the chain is rebuilt atomically by iptables-restore (`:CHAIN` creates or flushes).
- * list reads the sets, our chain (other rules than setup's = altered) and each hook chain (is our jump there).
+ * list reads the sets, then our chain (other rules than setup's = altered) and each hook chain (is our jump there)
+ * from one iptables-save per family.
  * Only canonical networks are rendered: anything else throws, no other text is ever interpolated.
  */
 import { type Network, parseNetwork, width } from '../policy/network.js';
 import type { Backend, FirewallOptions, Invocation, KernelState, Operation } from './backend.js';
-import { checkNetwork, checkXtOptions, type Family, FAMILIES, finalStates, hookJumpOf, hookListInvocations, jumpInvocations, removeChainsInvocations } from './iptables.js';
+import { chainListing, checkNetwork, checkXtOptions, type Family, FAMILIES, finalStates, hookJumpOf, jumpInvocations, removeChainsInvocations, saveInvocation } from './iptables.js';
 
 /** ipset refuses timeouts above this (seconds, ~24.8 days): longer blocks are capped, see ipsetTimeout. */
 export const IPSET_MAX_TIMEOUT = 2_147_483;
@@ -104,21 +105,20 @@ function setOrder(s: Sets): string[] {
   return [s.block[4], s.block[6], s.allow[4], s.allow[6]];
 }
 
-/** The sets, then in each family our chain and the hook chains. */
+/** The sets, then each family's filter table (our chain and the hook chains, read at once). */
 function list(options: FirewallOptions): Invocation[] {
   const s = names(options);
-  // 1 = the set or chain does not exist: not an error, the state says present: false
+  // 1 = the set does not exist: not an error, the state says present: false
   return [
     ...setOrder(s).map((set) => ({ argv: ['ipset', 'list', set, '-output', 'save'], okCodes: [1] })),
-    ...FAMILIES.flatMap((fam) => [{ argv: [fam.cmd, '-w', '-S', s.chain], okCodes: [1] }, ...hookListInvocations(fam, s.hooks)]),
+    ...FAMILIES.map(saveInvocation),
   ];
 }
 
 function parseList(options: FirewallOptions, outputs: string[]): KernelState {
   const s = names(options);
   const order = setOrder(s);
-  const each = 1 + s.hooks.length;
-  const expected = order.length + FAMILIES.length * each;
+  const expected = order.length + FAMILIES.length;
   if (!Array.isArray(outputs) || outputs.length !== expected) throw new Error(`ipset: expected ${expected} listings, got ${outputs?.length}`);
   const state: KernelState = { present: true, blocks: [], allow: [], hooks: [] };
   order.forEach((set, i) => {
@@ -142,15 +142,15 @@ function parseList(options: FirewallOptions, outputs: string[]): KernelState {
     if (!created) state.present = false;
   });
   FAMILIES.forEach((fam, i) => {
-    const at = order.length + each * i;
-    const lines = outputs[at].split('\n').map((l) => l.trim());
+    const save = outputs[order.length + i];
+    const lines = chainListing(save, s.chain).split('\n');
     const rules = lines.filter((l) => l.startsWith(`-A ${s.chain} `));
     const want = chainRules(s, fam);
     if (!lines.includes(`-N ${s.chain}`)) state.present = false;
     else if (state.altered === undefined && (rules.length !== want.length || rules.some((r, j) => r !== want[j]))) {
       state.altered = `chain ${s.chain} (${fam.cmd}) holds other rules: ${rules.join('; ') || 'none'}`;
     }
-    s.hooks.forEach((hook, h) => state.hooks!.push(hookJumpOf(outputs[at + 1 + h], fam, hook, s.chain)));
+    s.hooks.forEach((hook) => state.hooks!.push(hookJumpOf(chainListing(save, hook), fam, hook, s.chain)));
   });
   // setup rebuilds everything when something is missing: what else changed does not matter then
   if (!state.present) delete state.altered;

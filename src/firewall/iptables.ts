@@ -4,7 +4,8 @@
  *   network, then `-j <name>-blk`;
  * - chain `<name>-blk`: one `-s NET -j DROP` rule per block.
  * iptables has no timeouts: kernelExpiry is false and logwarden unblocks expired blocks itself.
- * list reads both chains and each hook chain: a hook chain that no longer jumps to ours is seen by the sync.
+ * list reads each family's filter table at once (iptables-save): a hook chain that no longer jumps to ours is
+ * seen by the sync.
  *
  * Why two chains: setup must make the RETURN rules exactly the allow list while keeping every DROP rule (a restart
  * must not unblock anyone), and backends are pure, so setup cannot know which RETURN rules are there. With the
@@ -33,11 +34,12 @@ export interface Family {
   kind: 4 | 6;
   cmd: 'iptables' | 'ip6tables';
   restore: 'iptables-restore' | 'ip6tables-restore';
+  save: 'iptables-save' | 'ip6tables-save';
 }
 
 export const FAMILIES: Family[] = [
-  { kind: 4, cmd: 'iptables', restore: 'iptables-restore' },
-  { kind: 6, cmd: 'ip6tables', restore: 'ip6tables-restore' },
+  { kind: 4, cmd: 'iptables', restore: 'iptables-restore', save: 'iptables-save' },
+  { kind: 6, cmd: 'ip6tables', restore: 'ip6tables-restore', save: 'ip6tables-save' },
 ];
 
 const HOOK_CHAINS = { input: 'INPUT', forward: 'FORWARD' } as const;
@@ -103,9 +105,29 @@ export function jumpInvocations(fam: Family, chain: string, hooks: ('INPUT' | 'F
   return out;
 }
 
-/** `-S` of each hook chain, to see whether it jumps to ours (built-in chains: they always exist). */
-export function hookListInvocations(fam: Family, hooks: ('INPUT' | 'FORWARD')[]): Invocation[] {
-  return hooks.map((hook) => ({ argv: [fam.cmd, '-w', '-S', hook] }));
+/**
+ * A family's filter table in one read: the kernel hands iptables-save the table as one snapshot, while one `-S`
+ * per chain could see a change made between two of them half done (our jump gone but our chain still there)
+ * and report the wrong drift. iptables-save takes no `-w`: it only reads.
+ */
+export function saveInvocation(fam: Family): Invocation {
+  return { argv: [fam.save, '-t', 'filter'] };
+}
+
+/**
+ * The `-S CHAIN` listing cut from iptables-save output: `-N CHAIN` (`-P CHAIN POLICY` for a built-in chain),
+ * then its rules; '' when the table has no such chain.
+ */
+export function chainListing(save: string, chain: string): string {
+  const out: string[] = [];
+  for (const raw of save.split('\n')) {
+    const line = raw.trim();
+    if (line.startsWith(`:${chain} `)) {
+      const policy = line.split(/\s+/)[1];
+      out.unshift(policy === '-' ? `-N ${chain}` : `-P ${chain} ${policy}`);
+    } else if (line.startsWith(`-A ${chain} `)) out.push(line);
+  }
+  return out.length === 0 ? '' : `${out.join('\n')}\n`;
 }
 
 /**
@@ -193,12 +215,8 @@ function apply(options: FirewallOptions, ops: Operation[], current?: KernelState
 }
 
 function list(options: FirewallOptions): Invocation[] {
-  const { entry, blk, hooks } = chains(options);
-  // 1 = no such chain: not an error, the state says present: false
-  return FAMILIES.flatMap((fam) => [
-    ...[entry, blk].map((c) => ({ argv: [fam.cmd, '-w', '-S', c], okCodes: [1] })),
-    ...hookListInvocations(fam, hooks),
-  ]);
+  chains(options); // validates the options, as every render does
+  return FAMILIES.map(saveInvocation);
 }
 
 /** The `-s NET` of a rule line `-A CHAIN -s NET -j TARGET` of the given family, or null for any other line. */
@@ -211,14 +229,13 @@ function ruleSource(line: string, chain: string, target: string, kind: 4 | 6): N
 
 function parseList(options: FirewallOptions, outputs: string[]): KernelState {
   const { entry, blk, hooks } = chains(options);
-  const each = 2 + hooks.length;
-  if (!Array.isArray(outputs) || outputs.length !== FAMILIES.length * each) {
-    throw new Error(`iptables: expected ${FAMILIES.length * each} listings, got ${outputs?.length}`);
+  if (!Array.isArray(outputs) || outputs.length !== FAMILIES.length) {
+    throw new Error(`iptables: expected ${FAMILIES.length} listings, got ${outputs?.length}`);
   }
   const state: KernelState = { present: true, blocks: [], allow: [], hooks: [] };
   FAMILIES.forEach((fam, i) => {
-    const [entryText, blkText] = [outputs[each * i], outputs[each * i + 1]];
-    hooks.forEach((hook, h) => state.hooks!.push(hookJumpOf(outputs[each * i + 2 + h], fam, hook, entry)));
+    const [entryText, blkText] = [chainListing(outputs[i], entry), chainListing(outputs[i], blk)];
+    hooks.forEach((hook) => state.hooks!.push(hookJumpOf(chainListing(outputs[i], hook), fam, hook, entry)));
     const entryLines = entryText.split('\n');
     const blkLines = blkText.split('\n');
     if (!entryLines.some((l) => l.trim() === `-N ${entry}`) || !blkLines.some((l) => l.trim() === `-N ${blk}`)) state.present = false;

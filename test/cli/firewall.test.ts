@@ -111,7 +111,7 @@ describe('logwarden flush when the kernel refuses half-way', () => {
     const bin = mkdtempSync(join(tmpdir(), 'logwarden-fakebin-'));
     const restore = '#!/bin/sh\nif grep -q -- "^-X"; then echo "iptables-restore: line 2 failed" >&2; exit 1; fi\n';
     for (const name of ['iptables-restore', 'ip6tables-restore']) writeFileSync(join(bin, name), restore, { mode: 0o755 });
-    for (const name of ['iptables', 'ip6tables']) writeFileSync(join(bin, name), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+    for (const name of ['iptables', 'ip6tables', 'iptables-save', 'ip6tables-save']) writeFileSync(join(bin, name), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
     const r = spawnSync(process.execPath, [CLI, 'flush', '--yes', '--backend', 'iptables'], { encoding: 'utf8', env: { ...process.env, PATH: `${bin}:/usr/bin:/bin` } });
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('the firewall refused part of the removal; what ran before it stays removed');
