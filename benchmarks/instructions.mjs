@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+// Instructions executed by a whole `parse` run, counted by valgrind (cachegrind without cache simulation), for
+// this tree and optionally an earlier build: a measure that the load of a shared machine does not move, for
+// changes worth a few per cent that wall-clock medians here cannot separate from noise.
+//
+//   node benchmarks/instructions.mjs [--lines 200000] [--runs 3] [--before DIR] [--every-line] [--stage S]
+//
+// Node runs with --single-threaded (no concurrent compiler or GC threads), so that repeated runs of one build
+// agree to about 0.5 %; the count includes start-up, compilation and garbage collection. The input is the first
+// --lines lines of benchmarks/data/mixed-1m.log, written once next to it (valgrind slows node down about 15
+// times). --before DIR: another built checkout (e.g. `git worktree add /tmp/base main`, `npx tsc -p .` there,
+// node_modules symlinked), run alternately with this tree. Start-up alone (`parse /dev/null`) is counted for each.
+// --stage split|banner|parse counts benchmarks/parse-stages.mjs instead: the pipeline stopped after that stage
+// (of this tree only); the difference between two stages is what the later one costs.
+import { spawnSync } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { BENCH_DIR, DATA, ROOT, ensureInput, headFile, log, machineInfo, median, parseArgs } from './lib.mjs';
+
+const USAGE = 'usage: node benchmarks/instructions.mjs [--lines N] [--runs N] [--before DIR] [--every-line] [--stage split|banner|parse]';
+const opts = parseArgs(process.argv.slice(2), { lines: 200_000, runs: 3, before: '', everyLine: false, stage: '' }, USAGE);
+
+if (spawnSync('valgrind', ['--version']).status !== 0) {
+  log('valgrind is not installed (apt-get install valgrind)');
+  process.exit(2);
+}
+const input = await headFile(ensureInput(join(DATA, 'mixed-1m.log')), opts.lines);
+
+if (opts.stage && (opts.before || !['split', 'banner', 'parse'].includes(opts.stage))) {
+  log(`--stage is split, banner or parse, without --before\n${USAGE}`);
+  process.exit(2);
+}
+
+/** Instructions of one `node --single-threaded BUILD/dist/cli/main.js parse --format sshguard ... FILE` */
+function instructions(build, file) {
+  const command = opts.stage
+    ? [join(BENCH_DIR, 'parse-stages.mjs'), opts.stage]
+    : [join(build, 'dist/cli/main.js'), 'parse', '--format', 'sshguard', ...(opts.everyLine ? ['--every-line'] : [])];
+  const args = ['--tool=cachegrind', '--cache-sim=no', '--cachegrind-out-file=/dev/null', 'node', '--single-threaded', ...command, file];
+  const r = spawnSync('valgrind', args, { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26 });
+  const m = /I\s+refs:\s+([\d,]+)/.exec(r.stderr);
+  if (r.status !== 0 || m === null) throw new Error(`valgrind failed for ${build}: ${r.stderr.slice(-500)}`);
+  return Number(m[1].replaceAll(',', ''));
+}
+
+const builds = [ROOT, ...(opts.before ? [resolve(opts.before)] : [])];
+const counts = new Map(builds.map((b) => [b, { run: [], startup: [] }]));
+for (let i = 0; i < opts.runs; i++) {
+  for (const build of builds) {
+    counts.get(build).run.push(instructions(build, input));
+    counts.get(build).startup.push(instructions(build, '/dev/null'));
+  }
+}
+
+const { date, cpu, nproc, node } = machineInfo();
+const what = opts.stage ? `, stage ${opts.stage} (benchmarks/parse-stages.mjs)` : opts.everyLine ? ', --every-line' : '';
+console.log(`date ${date}; ${nproc} cores, ${cpu}; node ${node}; ${opts.lines} lines${what}, ${opts.runs} runs each`);
+console.log('| build | instructions, median | range | start-up (the same command on /dev/null) | per line, start-up excluded |');
+console.log('|---|---:|---:|---:|---:|');
+for (const [build, c] of counts) {
+  const run = median(c.run);
+  const startup = median(c.startup);
+  const spread = `${(Math.min(...c.run) / 1e9).toFixed(3)}–${(Math.max(...c.run) / 1e9).toFixed(3)} G`;
+  console.log(`| ${build} | ${(run / 1e9).toFixed(3)} G | ${spread} | ${(startup / 1e9).toFixed(3)} G | ${Math.round((run - startup) / opts.lines)} |`);
+}
+if (opts.before) {
+  const [after, before] = builds.map((b) => median(counts.get(b).run));
+  console.log(`this tree / before: ${(after / before).toFixed(4)}`);
+}
