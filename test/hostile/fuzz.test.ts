@@ -32,14 +32,14 @@ describe('hostile input, short', () => {
     const cases = fc.sample(hostileBytes, { numRuns: 400, seed: 42 });
     const chunks = fuzzStream(cases);
     const before = rssMB();
-    const heldBefore = heldMB();
+    const heldBefore = await heldMB();
     const fileTimer = new LineTimer();
     const fromFile = await throughFile(chunks, fileTimer);
     const stdinTimer = new LineTimer();
     const cuts = fc.sample(fc.integer({ min: 1, max: 70_000 }), { numRuns: 400, seed: 7 });
     const fromStdin = await throughStdin(chunks, cuts, stdinTimer);
     const grew = rssMB() - before;
-    const held = heldMB() - heldBefore;
+    const held = (await heldMB()) - heldBefore;
     console.log(`file: ${fromFile.lines} lines, longest ${fileTimer.longest.toFixed(3)} ms; stdin: ${fromStdin.lines} lines, longest ${stdinTimer.longest.toFixed(3)} ms; RSS grew ${grew.toFixed(0)} MB, held ${held.toFixed(1)} MB`);
     // the same bytes make the same lines whatever the chunks (the overlong ones skipped whole)
     expect([fromStdin.lines, fromStdin.digest()]).toEqual([fromFile.lines, fromFile.digest()]);

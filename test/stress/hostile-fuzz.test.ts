@@ -33,7 +33,7 @@ describe('hostile input, long', () => {
 
   it('a real file and a stream: 20,000 hostile lines and 10 MB lines without a newline, five times over', async () => {
     const before = rssMB();
-    const heldBefore = heldMB();
+    const heldBefore = await heldMB();
     const held: number[] = [];
     let lines = 0;
     let longest = 0;
@@ -51,7 +51,7 @@ describe('hostile input, long', () => {
     };
     for (let seed = 0; seed < 5; seed++) {
       await round(seed);
-      held.push(Math.round(heldMB() - heldBefore));
+      held.push(Math.round((await heldMB()) - heldBefore));
     }
     const grew = rssMB() - before;
     console.log(`file and stdin: ${lines} lines, longest (timed again) ${longest.toFixed(3)} ms; held after each round: ${held.join(', ')} MB; RSS grew ${grew.toFixed(0)} MB (its peak: a round holds its 11 MB input several times over)`);
