@@ -23,12 +23,11 @@ if (spawnSync('valgrind', ['--version']).status !== 0) {
   log('valgrind is not installed (apt-get install valgrind)');
   process.exit(2);
 }
-const input = await headFile(ensureInput(join(DATA, 'mixed-1m.log')), opts.lines);
-
 if (opts.stage && (opts.before || !['split', 'banner', 'parse'].includes(opts.stage))) {
   log(`--stage is split, banner or parse, without --before\n${USAGE}`);
   process.exit(2);
 }
+const input = await headFile(ensureInput(join(DATA, 'mixed-1m.log')), opts.lines);
 
 /** Instructions of one `node --single-threaded BUILD/dist/cli/main.js parse --format sshguard ... FILE` */
 function instructions(build, file) {

@@ -56,8 +56,8 @@ describe('hostile input, long', () => {
     const grew = rssMB() - before;
     console.log(`file and stdin: ${lines} lines, longest (timed again) ${longest.toFixed(3)} ms; held after each round: ${held.join(', ')} MB; RSS grew ${grew.toFixed(0)} MB (its peak: a round holds its 11 MB input several times over)`);
     expect(longest).toBeLessThan(LINE_BUDGET_MS);
-    // nothing is kept from one round to the next; what stays is the parser's route cache, full after the first
-    // round (4096 program tags, each with its rules' dispatch: up to ~20 KB for a tag like postfix/<anything>)
+    // nothing is kept from one round to the next; what may stay is the parser's route cache (at most 4096 program
+    // tags, a Map entry each: tags routed to the same rules share one dispatch)
     expect(Math.max(...held) - Math.min(...held)).toBeLessThan(16);
     expect(Math.max(...held)).toBeLessThan(128);
   });
