@@ -3,7 +3,7 @@
 // this tree and optionally an earlier build: a measure that the load of a shared machine does not move, for
 // changes worth a few per cent that wall-clock medians here cannot separate from noise.
 //
-//   node benchmarks/instructions.mjs [--lines 200000] [--runs 3] [--before DIR] [--every-line] [--stage S]
+//   node benchmarks/instructions.mjs [--lines 200000] [--runs 3] [--before DIR] [--every-line] [--stage S] [--steady]
 //
 // Node runs with --single-threaded (no concurrent compiler or GC threads), so that repeated runs of one build
 // agree to about 0.5 %; the count includes start-up, compilation and garbage collection. The input is the first
@@ -12,12 +12,14 @@
 // node_modules symlinked), run alternately with this tree. Start-up alone (`parse /dev/null`) is counted for each.
 // --stage split|banner|parse counts benchmarks/parse-stages.mjs instead: the pipeline stopped after that stage
 // (of this tree only); the difference between two stages is what the later one costs.
+// --steady: what a line costs once start-up and warm-up are over, to a few instructions: the first --lines lines
+// and the first 3 × --lines lines are counted, and the difference is divided by the 2 × --lines lines between.
 import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { BENCH_DIR, DATA, ROOT, ensureInput, headFile, log, machineInfo, median, parseArgs } from './lib.mjs';
 
-const USAGE = 'usage: node benchmarks/instructions.mjs [--lines N] [--runs N] [--before DIR] [--every-line] [--stage split|banner|parse]';
-const opts = parseArgs(process.argv.slice(2), { lines: 200_000, runs: 3, before: '', everyLine: false, stage: '' }, USAGE);
+const USAGE = 'usage: node benchmarks/instructions.mjs [--lines N] [--runs N] [--before DIR] [--every-line] [--stage split|banner|parse] [--steady]';
+const opts = parseArgs(process.argv.slice(2), { lines: 200_000, runs: 3, before: '', everyLine: false, stage: '', steady: false }, USAGE);
 
 if (spawnSync('valgrind', ['--version']).status !== 0) {
   log('valgrind is not installed (apt-get install valgrind)');
@@ -27,7 +29,9 @@ if (opts.stage && (opts.before || !['split', 'banner', 'parse'].includes(opts.st
   log(`--stage is split, banner or parse, without --before\n${USAGE}`);
   process.exit(2);
 }
-const input = await headFile(ensureInput(join(DATA, 'mixed-1m.log')), opts.lines);
+const corpus = ensureInput(join(DATA, 'mixed-1m.log'));
+const input = await headFile(corpus, opts.lines);
+const longer = opts.steady ? await headFile(corpus, 3 * opts.lines) : null;
 
 /** Instructions of one `node --single-threaded BUILD/dist/cli/main.js parse --format sshguard ... FILE` */
 function instructions(build, file) {
@@ -42,17 +46,31 @@ function instructions(build, file) {
 }
 
 const builds = [ROOT, ...(opts.before ? [resolve(opts.before)] : [])];
-const counts = new Map(builds.map((b) => [b, { run: [], startup: [] }]));
+const counts = new Map(builds.map((b) => [b, { run: [], startup: [], longer: [] }]));
 for (let i = 0; i < opts.runs; i++) {
   for (const build of builds) {
     counts.get(build).run.push(instructions(build, input));
-    counts.get(build).startup.push(instructions(build, '/dev/null'));
+    if (longer === null) counts.get(build).startup.push(instructions(build, '/dev/null'));
+    else counts.get(build).longer.push(instructions(build, longer));
   }
 }
 
 const { date, cpu, nproc, node } = machineInfo();
 const what = opts.stage ? `, stage ${opts.stage} (benchmarks/parse-stages.mjs)` : opts.everyLine ? ', --every-line' : '';
 console.log(`date ${date}; ${nproc} cores, ${cpu}; node ${node}; ${opts.lines} lines${what}, ${opts.runs} runs each`);
+if (longer !== null) {
+  const between = 2 * opts.lines;
+  console.log(`| build | instructions a line, lines ${opts.lines + 1}–${3 * opts.lines} (median) | range |`);
+  console.log('|---|---:|---:|');
+  const steady = new Map();
+  for (const [build, c] of counts) {
+    const perLine = c.longer.map((n, i) => (n - c.run[i]) / between);
+    steady.set(build, median(perLine));
+    console.log(`| ${build} | ${Math.round(median(perLine))} | ${Math.round(Math.min(...perLine))}–${Math.round(Math.max(...perLine))} |`);
+  }
+  if (opts.before) console.log(`this tree / before: ${(steady.get(ROOT) / steady.get(resolve(opts.before))).toFixed(4)}`);
+  process.exit(0);
+}
 console.log('| build | instructions, median | range | start-up (the same command on /dev/null) | per line, start-up excluded |');
 console.log('|---|---:|---:|---:|---:|');
 for (const [build, c] of counts) {

@@ -424,16 +424,14 @@ function afterTimestamp(b: Banner, line: string, pos: number): void {
     }
   }
   // the common case first: `HOST TAG[PID]: ` (a host does not end with ':')
-  const space = line.indexOf(' ', p);
-  if (space > p && space - p <= 255) {
-    const hostLast = line.charCodeAt(space - 1);
-    if (hostLast !== 58 && plausibleHost(line, p, space) && scanTag(line, space + 1)) {
-      b.hostStart = p;
-      b.hostEnd = space;
-      takeTag(b, line, space + 1);
-      return;
-    }
+  const host = hostEnd(line, p);
+  if (host > 0 && line.charCodeAt(host - 1) !== 58 && scanTag(line, host + 1)) {
+    b.hostStart = p;
+    b.hostEnd = host;
+    takeTag(b, line, host + 1);
+    return;
   }
+  const space = host > 0 ? host : line.indexOf(' ', p);
   if (space > p && space - p <= 255 && takeFacilityTag(b, line, p, space)) return;
   const sock = socklogPrefixEnd(line, p, true);
   if (sock > 0) {
@@ -474,12 +472,26 @@ function afterTimestamp(b: Banner, line: string, pos: number): void {
  * is message text, so a client's HELO cannot pass for a new banner.
  */
 function plausibleHost(line: string, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) {
-    const c = line.charCodeAt(i);
-    const ok = (c >= 48 && c <= 58) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 43 || c === 45 || c === 46 || c === 95 || c === 37;
-    if (!ok) return false;
-  }
+  for (let i = from; i < to; i++) if (!isHostChar(line.charCodeAt(i))) return false;
   return true;
+}
+
+function isHostChar(c: number): boolean {
+  return (c >= 48 && c <= 58) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 43 || c === 45 || c === 46 || c === 95 || c === 37;
+}
+
+/**
+ * The space that ends a plausible host starting at pos (at most 255 characters), or -1: plausibleHost and the
+ * search for its space in one pass, since a line's host is read in any case.
+ */
+function hostEnd(line: string, pos: number): number {
+  const limit = Math.min(line.length, pos + 256);
+  for (let i = pos; i < limit; i++) {
+    const c = line.charCodeAt(i);
+    if (c === 32) return i > pos ? i : -1;
+    if (!isHostChar(c)) return -1;
+  }
+  return -1;
 }
 
 function skipSpace(line: string, pos: number): number {

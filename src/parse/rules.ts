@@ -103,6 +103,14 @@ export interface SenderSpec {
   users: string[];
 }
 
+/** The fields a rule's pattern captures, by the numbers of their groups (0: not captured) */
+export interface GroupNumbers {
+  addr: number;
+  user: number;
+  service: number;
+  session: number;
+}
+
 export interface CompiledRule {
   id: string;
   description: string;
@@ -117,9 +125,17 @@ export interface CompiledRule {
   /** Prefixes, one of which the message must start with; null when the rule has none */
   startsWith: string[] | null;
   contains: string[];
+  /** The pattern as written, its fields in named groups */
   regex: RegExp;
   /**
-   * The same pattern without its leading `^`, sticky: run on the whole line from the message's start, so the
+   * The same pattern with plain (numbered) groups, which the parser runs: a match of named groups also builds
+   * their `groups` object, which cost the parser about 240 instructions a line (docs/benchmarks.md)
+   */
+  plain: RegExp;
+  /** The number of each field's group in `plain` (0: the pattern has none) */
+  groups: GroupNumbers;
+  /**
+   * `plain` without its leading `^`, sticky: run on the whole line from the message's start, so the
    * message need not be cut out first. Null for patterns it would not be the same for (lookbehinds, which
    * would see the banner, or alternatives outside any group).
    */
@@ -257,8 +273,7 @@ function compileFile(file: string, data: unknown): CompiledRule[] {
       serviceCodes,
       startsWith: prefixes,
       contains,
-      regex,
-      sticky: stickyOf(regex),
+      ...matcherOf(regex),
       programs: spec.programs,
       connectionPerPid: spec.connectionPerPid === true,
       senders,
@@ -283,6 +298,49 @@ function sendersOf(file: string, data: unknown): SenderSpec {
   if ((spec.users as string[]).length === 0) fail(file, 'senders.users', 'expected at least one account');
   if ((spec.executables as string[]).length + (spec.units as string[]).length === 0) fail(file, 'senders', 'expected at least one executable or unit');
   return { executables: spec.executables as string[], units: spec.units as string[], users: spec.users as string[] };
+}
+
+/** What the parser runs for a pattern: its plain-group and sticky forms, and where its fields are. */
+export function matcherOf(regex: RegExp): Pick<CompiledRule, 'regex' | 'plain' | 'groups' | 'sticky'> {
+  const { plain, groups } = withPlainGroups(regex);
+  return { regex, plain, groups, sticky: stickyOf(plain) };
+}
+
+/**
+ * The pattern with its named groups made plain, and the numbers of the groups the parser reads. Groups are
+ * numbered by their opening parenthesis, skipping `(?:`, lookarounds and escaped or bracketed parentheses.
+ */
+function withPlainGroups(regex: RegExp): { plain: RegExp; groups: GroupNumbers } {
+  const source = regex.source;
+  const numbers = new Map<string, number>();
+  let out = '';
+  let count = 0;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i];
+    if (c === '\\') {
+      out += source.slice(i, i + 2);
+      i++;
+    } else if (c === '[') {
+      let j = i + 1;
+      if (source[j] === '^') j++;
+      while (j < source.length && source[j] !== ']') j += source[j] === '\\' ? 2 : 1;
+      out += source.slice(i, j + 1);
+      i = j;
+    } else if (c === '(' && source.startsWith('(?<', i) && source[i + 3] !== '=' && source[i + 3] !== '!') {
+      const close = source.indexOf('>', i);
+      numbers.set(source.slice(i + 3, close), ++count);
+      out += '(';
+      i = close;
+    } else {
+      if (c === '(' && source[i + 1] !== '?') count++;
+      out += c;
+    }
+  }
+  const number = (name: string) => numbers.get(name) ?? 0;
+  return {
+    plain: new RegExp(out, regex.flags),
+    groups: { addr: number('addr'), user: number('user'), service: number('service'), session: number('session') },
+  };
 }
 
 function stickyOf(regex: RegExp): RegExp | null {

@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Parser } from '../../src/parse/parser.js';
-import { loadRules } from '../../src/parse/rules.js';
+import { loadRules, matcherOf } from '../../src/parse/rules.js';
 import { rules } from './fuzz.js';
 import { FAKE, fills, INJECTIONS, injectionProblems, type Mode, Run, TEMPLATES } from './injection.js';
 
@@ -45,7 +45,7 @@ describe('log injection through the engine', () => {
   });
 
   it('catches a naive rule that takes the first " from ADDR"', () => {
-    const naive = loadRules().filter((r) => r.id === 'ssh-failed-password').map((r) => ({ ...r, id: 'naive', regex: /^Failed password for (?<user>.*?) from (?<addr>[0-9A-Za-z_.:%-]{1,253})/s, sticky: null }));
+    const naive = loadRules().filter((r) => r.id === 'ssh-failed-password').map((r) => ({ ...r, id: 'naive', ...matcherOf(/^Failed password for (?<user>.*?) from (?<addr>[0-9A-Za-z_.:%-]{1,253})/s) }));
     const run = new Run(new Parser(naive));
     const template = { rule: 'naive', line: 'May  1 10:00:00 web sshd[903]: Failed password for %U% from 203.0.113.8 port 51001 ssh2', addr: '203.0.113.8' };
     expect(injectionProblems(template, `root from ${FAKE} port 22 ssh2`, 'file', run, naive[0])).toEqual([`blocked ${FAKE}`]);

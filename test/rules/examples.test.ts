@@ -26,6 +26,21 @@ describe.each(rules.map((r) => [r.id, r] as const))('rule %s', (_id, rule) => {
     });
   }
 
+  it('has plain groups that capture what its named groups do', () => {
+    const groupCount = (r: RegExp) => new RegExp(`${r.source}|`, r.flags).exec('')!.length;
+    expect(groupCount(rule.plain)).toBe(groupCount(rule.regex));
+    for (const { line } of rule.examples.match) {
+      const msg = parser.parse(line)!.banner.msg;
+      const named = rule.regex.exec(msg)!;
+      const plain = rule.plain.exec(msg)!;
+      expect([...plain]).toEqual([...named]);
+      for (const field of ['addr', 'user', 'service', 'session'] as const) {
+        const number = rule.groups[field];
+        expect(number === 0 ? undefined : plain[number], field).toBe(named.groups?.[field]);
+      }
+    }
+  });
+
   it('has a pre-filter that every matching example passes', () => {
     for (const { line } of rule.examples.match) {
       const msg = parser.parse(line)!.banner.msg;
