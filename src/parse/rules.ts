@@ -311,37 +311,27 @@ export function matcherOf(regex: RegExp): Pick<CompiledRule, 'regex' | 'plain' |
  * numbered by their opening parenthesis, skipping `(?:`, lookarounds and escaped or bracketed parentheses.
  */
 function withPlainGroups(regex: RegExp): { plain: RegExp; groups: GroupNumbers } {
-  const source = regex.source;
   const numbers = new Map<string, number>();
-  let out = '';
   let count = 0;
-  for (let i = 0; i < source.length; i++) {
-    const c = source[i];
-    if (c === '\\') {
-      out += source.slice(i, i + 2);
-      i++;
-    } else if (c === '[') {
-      let j = i + 1;
-      if (source[j] === '^') j++;
-      while (j < source.length && source[j] !== ']') j += source[j] === '\\' ? 2 : 1;
-      out += source.slice(i, j + 1);
-      i = j;
-    } else if (c === '(' && source.startsWith('(?<', i) && source[i + 3] !== '=' && source[i + 3] !== '!') {
-      const close = source.indexOf('>', i);
-      numbers.set(source.slice(i + 3, close), ++count);
-      out += '(';
-      i = close;
-    } else {
-      if (c === '(' && source[i + 1] !== '?') count++;
-      out += c;
-    }
-  }
+  const plain = regex.source.replace(GROUP_TOKEN, (token: string, name: string | undefined, special: string | undefined) => {
+    if (token[0] !== '(' || special !== undefined) return token;
+    count++;
+    if (name === undefined) return token;
+    numbers.set(name, count);
+    return '(';
+  });
   const number = (name: string) => numbers.get(name) ?? 0;
   return {
-    plain: new RegExp(out, regex.flags),
+    plain: new RegExp(plain, regex.flags),
     groups: { addr: number('addr'), user: number('user'), service: number('service'), session: number('session') },
   };
 }
+
+/**
+ * What numbering groups needs of a pattern: escapes and bracketed classes (whose parentheses open no group),
+ * and opening parentheses with a group name, with `?` (no group: `(?:`, lookarounds) or plain.
+ */
+const GROUP_TOKEN = /\\.|\[(?:\\.|[^\]\\])*\]|\((?:\?<([A-Za-z_][A-Za-z0-9_]*)>|(\?))?/gs;
 
 function stickyOf(regex: RegExp): RegExp | null {
   const source = regex.source;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ruleSetFromArgs } from '../../src/config/rules.js';
 import { Parser } from '../../src/parse/parser.js';
-import { loadRules, loadRuleSet } from '../../src/parse/rules.js';
+import { loadRules, loadRuleSet, matcherOf } from '../../src/parse/rules.js';
 
 const bundled = loadRules();
 const FAILED = 'May  1 10:00:00 web sshd[9]: Failed password for root from 203.0.113.5 port 22 ssh2';
@@ -143,5 +143,17 @@ describe('ruleSetFromArgs', () => {
     expect(set.rules.find((r) => r.id === 'myapp-bad-token')!.danger).toBe(20);
     expect(set.disabled.map((r) => r.id)).toEqual(['ssh-invalid-user']);
     expect(() => ruleSetFromArgs({ danger: ['x=1'], _origins: { danger: ['/etc/l.conf:7: danger'] } })).toThrow(/^\/etc\/l\.conf:7: danger: "x" is neither/);
+  });
+});
+
+describe('matcherOf', () => {
+  it('numbers groups as the engine does: escaped and bracketed parentheses, (?: and lookarounds open none', () => {
+    const m = matcherOf(/^a\((?<user>b)[(?<x>)\]](?:c)(?<=c)(?!z)(d)(?<addr>e{1,2})$/s);
+    expect(m.plain.source).toBe('^a\\((b)[(?<x>)\\]](?:c)(?<=c)(?!z)(d)(e{1,2})$');
+    expect(m.groups).toEqual({ addr: 3, user: 1, service: 0, session: 0 });
+    const line = 'a(b]cdee';
+    expect(m.plain.exec(line)![3]).toBe(m.regex.exec(line)!.groups!.addr);
+    expect(m.sticky).toBeNull(); // a lookbehind would see the banner
+    expect(matcherOf(/^x (?<addr>\S{1,9})$/s).sticky!.source).toBe('x (\\S{1,9})$');
   });
 });
