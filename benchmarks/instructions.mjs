@@ -3,7 +3,7 @@
 // this tree and optionally an earlier build: a measure that the load of a shared machine does not move, for
 // changes worth a few per cent that wall-clock medians here cannot separate from noise.
 //
-//   node benchmarks/instructions.mjs [--lines 200000] [--runs 3] [--before DIR] [--every-line] [--stage S] [--steady]
+//   node benchmarks/instructions.mjs [--lines 200000] [--runs 3] [--before DIR] [--every-line] [--stage S] [--steady [--sshguard]]
 //
 // Node runs with --single-threaded (no concurrent compiler or GC threads), so that repeated runs of one build
 // agree to about 0.5 %; the count includes start-up, compilation and garbage collection. The input is the first
@@ -14,12 +14,15 @@
 // (of this tree only); the difference between two stages is what the later one costs.
 // --steady: what a line costs once start-up and warm-up are over, to a few instructions: the first --lines lines
 // and the first 3 × --lines lines are counted, and the difference is divided by the 2 × --lines lines between.
+// --sshguard (with --steady): sshg-parser (sshguard 2.4.2, unpacked as for parse.mjs) counted the same way, for a
+// ratio that the machine's load does not move (instructions, not time: the two programs need not run as many a second).
 import { spawnSync } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { BENCH_DIR, DATA, ROOT, ensureInput, headFile, log, machineInfo, median, parseArgs } from './lib.mjs';
+import { BENCH_DIR, DATA, ROOT, SSHG_PARSER, ensureComparisonTools, ensureInput, headFile, log, machineInfo, median, parseArgs } from './lib.mjs';
 
-const USAGE = 'usage: node benchmarks/instructions.mjs [--lines N] [--runs N] [--before DIR] [--every-line] [--stage split|banner|parse] [--steady]';
-const opts = parseArgs(process.argv.slice(2), { lines: 200_000, runs: 3, before: '', everyLine: false, stage: '', steady: false }, USAGE);
+const USAGE = 'usage: node benchmarks/instructions.mjs [--lines N] [--runs N] [--before DIR] [--every-line] [--stage split|banner|parse] [--steady [--sshguard]]';
+const opts = parseArgs(process.argv.slice(2), { lines: 200_000, runs: 3, before: '', everyLine: false, stage: '', steady: false, sshguard: false }, USAGE);
 
 if (spawnSync('valgrind', ['--version']).status !== 0) {
   log('valgrind is not installed (apt-get install valgrind)');
@@ -29,6 +32,11 @@ if (opts.stage && (opts.before || !['split', 'banner', 'parse'].includes(opts.st
   log(`--stage is split, banner or parse, without --before\n${USAGE}`);
   process.exit(2);
 }
+if (opts.sshguard && !opts.steady) {
+  log(`--sshguard goes with --steady\n${USAGE}`);
+  process.exit(2);
+}
+if (opts.sshguard) ensureComparisonTools({ fail2ban: false });
 const corpus = ensureInput(join(DATA, 'mixed-1m.log'));
 const input = await headFile(corpus, opts.lines);
 const longer = opts.steady ? await headFile(corpus, 3 * opts.lines) : null;
@@ -38,10 +46,24 @@ function instructions(build, file) {
   const command = opts.stage
     ? [join(BENCH_DIR, 'parse-stages.mjs'), opts.stage]
     : [join(build, 'dist/cli/main.js'), 'parse', '--format', 'sshguard', ...(opts.everyLine ? ['--every-line'] : [])];
-  const args = ['--tool=cachegrind', '--cache-sim=no', '--cachegrind-out-file=/dev/null', 'node', '--single-threaded', ...command, file];
-  const r = spawnSync('valgrind', args, { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26 });
+  return counted(build, ['node', '--single-threaded', ...command, file], 'ignore');
+}
+
+/** Instructions of `sshg-parser < FILE` */
+function sshguardInstructions(file) {
+  const stdin = openSync(file, 'r');
+  try {
+    return counted('sshg-parser', [SSHG_PARSER], stdin);
+  } finally {
+    closeSync(stdin);
+  }
+}
+
+function counted(what, argv, stdin) {
+  const args = ['--tool=cachegrind', '--cache-sim=no', '--cachegrind-out-file=/dev/null', ...argv];
+  const r = spawnSync('valgrind', args, { encoding: 'utf8', stdio: [stdin, 'ignore', 'pipe'], maxBuffer: 1 << 26 });
   const m = /I\s+refs:\s+([\d,]+)/.exec(r.stderr);
-  if (r.status !== 0 || m === null) throw new Error(`valgrind failed for ${build}: ${r.stderr.slice(-500)}`);
+  if (r.status !== 0 || m === null) throw new Error(`valgrind failed for ${what}: ${r.stderr.slice(-500)}`);
   return Number(m[1].replaceAll(',', ''));
 }
 
@@ -69,6 +91,11 @@ if (longer !== null) {
     console.log(`| ${build} | ${Math.round(median(perLine))} | ${Math.round(Math.min(...perLine))}–${Math.round(Math.max(...perLine))} |`);
   }
   if (opts.before) console.log(`this tree / before: ${(steady.get(ROOT) / steady.get(resolve(opts.before))).toFixed(4)}`);
+  if (opts.sshguard) {
+    const perLine = (sshguardInstructions(longer) - sshguardInstructions(input)) / between;
+    console.log(`| sshg-parser (${SSHG_PARSER.slice(ROOT.length + 1)}) | ${Math.round(perLine)} | one run |`);
+    console.log(`sshg-parser / this tree, instructions a line: ${(perLine / steady.get(ROOT)).toFixed(3)}`);
+  }
   process.exit(0);
 }
 console.log('| build | instructions, median | range | start-up (the same command on /dev/null) | per line, start-up excluded |');

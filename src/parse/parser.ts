@@ -298,7 +298,12 @@ export class Parser {
     let scanned = false;
     for (let i = 0; i < candidates.length; i++) {
       const { rule, prefixes, needle } = candidates[i];
-      if (prefixes !== null && !startsWithAny(line, msgStart, msgEnd, second, prefixes)) continue;
+      // a message that runs to the end of the line is matched in place, by a sticky pattern that may check the prefixes itself
+      const inPlace = rule.sticky !== null && msgEnd === line.length;
+      if (prefixes !== null) {
+        const passes = inPlace && rule.stickyChecksPrefixes ? secondMatches(second, prefixes) : startsWithAny(line, msgStart, msgEnd, second, prefixes);
+        if (!passes) continue;
+      }
       if (needle >= 0) {
         const gate = dispatch.gate!;
         if (!scanned) {
@@ -309,10 +314,9 @@ export class Parser {
       }
       if (rule.contains.length > 0 && !containsAll(line, msgStart, msgEnd, rule.contains)) continue;
       let m: RegExpExecArray | null;
-      if (rule.sticky !== null && msgEnd === line.length) {
-        // a message that runs to the end of the line is matched in place
-        rule.sticky.lastIndex = msgStart;
-        m = rule.sticky.exec(line);
+      if (inPlace) {
+        rule.sticky!.lastIndex = msgStart;
+        m = rule.sticky!.exec(line);
       } else {
         if (msg === null) msg = banner.msg;
         m = rule.plain.exec(msg);
@@ -370,6 +374,15 @@ const SESSION_ONLY = { hostname: '' } as const;
 /** Space, tab, CR, and the vertical blanks some writers leave */
 function isBlank(c: number): boolean {
   return c === 32 || c === 9 || c === 13 || c === 11 || c === 12;
+}
+
+/** Whether a message whose second character is `second` may start with one of the prefixes (a cheap first test). */
+function secondMatches(second: number, prefixes: readonly string[]): boolean {
+  for (let i = 0; i < prefixes.length; i++) {
+    const p = prefixes[i];
+    if (p.length === 1 || p.charCodeAt(1) === second) return true;
+  }
+  return false;
 }
 
 /** Whether line[start, end), whose second character is `second`, starts with one of the prefixes. */

@@ -41,6 +41,23 @@ describe.each(rules.map((r) => [r.id, r] as const))('rule %s', (_id, rule) => {
     }
   });
 
+  if (rule.stickyChecksPrefixes) it('checks its prefixes in its sticky pattern as startsWith does', () => {
+    for (const { line } of rule.examples.match) {
+      const banner = parser.parse(line)!.banner;
+      const msg = banner.msg;
+      const prefix = rule.startsWith!.find((p) => msg.startsWith(p))!;
+      const runInPlace = (text: string) => {
+        rule.sticky!.lastIndex = 7;
+        return rule.sticky!.exec(`banner ${text}`);
+      };
+      expect(runInPlace(msg)).not.toBeNull();
+      // the same message but for the prefix's last character: no prefix, no match, whatever the pattern allows
+      const last = prefix.length - 1;
+      const broken = msg.slice(0, last) + (msg[last] === '~' ? '^' : '~') + msg.slice(last + 1);
+      if (!rule.startsWith!.some((p) => broken.startsWith(p))) expect(runInPlace(broken)).toBeNull();
+    }
+  });
+
   it('has a pre-filter that every matching example passes', () => {
     for (const { line } of rule.examples.match) {
       const msg = parser.parse(line)!.banner.msg;
