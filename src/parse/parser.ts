@@ -137,6 +137,17 @@ interface Candidate {
   rule: CompiledRule;
   /** The rule's prefixes that can match here; null for a rule without any (it has `contains`) */
   prefixes: readonly string[] | null;
+  /**
+   * Per prefix, two positions in it and the characters there, compared before anything else: where it differs
+   * from most of the other prefixes of its list (`Failed pa`ssword against `Failed pu`blickey), and its last
+   * character but a space, since the other messages of a daemon share the first words of its prefixes
+   * (`pam_unix(sshd:auth): check pass` against `pam_unix(sshd:auth): authentication failure;`). A line meant
+   * for another rule then costs two character reads, not a regex run.
+   */
+  probeAt: readonly number[];
+  probeChar: readonly number[];
+  lastAt: readonly number[];
+  lastChar: readonly number[];
   /** For a `contains`-only rule of a gated route: the index of its needle in the gate, else -1 */
   needle: number;
 }
@@ -149,26 +160,60 @@ function buildDispatch(rules: readonly CompiledRule[]): Dispatch {
   const gate = containsOnly.length >= GATE_MIN_RULES && containsOnly.every((r) => keyNeedle(r).length >= 2)
     ? new NeedleGate(containsOnly.map(keyNeedle))
     : null;
-  const candidate = (rule: CompiledRule, prefixes: readonly string[] | null): Candidate => ({
-    rule,
-    prefixes,
-    needle: gate !== null && rule.startsWith === null ? gate.indexOf(keyNeedle(rule)) : -1,
-  });
-  const anyFirstChar = rules
-    .filter((r) => r.startsWith === null || firstChars(r).some((c) => c >= 128))
-    .map((rule) => candidate(rule, rule.startsWith));
+  const candidate = (rule: CompiledRule, prefixes: readonly string[] | null, list: readonly CompiledRule[]): Candidate => {
+    const others = list.filter((r) => r !== rule).flatMap((r) => r.startsWith ?? []);
+    const probeAt = (prefixes ?? []).map((p) => probePosition(p, others));
+    const lastAt = (prefixes ?? []).map(lastPosition);
+    return {
+      rule,
+      prefixes,
+      probeAt,
+      probeChar: probeAt.map((at, k) => prefixes![k].charCodeAt(at)),
+      lastAt,
+      lastChar: lastAt.map((at, k) => prefixes![k].charCodeAt(at)),
+      needle: gate !== null && rule.startsWith === null ? gate.indexOf(keyNeedle(rule)) : -1,
+    };
+  };
+  const anyRules = rules.filter((r) => r.startsWith === null || firstChars(r).some((c) => c >= 128));
+  const anyFirstChar = anyRules.map((rule) => candidate(rule, rule.startsWith, anyRules));
   const byFirstChar: (Candidate[] | undefined)[] = new Array(128).fill(undefined);
   for (const rule of rules) {
     for (const c of firstChars(rule)) {
       if (c < 128 && byFirstChar[c] === undefined) {
         // a line starting with c (< 128) can only meet the prefixes that start with c
-        byFirstChar[c] = rules
-          .filter((r) => r.startsWith === null || firstChars(r).includes(c))
-          .map((r) => candidate(r, r.startsWith === null ? null : r.startsWith.filter((p) => p.charCodeAt(0) === c)));
+        const list = rules.filter((r) => r.startsWith === null || firstChars(r).includes(c));
+        byFirstChar[c] = list.map((r) => candidate(r, r.startsWith === null ? null : r.startsWith.filter((p) => p.charCodeAt(0) === c), list));
       }
     }
   }
   return { byFirstChar, anyFirstChar, gate };
+}
+
+/**
+ * The position in `prefix` (after its first character, which the dispatch has read already) whose character
+ * differs from that of the most `others`; the first such position on a tie.
+ */
+export function probePosition(prefix: string, others: readonly string[]): number {
+  if (prefix.length === 1) return 0;
+  let best = 1;
+  let bestCount = -1;
+  for (let at = 1; at < prefix.length; at++) {
+    const c = prefix.charCodeAt(at);
+    let count = 0;
+    for (const other of others) if (at < other.length && other.charCodeAt(at) !== c) count++;
+    if (count > bestCount) {
+      best = at;
+      bestCount = count;
+    }
+  }
+  return best;
+}
+
+/** The position of the last character of `prefix` that is not a space (its last when all are). */
+function lastPosition(prefix: string): number {
+  let at = prefix.length - 1;
+  while (at > 0 && prefix.charCodeAt(at) === 32) at--;
+  return at;
 }
 
 export class Parser {
@@ -293,15 +338,17 @@ export class Parser {
     banner.msgEnd = msgEnd;
     const first = msgStart < msgEnd ? line.charCodeAt(msgStart) : 0;
     const candidates = (first < 128 ? dispatch.byFirstChar[first] : undefined) ?? dispatch.anyFirstChar;
-    const second = msgStart + 1 < msgEnd ? line.charCodeAt(msgStart + 1) : -1;
     let msg: string | null = null;
     let scanned = false;
     for (let i = 0; i < candidates.length; i++) {
-      const { rule, prefixes, needle } = candidates[i];
+      const candidate = candidates[i];
+      const { rule, prefixes, needle } = candidate;
       // a message that runs to the end of the line is matched in place, by a sticky pattern that may check the prefixes itself
       const inPlace = rule.sticky !== null && msgEnd === line.length;
       if (prefixes !== null) {
-        const passes = inPlace && rule.stickyChecksPrefixes ? secondMatches(second, prefixes) : startsWithAny(line, msgStart, msgEnd, second, prefixes);
+        const passes = inPlace && rule.stickyChecksPrefixes
+          ? probesMatch(line, msgStart, msgEnd, prefixes, candidate)
+          : startsWithAny(line, msgStart, msgEnd, prefixes, candidate);
         if (!passes) continue;
       }
       if (needle >= 0) {
@@ -376,20 +423,25 @@ function isBlank(c: number): boolean {
   return c === 32 || c === 9 || c === 13 || c === 11 || c === 12;
 }
 
-/** Whether a message whose second character is `second` may start with one of the prefixes (a cheap first test). */
-function secondMatches(second: number, prefixes: readonly string[]): boolean {
-  for (let i = 0; i < prefixes.length; i++) {
-    const p = prefixes[i];
-    if (p.length === 1 || p.charCodeAt(1) === second) return true;
-  }
+/** Whether line[start, end) may start with the prefix `k` of a candidate: long enough, with its probed characters. */
+function probed(line: string, start: number, end: number, prefix: string, probes: Candidate, k: number): boolean {
+  return (
+    start + prefix.length <= end &&
+    line.charCodeAt(start + probes.probeAt[k]) === probes.probeChar[k] &&
+    line.charCodeAt(start + probes.lastAt[k]) === probes.lastChar[k]
+  );
+}
+
+/** Whether line[start, end) may start with one of the prefixes (a cheap first test; a sticky pattern checks the rest). */
+function probesMatch(line: string, start: number, end: number, prefixes: readonly string[], probes: Candidate): boolean {
+  for (let k = 0; k < prefixes.length; k++) if (probed(line, start, end, prefixes[k], probes, k)) return true;
   return false;
 }
 
-/** Whether line[start, end), whose second character is `second`, starts with one of the prefixes. */
-function startsWithAny(line: string, start: number, end: number, second: number, prefixes: readonly string[]): boolean {
-  for (let i = 0; i < prefixes.length; i++) {
-    const p = prefixes[i];
-    if (start + p.length <= end && (p.length === 1 || p.charCodeAt(1) === second) && line.startsWith(p, start)) return true;
+/** Whether line[start, end) starts with one of the prefixes. */
+function startsWithAny(line: string, start: number, end: number, prefixes: readonly string[], probes: Candidate): boolean {
+  for (let k = 0; k < prefixes.length; k++) {
+    if (probed(line, start, end, prefixes[k], probes, k) && line.startsWith(prefixes[k], start)) return true;
   }
   return false;
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Parser } from '../../src/parse/parser.js';
+import { Parser, probePosition } from '../../src/parse/parser.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -167,5 +167,39 @@ describe('routing memory under invented program tags', () => {
     expect(events).toBe(5000);
     // private, read on purpose: what grows with the tags must be the tag cache's entries, not whole dispatches
     expect((p as unknown as { dispatches: Map<string, unknown> }).dispatches.size).toBeLessThan(10);
+  });
+});
+
+describe('probePosition', () => {
+  it('picks the character that tells a prefix from most of its neighbours', () => {
+    expect(probePosition('Failed password for ', ['Failed publickey for ', 'Failed '])).toBe(8);
+    expect(probePosition('Disconnecting ', ['Disconnected from ', 'Did not receive '])).toBe(10);
+    // nothing to tell apart: the second character; one character: the first
+    expect(probePosition('Accepted ', [])).toBe(1);
+    expect(probePosition('x', ['y'])).toBe(0);
+  });
+
+  it('never rejects a line that starts with the prefix (random prefixes and lines)', () => {
+    const parserOf = (prefixes: string[]) => {
+      const dir = mkdtempSync(join(tmpdir(), 'lw-probe-'));
+      const file = ruleFile(200, ['probe'], {});
+      file.rules = prefixes.map((prefix, k) => ({
+        ...file.rules[0],
+        id: `probe-${k}`,
+        startsWith: prefix,
+        pattern: `^${prefix}%ADDR%$`,
+      }));
+      writeFileSync(join(dir, 'probe.json'), JSON.stringify(file));
+      return new Parser(loadRules(dir));
+    };
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.stringMatching(/^[ab][ab ]{0,5}$/), { minLength: 1, maxLength: 6 }), fc.nat(), (words, pick) => {
+        const prefixes = words.map((w) => `${w} `);
+        const prefix = prefixes[pick % prefixes.length];
+        const event = parserOf(prefixes).parse(`May  1 10:00:00 web probe[1]: ${prefix}192.0.2.7`);
+        return event?.rule === `probe-${pick % prefixes.length}` && event.addr === '192.0.2.7';
+      }),
+      { numRuns: 100 },
+    );
   });
 });
