@@ -553,51 +553,66 @@ function sdElementEnd(line: string, pos: number): number {
   return -1;
 }
 
-/** RFC 5424: `<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD MSG`, each field '-' when absent. */
-function rfc5424(line: string, pos: number): Banner | null {
-  const starts: number[] = [];
-  const ends: number[] = [];
-  let p = pos;
-  for (let k = 0; k < 5; k++) {
-    const space = line.indexOf(' ', p);
-    if (space < 0) return null;
-    starts.push(p);
-    ends.push(space);
-    p = space + 1;
-  }
+/** RFC 5424: `<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD MSG`, each field '-' when absent; false when it is not. */
+function rfc5424(b: Banner, line: string, pos: number): boolean {
+  // the five space-separated fields before the structured data, read in place
+  const timeEnd = line.indexOf(' ', pos);
+  const hostEnd = timeEnd < 0 ? -1 : line.indexOf(' ', timeEnd + 1);
+  const appEnd = hostEnd < 0 ? -1 : line.indexOf(' ', hostEnd + 1);
+  const procEnd = appEnd < 0 ? -1 : line.indexOf(' ', appEnd + 1);
+  const msgidEnd = procEnd < 0 ? -1 : line.indexOf(' ', procEnd + 1);
+  if (msgidEnd < 0) return false;
+  let p = msgidEnd + 1;
   // structured data: '-' or one or more [id k="v" ...]
   if (line.charCodeAt(p) === 45) {
     p++;
   } else {
     while (line.charCodeAt(p) === 91) {
       const end = sdElementEnd(line, p);
-      if (end < 0) return null;
+      if (end < 0) return false;
       p = end;
     }
   }
   if (p < line.length && line.charCodeAt(p) === 32) p++;
   if (line.charCodeAt(p) === 0xfeff) p++;
-  const nil = (k: number) => ends[k] - starts[k] === 1 && line.charCodeAt(starts[k]) === 45;
-  const b = new Banner(line);
-  if (!nil(0) && isoEnd(line, starts[0]) === ends[0]) {
+  if (!isNil(line, pos, timeEnd) && isoEnd(line, pos) === timeEnd) {
     b.timeFormat = TimeFormat.Iso;
-    b.timeStart = starts[0];
-    b.timeEnd = ends[0];
+    b.timeStart = pos;
+    b.timeEnd = timeEnd;
   }
-  if (!nil(1)) {
-    b.hostStart = starts[1];
-    b.hostEnd = ends[1];
+  if (!isNil(line, timeEnd + 1, hostEnd)) {
+    b.hostStart = timeEnd + 1;
+    b.hostEnd = hostEnd;
   }
-  if (!nil(2)) b.tag = line.slice(starts[2], ends[2]);
-  if (!nil(3)) {
-    b.pidStart = starts[3];
-    b.pidEnd = ends[3];
+  const appStart = hostEnd + 1;
+  if (appEnd - appStart > MAX_TAG) {
+    b.tag = line.slice(appStart, appEnd);
+  } else if (!isNil(line, appStart, appEnd)) {
+    // interned as a BSD line's tag is, so routing finds it by a hash it knows
+    let hash = 0;
+    for (let i = appStart; i < appEnd; i++) hash = (hash * 31 + line.charCodeAt(i)) | 0;
+    b.tag = tagAt(line, appStart, appEnd, hash);
+  }
+  if (!isNil(line, appEnd + 1, procEnd)) {
+    b.pidStart = appEnd + 1;
+    b.pidEnd = procEnd;
   }
   setMessage(b, p);
-  return b;
+  return true;
+}
+
+/** Whether line[start, end) is RFC 5424's NILVALUE `-` */
+function isNil(line: string, start: number, end: number): boolean {
+  return end - start === 1 && line.charCodeAt(start) === 45;
 }
 
 export function parseBanner(line: string, into?: Banner): Banner {
+  let b: Banner;
+  if (into === undefined) b = new Banner(line);
+  else {
+    b = into;
+    b.reset(line);
+  }
   let pos = 0;
   if (line.charCodeAt(0) === 60) {
     let i = 1;
@@ -605,19 +620,13 @@ export function parseBanner(line: string, into?: Banner): Banner {
     if (i > 1 && line.charCodeAt(i) === 62) {
       pos = i + 1;
       if (line.charCodeAt(pos) === 49 && line.charCodeAt(pos + 1) === 32) {
-        const parsed = rfc5424(line, pos + 2);
-        if (parsed) return parsed;
+        if (rfc5424(b, line, pos + 2)) return b;
+        b.reset(line);
       }
     }
   } else if (line.charCodeAt(0) === 49 && line.charCodeAt(1) === 32 && isoEnd(line, 2) > 0) {
     // RFC 5424 as written to files without the PRI: `1 2026-05-01T10:00:00Z HOST APP ...`
-    const parsed = rfc5424(line, 2);
-    if (parsed) return parsed;
-  }
-  let b: Banner;
-  if (into === undefined) b = new Banner(line);
-  else {
-    b = into;
+    if (rfc5424(b, line, 2)) return b;
     b.reset(line);
   }
   const c = line.charCodeAt(pos);

@@ -69,16 +69,28 @@ function formatEvent(format: Format, event: ParsedEvent, file: string, line: num
 const servicePrefixes = new Map<number, string>();
 const kindDangerSuffixes = new Map<number, string>();
 
+// and the last of each remembered apart: a log's events come in runs of one service, kind and danger
+let lastService = -1;
+let lastServicePrefix = '';
+let lastKindDanger = -1;
+let lastKindDangerSuffix = '';
+
 function servicePrefix(service: number): string {
+  if (service === lastService) return lastServicePrefix;
   let text = servicePrefixes.get(service);
   if (text === undefined) servicePrefixes.set(service, (text = `${service} `));
+  lastService = service;
+  lastServicePrefix = text;
   return text;
 }
 
 function kindDangerSuffix(kind: number | null, danger: number): string {
   const key = danger * 8 + (kind ?? 0); // kind is 4, 6 or null
+  if (key === lastKindDanger) return lastKindDangerSuffix;
   let text = kindDangerSuffixes.get(key);
   if (text === undefined) kindDangerSuffixes.set(key, (text = ` ${kind} ${danger}\n`));
+  lastKindDanger = key;
+  lastKindDangerSuffix = text;
   return text;
 }
 
