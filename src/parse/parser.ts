@@ -152,39 +152,58 @@ interface Candidate {
   needle: number;
 }
 
+/** The probes of a rule without prefixes (most of a route's candidates): shared, never written to */
+const NO_PROBES: readonly number[] = Object.freeze([]);
+
 function buildDispatch(rules: readonly CompiledRule[]): Dispatch {
-  const firstChars = (r: CompiledRule) => (r.startsWith ?? []).map((p) => p.charCodeAt(0));
   const containsOnly = rules.filter((r) => r.startsWith === null);
   // each rule's longest needle, as the likeliest to be rare (a pair of characters must start it)
   const keyNeedle = (r: CompiledRule) => r.contains.reduce((a, b) => (b.length > a.length ? b : a));
   const gate = containsOnly.length >= GATE_MIN_RULES && containsOnly.every((r) => keyNeedle(r).length >= 2)
     ? new NeedleGate(containsOnly.map(keyNeedle))
     : null;
-  const candidate = (rule: CompiledRule, prefixes: readonly string[] | null, list: readonly CompiledRule[]): Candidate => {
-    const others = list.filter((r) => r !== rule).flatMap((r) => r.startsWith ?? []);
-    const probeAt = (prefixes ?? []).map((p) => probePosition(p, others));
-    const lastAt = (prefixes ?? []).map(lastPosition);
+  // a `contains`-only rule is the same candidate in every list: made once
+  const shared = new Map<CompiledRule, Candidate>();
+  for (const rule of containsOnly) {
+    const needle = gate !== null ? gate.indexOf(keyNeedle(rule)) : -1;
+    shared.set(rule, { rule, prefixes: null, probeAt: NO_PROBES, probeChar: NO_PROBES, lastAt: NO_PROBES, lastChar: NO_PROBES, needle });
+  }
+  /** A rule's candidate in a list whose prefixes are `others` (a prefix compared with itself counts for none) */
+  const candidate = (rule: CompiledRule, prefixes: readonly string[] | null, others: readonly string[]): Candidate => {
+    if (prefixes === null) return shared.get(rule)!;
+    const probeAt = prefixes.map((p) => probePosition(p, others));
+    const lastAt = prefixes.map(lastPosition);
     return {
       rule,
       prefixes,
       probeAt,
-      probeChar: probeAt.map((at, k) => prefixes![k].charCodeAt(at)),
+      probeChar: probeAt.map((at, k) => prefixes[k].charCodeAt(at)),
       lastAt,
-      lastChar: lastAt.map((at, k) => prefixes![k].charCodeAt(at)),
-      needle: gate !== null && rule.startsWith === null ? gate.indexOf(keyNeedle(rule)) : -1,
+      lastChar: lastAt.map((at, k) => prefixes[k].charCodeAt(at)),
+      needle: -1,
     };
   };
-  const anyRules = rules.filter((r) => r.startsWith === null || firstChars(r).some((c) => c >= 128));
-  const anyFirstChar = anyRules.map((rule) => candidate(rule, rule.startsWith, anyRules));
-  const byFirstChar: (Candidate[] | undefined)[] = new Array(128).fill(undefined);
+  const anyRules = rules.filter((r) => r.startsWith === null || r.startsWith.some((p) => p.charCodeAt(0) >= 128));
+  const anyPrefixes = anyRules.flatMap((r) => r.startsWith ?? []);
+  const anyFirstChar = anyRules.map((rule) => candidate(rule, rule.startsWith, anyPrefixes));
+  // the prefixes by their first character, for the characters that start some
+  const prefixesByChar = new Map<number, string[]>();
   for (const rule of rules) {
-    for (const c of firstChars(rule)) {
-      if (c < 128 && byFirstChar[c] === undefined) {
-        // a line starting with c (< 128) can only meet the prefixes that start with c
-        const list = rules.filter((r) => r.startsWith === null || firstChars(r).includes(c));
-        byFirstChar[c] = list.map((r) => candidate(r, r.startsWith === null ? null : r.startsWith.filter((p) => p.charCodeAt(0) === c), list));
-      }
+    for (const p of rule.startsWith ?? []) {
+      const c = p.charCodeAt(0);
+      if (c >= 128) continue;
+      const list = prefixesByChar.get(c);
+      if (list === undefined) prefixesByChar.set(c, [p]);
+      else list.push(p);
     }
+  }
+  const byFirstChar: (Candidate[] | undefined)[] = new Array(128).fill(undefined);
+  for (const [c, prefixes] of prefixesByChar) {
+    // a line starting with c (< 128) can only meet the prefixes that start with c
+    const starts = (p: string) => p.charCodeAt(0) === c;
+    byFirstChar[c] = rules
+      .filter((r) => r.startsWith === null || r.startsWith.some(starts))
+      .map((r) => candidate(r, r.startsWith === null ? null : r.startsWith.filter(starts), prefixes));
   }
   return { byFirstChar, anyFirstChar, gate };
 }
@@ -195,18 +214,43 @@ function buildDispatch(rules: readonly CompiledRule[]): Dispatch {
  */
 export function probePosition(prefix: string, others: readonly string[]): number {
   if (prefix.length === 1) return 0;
+  const { longer, same } = columnsOf(others);
   let best = 1;
   let bestCount = -1;
   for (let at = 1; at < prefix.length; at++) {
-    const c = prefix.charCodeAt(at);
-    let count = 0;
-    for (const other of others) if (at < other.length && other.charCodeAt(at) !== c) count++;
+    const count = (longer[at] ?? 0) - (same.get(at * 65536 + prefix.charCodeAt(at)) ?? 0);
     if (count > bestCount) {
       best = at;
       bestCount = count;
     }
   }
   return best;
+}
+
+/**
+ * Per position, how many of a list's prefixes reach it, and how many have each character there: every prefix of
+ * the list is probed against the same counts (a route's list holds dozens of prefixes, and this runs at start-up)
+ */
+interface Columns {
+  longer: number[];
+  same: Map<number, number>;
+}
+
+const columnsCache = new WeakMap<readonly string[], Columns>();
+
+function columnsOf(prefixes: readonly string[]): Columns {
+  let columns = columnsCache.get(prefixes);
+  if (columns !== undefined) return columns;
+  columns = { longer: [], same: new Map() };
+  for (const p of prefixes) {
+    for (let at = 1; at < p.length; at++) {
+      columns.longer[at] = (columns.longer[at] ?? 0) + 1;
+      const key = at * 65536 + p.charCodeAt(at);
+      columns.same.set(key, (columns.same.get(key) ?? 0) + 1);
+    }
+  }
+  columnsCache.set(prefixes, columns);
+  return columns;
 }
 
 /** The position of the last character of `prefix` that is not a space (its last when all are). */
