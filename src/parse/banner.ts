@@ -168,15 +168,15 @@ function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
 
-function digitsAt(s: string, pos: number, count: number): boolean {
-  for (let i = 0; i < count; i++) if (!isDigit(s.charCodeAt(pos + i))) return false;
-  return true;
+/** Whether s has two digits at pos */
+function twoDigitsAt(s: string, pos: number): boolean {
+  return isDigit(s.charCodeAt(pos)) && isDigit(s.charCodeAt(pos + 1));
 }
 
 /** `hh:mm:ss` followed by an optional fraction; returns the end index or -1. */
 function clockEnd(s: string, pos: number): number {
-  if (!digitsAt(s, pos, 2) || s.charCodeAt(pos + 2) !== 58 || !digitsAt(s, pos + 3, 2)) return -1;
-  if (s.charCodeAt(pos + 5) !== 58 || !digitsAt(s, pos + 6, 2)) return -1;
+  if (!twoDigitsAt(s, pos) || s.charCodeAt(pos + 2) !== 58 || !twoDigitsAt(s, pos + 3)) return -1;
+  if (s.charCodeAt(pos + 5) !== 58 || !twoDigitsAt(s, pos + 6)) return -1;
   let end = pos + 8;
   if (s.charCodeAt(end) === 46 || s.charCodeAt(end) === 44) {
     let j = end + 1;
@@ -199,8 +199,8 @@ function monthDayClockEnd(s: string, pos: number): number {
 
 /** End of an ISO 8601 timestamp at pos, or -1. */
 export function isoEnd(s: string, pos: number): number {
-  if (!digitsAt(s, pos, 4) || s.charCodeAt(pos + 4) !== 45 || !digitsAt(s, pos + 5, 2)) return -1;
-  if (s.charCodeAt(pos + 7) !== 45 || !digitsAt(s, pos + 8, 2)) return -1;
+  if (!twoDigitsAt(s, pos) || !twoDigitsAt(s, pos + 2) || s.charCodeAt(pos + 4) !== 45 || !twoDigitsAt(s, pos + 5)) return -1;
+  if (s.charCodeAt(pos + 7) !== 45 || !twoDigitsAt(s, pos + 8)) return -1;
   const sep = s.charCodeAt(pos + 10);
   if (sep !== 84 && sep !== 32 && sep !== 95) return -1; // 'T', ' ', '_' (socklog)
   const end = clockEnd(s, pos + 11);
@@ -208,9 +208,9 @@ export function isoEnd(s: string, pos: number): number {
   const z = s.charCodeAt(end);
   if (z === 90) return end + 1;
   if (z === 43 || z === 45) {
-    if (!digitsAt(s, end + 1, 2)) return -1;
-    if (s.charCodeAt(end + 3) === 58 && digitsAt(s, end + 4, 2)) return end + 6;
-    if (digitsAt(s, end + 3, 2)) return end + 5;
+    if (!twoDigitsAt(s, end + 1)) return -1;
+    if (s.charCodeAt(end + 3) === 58 && twoDigitsAt(s, end + 4)) return end + 6;
+    if (twoDigitsAt(s, end + 3)) return end + 5;
     return end + 3;
   }
   return end;
@@ -229,14 +229,14 @@ function tai64nEnd(s: string, pos: number): number {
 function ctimeEnd(s: string, pos: number): number {
   if (s.charCodeAt(pos + 3) !== 32) return -1;
   const end = monthDayClockEnd(s, pos + 4);
-  if (end < 0 || s.charCodeAt(end) !== 32 || !digitsAt(s, end + 1, 4)) return -1;
+  if (end < 0 || s.charCodeAt(end) !== 32 || !(twoDigitsAt(s, end + 1) && twoDigitsAt(s, end + 3))) return -1;
   return end + 5;
 }
 
 /** BIND: `dd-Mmm-yyyy hh:mm:ss[.mmm]`. */
 function bindEnd(s: string, pos: number): number {
-  if (!digitsAt(s, pos, 2) || s.charCodeAt(pos + 2) !== 45 || monthAt(s, pos + 3) < 0 || s.charCodeAt(pos + 6) !== 45) return -1;
-  if (!digitsAt(s, pos + 7, 4) || s.charCodeAt(pos + 11) !== 32) return -1;
+  if (!twoDigitsAt(s, pos) || s.charCodeAt(pos + 2) !== 45 || monthAt(s, pos + 3) < 0 || s.charCodeAt(pos + 6) !== 45) return -1;
+  if (!(twoDigitsAt(s, pos + 7) && twoDigitsAt(s, pos + 9)) || s.charCodeAt(pos + 11) !== 32) return -1;
   return clockEnd(s, pos + 12);
 }
 

@@ -20,6 +20,11 @@ function num(s: string, from: number, to: number): number {
   return v;
 }
 
+/** The number of the two digits at `at` (a loop over them costs as much again, on every event) */
+function twoDigits(s: string, at: number): number {
+  return (s.charCodeAt(at) - 48) * 10 + (s.charCodeAt(at + 1) - 48);
+}
+
 /** Milliseconds of a `.ffffff` fraction at pos (any number of digits), 0 when there is none. */
 function fractionMs(s: string, pos: number): number {
   const c = s.charCodeAt(pos);
@@ -226,12 +231,12 @@ export class EventClock {
     let offset = 0;
     if (format === TimeFormat.Bsd && line.charCodeAt(timeEnd - 3) === 58) {
       minuteEnd = timeEnd - 2;
-      offset = num(line, minuteEnd, timeEnd) * 1000;
+      offset = twoDigits(line, minuteEnd) * 1000;
     } else if (format === TimeFormat.Iso && timeEnd - timeStart >= 19 && line.charCodeAt(timeStart + 16) === 58) {
       minuteEnd = timeStart + 17;
       const ms = fractionMs(line, minuteEnd + 2);
       const end = fractionEnd(line, minuteEnd + 2);
-      offset = num(line, minuteEnd, minuteEnd + 2) * 1000 + ms;
+      offset = twoDigits(line, minuteEnd) * 1000 + ms;
       zoneStart = end;
     }
     const minute = this.minute[format];
