@@ -1,6 +1,7 @@
-// EventClock reads a timestamp once a minute and adds the seconds: it must give what bannerTime gives.
+// EventClock reads a timestamp once a quarter of an hour and adds the minutes and seconds into it: it must give
+// what bannerTime gives, across zone changes too.
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { parseBanner } from '../../src/parse/banner.js';
 import { bannerTime, EventClock } from '../../src/parse/time.js';
 
@@ -8,9 +9,9 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
 
 const stamp = fc.oneof(
-  fc.record({ mo: fc.integer({ min: 0, max: 11 }), d: fc.integer({ min: 1, max: 28 }), h: fc.integer({ min: 0, max: 23 }), m: fc.integer({ min: 0, max: 2 }), s: fc.integer({ min: 0, max: 59 }), f: fc.constantFrom('', '.5', '.123456') })
+  fc.record({ mo: fc.integer({ min: 0, max: 11 }), d: fc.integer({ min: 1, max: 28 }), h: fc.integer({ min: 0, max: 23 }), m: fc.integer({ min: 0, max: 59 }), s: fc.integer({ min: 0, max: 59 }), f: fc.constantFrom('', '.5', '.123456') })
     .map(({ mo, d, h, m, s, f }) => `${MONTHS[mo]} ${String(d).padStart(2, ' ')} ${pad(h)}:${pad(m)}:${pad(s)}${f}`),
-  fc.record({ d: fc.integer({ min: 1, max: 28 }), h: fc.integer({ min: 0, max: 23 }), m: fc.integer({ min: 0, max: 2 }), s: fc.integer({ min: 0, max: 59 }), f: fc.constantFrom('', '.5', ',25', '.123456'), z: fc.constantFrom('', 'Z', '+02:00', '-05:30') })
+  fc.record({ d: fc.integer({ min: 1, max: 28 }), h: fc.integer({ min: 0, max: 23 }), m: fc.integer({ min: 0, max: 59 }), s: fc.integer({ min: 0, max: 59 }), f: fc.constantFrom('', '.5', ',25', '.123456'), z: fc.constantFrom('', 'Z', '+02:00', '-05:30') })
     .map(({ d, h, m, s, f, z }) => `2026-05-${pad(d)}T${pad(h)}:${pad(m)}:${pad(s)}${f}${z}`),
 );
 
@@ -26,6 +27,43 @@ describe('EventClock', () => {
         }
       }),
       { numRuns: 500 },
+    );
+  });
+
+  // days when a zone changes its offset, and zones whose offsets are not whole hours or change by half an hour
+  const CHANGES: { timezone: string; day: [number, number] }[] = [
+    { timezone: 'Europe/Paris', day: [2, 29] },
+    { timezone: 'Europe/Paris', day: [9, 25] },
+    { timezone: 'Australia/Lord_Howe', day: [3, 5] },
+    { timezone: 'Australia/Lord_Howe', day: [9, 4] },
+    { timezone: 'America/St_Johns', day: [2, 8] },
+    { timezone: 'Asia/Kathmandu', day: [4, 1] },
+  ];
+
+  // the zone given, or the process's own (TZ), which bannerTime reads through Date's local time
+  const CASES = CHANGES.flatMap((c) => [{ ...c, local: false }, { ...c, local: true }]);
+
+  it.each(CASES)('gives the time bannerTime gives on a day $timezone changes its offset (local: $local)', ({ timezone, day: [mo, d], local }) => {
+    const saved = process.env.TZ;
+    if (local) process.env.TZ = timezone;
+    onTestFinished(() => {
+      if (saved === undefined) delete process.env.TZ;
+      else process.env.TZ = saved;
+    });
+    const ctx = local ? { now: Date.UTC(2026, 11, 1) } : { now: Date.UTC(2026, 11, 1), timezone };
+    const around = fc.record({ h: fc.integer({ min: 0, max: 4 }), m: fc.integer({ min: 0, max: 59 }), s: fc.integer({ min: 0, max: 59 }), iso: fc.boolean() })
+      .map(({ h, m, s, iso }) => (iso
+        ? `2026-${pad(mo + 1)}-${pad(d)}T${pad(h)}:${pad(m)}:${pad(s)}.250`
+        : `${MONTHS[mo]} ${String(d).padStart(2, ' ')} ${pad(h)}:${pad(m)}:${pad(s)}`));
+    fc.assert(
+      fc.property(fc.array(around, { minLength: 1, maxLength: 40 }), fc.boolean(), (stamps, sorted) => {
+        const clock = new EventClock(ctx);
+        for (const s of sorted ? [...stamps].sort() : stamps) {
+          const banner = parseBanner(`${s} web sshd[1]: Failed password for root from 203.0.113.5 port 22 ssh2`);
+          expect(clock.time(banner)).toBe(bannerTime(banner, ctx));
+        }
+      }),
+      { numRuns: 300 },
     );
   });
 });
