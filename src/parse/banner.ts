@@ -553,7 +553,7 @@ function sdElementEnd(line: string, pos: number): number {
   return -1;
 }
 
-/** RFC 5424: `<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD MSG`, each field '-' when absent; false when it is not. */
+/** RFC 5424: `<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD MSG`, each field '-' when absent; false (b untouched) when it is not. */
 function rfc5424(b: Banner, line: string, pos: number): boolean {
   // the five space-separated fields before the structured data, read in place
   const timeEnd = line.indexOf(' ', pos);
@@ -621,13 +621,11 @@ export function parseBanner(line: string, into?: Banner): Banner {
       pos = i + 1;
       if (line.charCodeAt(pos) === 49 && line.charCodeAt(pos + 1) === 32) {
         if (rfc5424(b, line, pos + 2)) return b;
-        b.reset(line);
       }
     }
   } else if (line.charCodeAt(0) === 49 && line.charCodeAt(1) === 32 && isoEnd(line, 2) > 0) {
     // RFC 5424 as written to files without the PRI: `1 2026-05-01T10:00:00Z HOST APP ...`
     if (rfc5424(b, line, 2)) return b;
-    b.reset(line);
   }
   const c = line.charCodeAt(pos);
   let end = -1;

@@ -214,43 +214,18 @@ function buildDispatch(rules: readonly CompiledRule[]): Dispatch {
  */
 export function probePosition(prefix: string, others: readonly string[]): number {
   if (prefix.length === 1) return 0;
-  const { longer, same } = columnsOf(others);
   let best = 1;
   let bestCount = -1;
   for (let at = 1; at < prefix.length; at++) {
-    const count = (longer[at] ?? 0) - (same.get(at * 65536 + prefix.charCodeAt(at)) ?? 0);
+    const c = prefix.charCodeAt(at);
+    let count = 0;
+    for (const other of others) if (at < other.length && other.charCodeAt(at) !== c) count++;
     if (count > bestCount) {
       best = at;
       bestCount = count;
     }
   }
   return best;
-}
-
-/**
- * Per position, how many of a list's prefixes reach it, and how many have each character there: every prefix of
- * the list is probed against the same counts (a route's list holds dozens of prefixes, and this runs at start-up)
- */
-interface Columns {
-  longer: number[];
-  same: Map<number, number>;
-}
-
-const columnsCache = new WeakMap<readonly string[], Columns>();
-
-function columnsOf(prefixes: readonly string[]): Columns {
-  let columns = columnsCache.get(prefixes);
-  if (columns !== undefined) return columns;
-  columns = { longer: [], same: new Map() };
-  for (const p of prefixes) {
-    for (let at = 1; at < p.length; at++) {
-      columns.longer[at] = (columns.longer[at] ?? 0) + 1;
-      const key = at * 65536 + p.charCodeAt(at);
-      columns.same.set(key, (columns.same.get(key) ?? 0) + 1);
-    }
-  }
-  columnsCache.set(prefixes, columns);
-  return columns;
 }
 
 /** The position of the last character of `prefix` that is not a space (its last when all are). */
