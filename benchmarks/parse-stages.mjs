@@ -14,11 +14,11 @@ const scratch = new Banner('');
 let events = 0;
 const handlers = {
   split: () => {},
-  banner: (line) => {
-    if (parseBanner(line, scratch).tag !== null) events++;
+  banner: (line, _lineNumber, bytes, offset) => {
+    if (parseBanner(line, scratch, bytes, offset).tag !== null) events++;
   },
-  parse: (line) => {
-    if (parser.parse(line, false) !== null) events++;
+  parse: (line, _lineNumber, bytes, offset) => {
+    if (parser.parse(line, false, bytes, offset) !== null) events++;
   },
 };
 const handler = handlers[stage];

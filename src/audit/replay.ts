@@ -83,7 +83,7 @@ class InputEvents {
     maxLength?: number,
   ) {
     this.chunks = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-    this.splitter = new LineSplitter((text, lineNo) => this.line(text, lineNo), maxLength);
+    this.splitter = new LineSplitter((text, lineNo, bytes, offset) => this.line(text, lineNo, bytes, offset), maxLength);
   }
 
   get stats() {
@@ -108,9 +108,9 @@ class InputEvents {
     return true;
   }
 
-  protected line(text: string, lineNo: number): void {
+  protected line(text: string, lineNo: number, bytes?: Uint8Array, offset?: number): void {
     const { parser, now, timezone } = this.options;
-    const parsed = parser.parse(text);
+    const parsed = parser.parse(text, true, bytes, offset);
     if (parsed === null) return;
     const banner = parsed.banner;
     let time: number;

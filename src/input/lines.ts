@@ -24,8 +24,12 @@ export interface ReadStats {
 }
 
 export interface LineHandler {
-  /** Called for every line, 1-based number in its input. */
-  line(text: string, lineNumber: number): void;
+  /**
+   * Called for every line, 1-based number in its input. A line cut from an ASCII chunk also comes with the
+   * chunk's bytes and where its own start, `bytes[offset, offset + text.length)`, followed by its newline or CR:
+   * valid only during the call (the buffer is reused).
+   */
+  line(text: string, lineNumber: number, bytes?: Uint8Array, offset?: number): void;
   /** Called after each chunk, so output can be flushed with backpressure. */
   chunkDone?(): Promise<void> | void;
 }
@@ -48,7 +52,7 @@ export class LineSplitter {
   private decoderEmpty = true;
 
   constructor(
-    private readonly onLine: (text: string, lineNumber: number) => void,
+    private readonly onLine: LineHandler['line'],
     private readonly maxLength = MAX_LINE_LENGTH,
   ) {}
 
@@ -91,7 +95,7 @@ export class LineSplitter {
       } else {
         const end = nl > start && bytes[nl - 1] === 13 ? nl - 1 : nl;
         if (end - start > this.maxLength) stats.overlong++;
-        else this.onLine(latin1(bytes, start, end), this.lineNumber);
+        else this.onLine(latin1(bytes, start, end), this.lineNumber, bytes, start);
       }
       start = nl + 1;
     }

@@ -257,14 +257,42 @@ let scannedTagHash = 0;
 const TAG_SLOTS = 1024;
 const internedTags: (string | undefined)[] = new Array(TAG_SLOTS).fill(undefined);
 
+/**
+ * The bytes of the interned tags, MAX_TAG a slot, for lines read from their bytes (commonBanner): 255 stands for
+ * any character that is not ASCII, which no byte of such a line is.
+ */
+const internedTagBytes = new Uint8Array(TAG_SLOTS * MAX_TAG);
+
 /** The tag line[start, end) whose hash scanTag computed, interned. */
 function tagAt(line: string, start: number, end: number, hash: number): string {
   const slot = hash & (TAG_SLOTS - 1);
   const known = internedTags[slot];
   if (known !== undefined && known.length === end - start && line.startsWith(known, start)) return known;
+  return intern(slot, line, start, end);
+}
+
+function intern(slot: number, line: string, start: number, end: number): string {
   const tag = Buffer.from(line.slice(start, end), 'utf16le').toString('utf16le');
   internedTags[slot] = tag;
+  const base = slot * MAX_TAG;
+  for (let k = 0; k < tag.length; k++) {
+    const c = tag.charCodeAt(k);
+    internedTagBytes[base + k] = c < 128 ? c : 255;
+  }
   return tag;
+}
+
+/** The tag of bytes[o + start, o + end), the same characters as line[start, end), interned as tagAt does. */
+function tagOfBytes(line: string, bytes: Uint8Array, o: number, start: number, end: number, hash: number): string {
+  const slot = hash & (TAG_SLOTS - 1);
+  const known = internedTags[slot];
+  if (known !== undefined && known.length === end - start) {
+    const base = slot * MAX_TAG - start;
+    let k = start;
+    while (k < end && internedTagBytes[base + k] === bytes[o + k]) k++;
+    if (k === end) return known;
+  }
+  return intern(slot, line, start, end);
 }
 
 /**
@@ -606,13 +634,19 @@ function isNil(line: string, start: number, end: number): boolean {
   return end - start === 1 && line.charCodeAt(start) === 45;
 }
 
-export function parseBanner(line: string, into?: Banner): Banner {
+/**
+ * The banner of a line whose bytes are at hand (`bytes[offset, offset + line.length)`, the line of an ASCII
+ * chunk, followed by its newline or CR), read from the bytes when it has the commonest shape, which costs a
+ * good deal less than reading the characters of a string.
+ */
+export function parseBanner(line: string, into?: Banner, bytes?: Uint8Array, offset = 0): Banner {
   let b: Banner;
   if (into === undefined) b = new Banner(line);
   else {
     b = into;
     b.reset(line);
   }
+  if (bytes !== undefined && commonBanner(b, line, bytes, offset)) return b;
   let pos = 0;
   if (line.charCodeAt(0) === 60) {
     let i = 1;
@@ -684,4 +718,80 @@ function noTimestamp(b: Banner, line: string, pos: number): void {
     if (takeFacilityTag(b, line, pos, space)) return;
   }
   setMessage(b, pos);
+}
+
+/**
+ * A BSD or ISO time, then `HOST TAG[PID]: ` or `HOST TAG: ` (most lines of a syslog), the host, tag and pid read
+ * from the line's bytes at `o` (`line` is their text): true when the banner is filled in; false, with nothing
+ * written, for any other shape, which the reading of the text then takes. It accepts only what that reading makes
+ * of the same line, in the same way (test/parse/banner-bytes.test.ts holds the two equal): the host by hostEnd's
+ * characters, the tag and pid by scanTag's rules. The byte after the line, its newline or CR, fails every check,
+ * so no read goes past it.
+ */
+function commonBanner(b: Banner, line: string, u: Uint8Array, o: number): boolean {
+  const c0 = u[o];
+  let format: TimeFormat;
+  let timeEnd: number;
+  if (c0 >= 65 && c0 <= 90) {
+    format = TimeFormat.Bsd;
+    timeEnd = monthDayClockEnd(line, 0);
+  } else if (isDigit(c0) && u[o + 1] !== 32) {
+    format = TimeFormat.Iso;
+    timeEnd = isoEnd(line, 0);
+  } else return false;
+  if (timeEnd < 0 || u[o + timeEnd] !== 32) return false;
+  const n = line.length;
+  // `HOST ` (as hostEnd: not empty, not ending with ':', at most 256 characters)
+  const hostStart = timeEnd + 1;
+  const hostLimit = Math.min(n, hostStart + 256);
+  let p = hostStart;
+  while (p < hostLimit && isHostChar(u[o + p])) p++;
+  if (p === hostStart || p === hostLimit || u[o + p] !== 32 || u[o + p - 1] === 58) return false;
+  const host = p;
+  // `TAG` (as scanTag, with its hash)
+  const tagStart = host + 1;
+  const tagLimit = Math.min(n, tagStart + MAX_TAG);
+  let hash = 0;
+  p = tagStart;
+  while (p < tagLimit) {
+    const c = u[o + p];
+    if (c === 91 || c === 58 || c === 32) break;
+    hash = (hash * 31 + c) | 0;
+    p++;
+  }
+  if (p === tagStart || p >= n) return false;
+  const tagEnd = p;
+  let c = u[o + p];
+  let pidStart = -1;
+  let pidEnd = -1;
+  let msgStart: number;
+  if (c === 91) {
+    let close = p + 1;
+    while (close - p <= 10 && isDigit(u[o + close])) close++;
+    if (close === p + 1 || u[o + close] !== 93) return false;
+    pidStart = p + 1;
+    pidEnd = close;
+    p = close + 1;
+    c = u[o + p];
+  }
+  if (c === 32 && pidStart >= 0) {
+    msgStart = p + 1; // ProFTPD's `TAG[PID] MSG`
+  } else {
+    if (c !== 58) return false;
+    p++;
+    if (u[o + p] === 32) p++;
+    else if (p < n) return false;
+    if (u[o + p] === 91) return false; // perhaps a Solaris message id
+    msgStart = p;
+  }
+  b.timeFormat = format;
+  b.timeStart = 0;
+  b.timeEnd = timeEnd;
+  b.hostStart = hostStart;
+  b.hostEnd = host;
+  b.tag = tagOfBytes(line, u, o, tagStart, tagEnd, hash);
+  b.pidStart = pidStart;
+  b.pidEnd = pidEnd;
+  setMessage(b, msgStart);
+  return true;
 }

@@ -310,11 +310,12 @@ export class Parser {
   /**
    * Parses one line; returns its event or null. Never throws on any input. With `keepBanner` false the
    * event's banner is the parser's own scratch one, valid only until the next call (for callers that use the
-   * event at once and keep nothing: no copy to make).
+   * event at once and keep nothing: no copy to make). `bytes` and `offset`: the line's bytes, when they are at
+   * hand (see parseBanner).
    */
-  parse(line: string, keepBanner = true): ParsedEvent | null {
+  parse(line: string, keepBanner = true, bytes?: Uint8Array, offset?: number): ParsedEvent | null {
     this.keepBanner = keepBanner;
-    const banner = parseBanner(line, this.scratch);
+    const banner = parseBanner(line, this.scratch, bytes, offset);
     if (banner.tag !== null) {
       const dispatch = this.dispatchFor(banner.tag);
       if (dispatch !== null) return this.match(dispatch, banner);

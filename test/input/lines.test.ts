@@ -106,6 +106,35 @@ describe('readLines against a reference splitter', () => {
       { numRuns: 500 },
     );
   });
+
+  it("hands a line cut from the bytes those bytes, followed by its newline or CR (parseBanner's reading of bytes relies on it)", async () => {
+    const piece = fc.constantFrom('a', 'bc', 'é', '\r', '\n', '\n', '\0', 'defgh');
+    await fc.assert(
+      fc.asyncProperty(fc.array(piece, { maxLength: 60 }), fc.array(fc.nat(12), { maxLength: 12 }), async (parts, cuts) => {
+        const bytes = Buffer.from(`a\n${parts.join('')}`);
+        const chunks: Buffer[] = [];
+        let at = 0;
+        for (const cut of cuts) {
+          const end = Math.min(bytes.length, at + cut + 1);
+          chunks.push(bytes.subarray(at, end));
+          at = end;
+        }
+        chunks.push(bytes.subarray(at));
+        let withBytes = 0;
+        await readLines(fromChunks(chunks), {
+          line: (text, _n, own, offset) => {
+            if (own === undefined) return;
+            withBytes++;
+            expect(Buffer.from(own.subarray(offset!, offset! + text.length)).toString('latin1')).toBe(text);
+            expect([10, 13]).toContain(own[offset! + text.length]);
+          },
+        });
+        // the first chunk starts with the ASCII line `a`
+        if (chunks[0].length >= 2 && !chunks[0].includes(0) && chunks[0].every((b) => b < 128)) expect(withBytes).toBeGreaterThan(0);
+      }),
+      { numRuns: 500 },
+    );
+  });
 });
 
 describe('openLogFile', () => {

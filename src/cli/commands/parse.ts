@@ -135,8 +135,8 @@ async function parseInput(
   let lastTime = 0;
   let lastExpire = -Infinity;
   const read = await readLines(stream, {
-    line(text, lineNumber) {
-      const event = parser.parse(text, false); // formatted at once and nothing kept, unless correlation holds it
+    line(text, lineNumber, bytes, offset) {
+      const event = parser.parse(text, false, bytes, offset); // formatted at once and nothing kept, unless correlation holds it
       if (event === null) {
         totals.unmatched++;
         return;
