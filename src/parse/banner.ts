@@ -720,6 +720,19 @@ function noTimestamp(b: Banner, line: string, pos: number): void {
   setMessage(b, pos);
 }
 
+/** monthDayClockEnd of bytes, for a time without a fraction (a line with one is left to the text's reading) */
+function bsdTimeEndOfBytes(line: string, u: Uint8Array, o: number): number {
+  if (monthAt(line, 0) < 0 || u[o + 3] !== 32) return -1;
+  let p = 4;
+  if (u[o + p] === 32) p++;
+  if (!isDigit(u[o + p])) return -1;
+  p += isDigit(u[o + p + 1]) ? 2 : 1;
+  if (u[o + p] !== 32) return -1;
+  const at = o + p + 1;
+  const clock = isDigit(u[at]) && isDigit(u[at + 1]) && u[at + 2] === 58 && isDigit(u[at + 3]) && isDigit(u[at + 4]) && u[at + 5] === 58 && isDigit(u[at + 6]) && isDigit(u[at + 7]);
+  return clock ? p + 9 : -1;
+}
+
 /**
  * A BSD or ISO time, then `HOST TAG[PID]: ` or `HOST TAG: ` (most lines of a syslog), the host, tag and pid read
  * from the line's bytes at `o` (`line` is their text): true when the banner is filled in; false, with nothing
@@ -734,7 +747,7 @@ function commonBanner(b: Banner, line: string, u: Uint8Array, o: number): boolea
   let timeEnd: number;
   if (c0 >= 65 && c0 <= 90) {
     format = TimeFormat.Bsd;
-    timeEnd = monthDayClockEnd(line, 0);
+    timeEnd = bsdTimeEndOfBytes(line, u, o);
   } else if (isDigit(c0) && u[o + 1] !== 32) {
     format = TimeFormat.Iso;
     timeEnd = isoEnd(line, 0);
