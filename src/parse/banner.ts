@@ -720,7 +720,7 @@ function noTimestamp(b: Banner, line: string, pos: number): void {
   setMessage(b, pos);
 }
 
-/** monthDayClockEnd of bytes, for a time without a fraction (a line with one is left to the text's reading) */
+/** monthDayClockEnd of bytes, at the line's start, for a time without a fraction (one with is left to the text's reading) */
 function bsdTimeEndOfBytes(line: string, u: Uint8Array, o: number): number {
   if (monthAt(line, 0) < 0 || u[o + 3] !== 32) return -1;
   let p = 4;
@@ -728,9 +728,36 @@ function bsdTimeEndOfBytes(line: string, u: Uint8Array, o: number): number {
   if (!isDigit(u[o + p])) return -1;
   p += isDigit(u[o + p + 1]) ? 2 : 1;
   if (u[o + p] !== 32) return -1;
-  const at = o + p + 1;
-  const clock = isDigit(u[at]) && isDigit(u[at + 1]) && u[at + 2] === 58 && isDigit(u[at + 3]) && isDigit(u[at + 4]) && u[at + 5] === 58 && isDigit(u[at + 6]) && isDigit(u[at + 7]);
-  return clock ? p + 9 : -1;
+  return clockOfBytes(u, o + p + 1) ? p + 9 : -1;
+}
+
+/** Whether the bytes at `at` are `hh:mm:ss` */
+function clockOfBytes(u: Uint8Array, at: number): boolean {
+  return isDigit(u[at]) && isDigit(u[at + 1]) && u[at + 2] === 58 && isDigit(u[at + 3]) && isDigit(u[at + 4]) && u[at + 5] === 58 && isDigit(u[at + 6]) && isDigit(u[at + 7]);
+}
+
+/** isoEnd of bytes, at the line's start */
+function isoEndOfBytes(u: Uint8Array, o: number): number {
+  const date = isDigit(u[o]) && isDigit(u[o + 1]) && isDigit(u[o + 2]) && isDigit(u[o + 3]) && u[o + 4] === 45 && isDigit(u[o + 5]) && isDigit(u[o + 6]) && u[o + 7] === 45 && isDigit(u[o + 8]) && isDigit(u[o + 9]);
+  if (!date) return -1;
+  const sep = u[o + 10];
+  if ((sep !== 84 && sep !== 32 && sep !== 95) || !clockOfBytes(u, o + 11)) return -1; // 'T', ' ', '_' (socklog)
+  let end = 19;
+  const dot = u[o + end];
+  if (dot === 46 || dot === 44) {
+    let j = end + 1;
+    while (j - end <= 9 && isDigit(u[o + j])) j++;
+    if (j > end + 1) end = j;
+  }
+  const z = u[o + end];
+  if (z === 90) return end + 1;
+  if (z === 43 || z === 45) {
+    if (!(isDigit(u[o + end + 1]) && isDigit(u[o + end + 2]))) return -1;
+    if (u[o + end + 3] === 58 && isDigit(u[o + end + 4]) && isDigit(u[o + end + 5])) return end + 6;
+    if (isDigit(u[o + end + 3]) && isDigit(u[o + end + 4])) return end + 5;
+    return end + 3;
+  }
+  return end;
 }
 
 /**
@@ -748,9 +775,9 @@ function commonBanner(b: Banner, line: string, u: Uint8Array, o: number): boolea
   if (c0 >= 65 && c0 <= 90) {
     format = TimeFormat.Bsd;
     timeEnd = bsdTimeEndOfBytes(line, u, o);
-  } else if (isDigit(c0) && u[o + 1] !== 32) {
+  } else if (isDigit(c0)) {
     format = TimeFormat.Iso;
-    timeEnd = isoEnd(line, 0);
+    timeEnd = isoEndOfBytes(u, o);
   } else return false;
   if (timeEnd < 0 || u[o + timeEnd] !== 32) return false;
   const n = line.length;
