@@ -229,6 +229,11 @@ export class EventClock {
   time(banner: Banner): number | null {
     const format = banner.timeFormat;
     if (format === TimeFormat.Given) return Number.isFinite(banner.givenTime) ? banner.givenTime : null;
+    if (format === TimeFormat.None) {
+      // no time in the banner: a web log's own (Common Log Format), or none at all
+      const at = bannerTime(banner, this.context);
+      return at !== null && Number.isFinite(at) ? at : null;
+    }
     const { line, timeStart, timeEnd } = banner;
     let hourEnd = timeEnd;
     let zoneStart = timeEnd;

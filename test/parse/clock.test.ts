@@ -16,6 +16,21 @@ const stamp = fc.oneof(
 );
 
 describe('EventClock', () => {
+  it('gives lines without a banner time their Common Log Format time, or none', () => {
+    const ctx = { now: Date.UTC(2026, 5, 1) };
+    const clock = new EventClock(ctx);
+    for (const line of [
+      '192.0.2.7 - - [01/May/2026:10:00:05 +0000] "GET / HTTP/1.1" 401 5',
+      '192.0.2.7 - - [01/May/2026:11:20:05 +0200] "GET / HTTP/1.1" 401 5',
+      'sshd[42]: Failed password for root from 192.0.2.7 port 22 ssh2',
+      'May  1 10:00:00 web sshd[42]: Failed password for root from 192.0.2.7 port 22 ssh2',
+      'sshd[43]: Failed password for root from 192.0.2.8 port 22 ssh2',
+    ]) {
+      const banner = parseBanner(line);
+      expect(clock.time(banner), line).toBe(bannerTime(banner, ctx));
+    }
+  });
+
   it('gives the time bannerTime gives, for runs of BSD and ISO timestamps in any order', () => {
     const ctx = { now: Date.UTC(2026, 5, 1) };
     fc.assert(
