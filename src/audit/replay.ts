@@ -13,7 +13,7 @@ import { SenderCheck } from '../sources/senders.js';
 import { type Logger, plainLogger } from '../log/logger.js';
 import { JOURNAL_JSON_LINE, type JournalQuery, type JournalReader, readJournal } from './journal.js';
 import type { Parser } from '../parse/parser.js';
-import { bannerTime } from '../parse/time.js';
+import { bannerTime, EventClock } from '../parse/time.js';
 import type { BlacklistEntry } from '../policy/blacklist.js';
 import { type BlockDecision, markBlocked, newPolicyState, type PolicyConfig } from '../policy/policy.js';
 import type { Whitelist } from '../policy/whitelist.js';
@@ -74,6 +74,8 @@ class InputEvents {
   private year: number | undefined;
   private previous = -Infinity;
   private ended = false;
+  /** Event times, read in full once a quarter of an hour */
+  private readonly clock: EventClock;
 
   constructor(
     readonly name: string,
@@ -83,6 +85,7 @@ class InputEvents {
     maxLength?: number,
   ) {
     this.chunks = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    this.clock = new EventClock({ now: options.now, timezone: options.timezone });
     this.splitter = new LineSplitter((text, lineNo, bytes, offset) => this.line(text, lineNo, bytes, offset), maxLength);
   }
 
@@ -109,7 +112,7 @@ class InputEvents {
   }
 
   protected line(text: string, lineNo: number, bytes?: Uint8Array, offset?: number): void {
-    const { parser, now, timezone } = this.options;
+    const { parser, now } = this.options;
     const parsed = parser.parse(text, true, bytes, offset);
     if (parsed === null) return;
     const banner = parsed.banner;
@@ -117,7 +120,7 @@ class InputEvents {
     if (banner.timeFormat === TimeFormat.Bsd) {
       time = this.yearless(banner);
     } else {
-      const own = bannerTime(banner, { now, timezone });
+      const own = this.clock.time(banner);
       if (own === null) this.untimed++;
       time = own ?? now;
     }
@@ -136,10 +139,10 @@ class InputEvents {
         this.year--;
       }
     }
-    let time = bannerTime(banner, { now, year: this.year, timezone })!;
+    let time = this.clock.time(banner, this.year)!;
     if (time < this.previous - NEW_YEAR_JUMP_MS) {
       this.year++;
-      time = bannerTime(banner, { now, year: this.year, timezone })!;
+      time = this.clock.time(banner, this.year)!;
     }
     this.previous = time;
     return time;

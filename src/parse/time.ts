@@ -216,6 +216,8 @@ export class EventClock {
   private readonly quarter: number[] = [];
   private readonly zone: string[] = [];
   private readonly base: number[] = [];
+  /** The year a yearless quarter was read in (undefined: by the context's rule) */
+  private readonly year: (number | undefined)[] = [];
 
   constructor(private readonly context: TimeContext) {
     for (let f = 0; f <= TimeFormat.Given; f++) {
@@ -223,10 +225,12 @@ export class EventClock {
       this.quarter.push(-1);
       this.zone.push('');
       this.base.push(0);
+      this.year.push(undefined);
     }
   }
 
-  time(banner: Banner): number | null {
+  /** `year`: the year of a yearless (BSD) timestamp, as TimeContext.year, when the caller has settled it */
+  time(banner: Banner, year?: number): number | null {
     const format = banner.timeFormat;
     if (format === TimeFormat.Given) return Number.isFinite(banner.givenTime) ? banner.givenTime : null;
     if (format === TimeFormat.None) {
@@ -257,13 +261,15 @@ export class EventClock {
     const zone = this.zone[format];
     const same =
       quarter === this.quarter[format] &&
+      year === this.year[format] &&
       hourEnd - timeStart === hour.length &&
       timeEnd - zoneStart === zone.length &&
       line.startsWith(hour, timeStart) &&
       line.startsWith(zone, zoneStart);
     if (!same) {
-      const at = bannerTime(banner, this.context);
+      const at = bannerTime(banner, year === undefined ? this.context : { ...this.context, year });
       if (at === null || !Number.isFinite(at)) return null;
+      this.year[format] = year;
       this.hour[format] = line.slice(timeStart, hourEnd);
       this.quarter[format] = quarter;
       this.zone[format] = line.slice(zoneStart, timeEnd);

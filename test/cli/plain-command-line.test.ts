@@ -66,7 +66,7 @@ describe('a plain command line', () => {
         expect(outcome(() => argsFrom(c, found, ENV)), `${c.name} ${words.join(' ')}`).toEqual(byYargs(c, words));
       }
       expect(plain).toBeGreaterThan(0);
-    });
+    }, 120_000); // run's hundreds of command lines, each read by yargs too, take ~30 s on a slow 2-core machine
   }
 
   it('is what the parse benchmark and `parse < FILE` use', () => {
