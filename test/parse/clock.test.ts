@@ -16,6 +16,16 @@ const stamp = fc.oneof(
 );
 
 describe('EventClock', () => {
+  it('reads a yearless time in the year it is given, the quarter read again when the year changes', () => {
+    const ctx = { now: Date.UTC(2026, 5, 1) };
+    const clock = new EventClock(ctx);
+    const lines = ['Dec 31 23:50:00 web sshd[1]: x', 'Dec 31 23:52:30 web sshd[1]: x', 'Jan  1 00:01:00 web sshd[1]: x'];
+    for (const [line, year] of [[lines[0], 2025], [lines[1], 2025], [lines[1], 2024], [lines[1], undefined], [lines[2], 2026], [lines[2], 2027], [lines[1], 2025]] as const) {
+      const banner = parseBanner(line);
+      expect(clock.time(banner, year), `${line} in ${year}`).toBe(bannerTime(banner, year === undefined ? ctx : { ...ctx, year }));
+    }
+  });
+
   it('gives lines without a banner time their Common Log Format time, or none', () => {
     const ctx = { now: Date.UTC(2026, 5, 1) };
     const clock = new EventClock(ctx);
