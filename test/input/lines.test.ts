@@ -13,6 +13,19 @@ async function collect(stream: Readable, maxLength?: number) {
   return { lines, stats };
 }
 
+/** bytes cut into chunks of the given lengths (each + 1), the rest in a last chunk */
+function cutInto(bytes: Buffer, cuts: number[]): Buffer[] {
+  const chunks: Buffer[] = [];
+  let at = 0;
+  for (const cut of cuts) {
+    const end = Math.min(bytes.length, at + cut + 1);
+    chunks.push(bytes.subarray(at, end));
+    at = end;
+  }
+  chunks.push(bytes.subarray(at));
+  return chunks;
+}
+
 const fromChunks = (chunks: (string | Buffer)[]) => Readable.from(chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : c)));
 
 describe('readLines', () => {
@@ -57,14 +70,7 @@ describe('readLines', () => {
       fc.asyncProperty(fc.array(fc.string({ maxLength: 20 }), { maxLength: 20 }), fc.array(fc.nat(30), { maxLength: 10 }), async (parts, cuts) => {
         const text = parts.join('\n');
         const bytes = Buffer.from(text);
-        const chunks: Buffer[] = [];
-        let at = 0;
-        for (const cut of cuts) {
-          const end = Math.min(bytes.length, at + cut + 1);
-          chunks.push(bytes.subarray(at, end));
-          at = end;
-        }
-        chunks.push(bytes.subarray(at));
+        const chunks = cutInto(bytes, cuts);
         const whole = await collect(fromChunks([bytes]));
         const pieces = await collect(fromChunks(chunks));
         expect(pieces.lines).toEqual(whole.lines);
@@ -92,14 +98,7 @@ describe('readLines against a reference splitter', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(piece, { maxLength: 60 }), fc.array(fc.nat(12), { maxLength: 12 }), fc.constantFrom(4, 8, 1000), async (parts, cuts, maxLength) => {
         const bytes = Buffer.from(parts.join(''));
-        const chunks: Buffer[] = [];
-        let at = 0;
-        for (const cut of cuts) {
-          const end = Math.min(bytes.length, at + cut + 1);
-          chunks.push(bytes.subarray(at, end));
-          at = end;
-        }
-        chunks.push(bytes.subarray(at));
+        const chunks = cutInto(bytes, cuts);
         const { lines } = await collect(fromChunks(chunks), maxLength);
         expect(lines).toEqual(reference(bytes, maxLength));
       }),
@@ -112,14 +111,7 @@ describe('readLines against a reference splitter', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(piece, { maxLength: 60 }), fc.array(fc.nat(12), { maxLength: 12 }), async (parts, cuts) => {
         const bytes = Buffer.from(`a\n${parts.join('')}`);
-        const chunks: Buffer[] = [];
-        let at = 0;
-        for (const cut of cuts) {
-          const end = Math.min(bytes.length, at + cut + 1);
-          chunks.push(bytes.subarray(at, end));
-          at = end;
-        }
-        chunks.push(bytes.subarray(at));
+        const chunks = cutInto(bytes, cuts);
         let withBytes = 0;
         await readLines(fromChunks(chunks), {
           line: (text, _n, own, offset) => {
