@@ -17,7 +17,9 @@ const file = ensureInput(opts.file);
 const parser = new Parser(ruleSetFromArgs({}).rules);
 const scratch = new Banner('');
 const groups = new Map();
-for (const line of readFileSync(file, 'latin1').split('\n')) {
+const text = readFileSync(file, 'latin1');
+// the newline that ends the last line starts no line of its own
+for (const line of (text.endsWith('\n') ? text.slice(0, -1) : text).split('\n')) {
   const tag = parseBanner(line, scratch).tag ?? '(no tag)';
   let group = groups.get(tag);
   if (group === undefined) groups.set(tag, (group = []));
